@@ -1,0 +1,48 @@
+/** Instants are ISO 8601 UTC strings in events; arithmetic happens on epoch milliseconds. */
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function toMs(instant: string): number {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) throw new RangeError(`Not an ISO instant: ${instant}`);
+  return ms;
+}
+
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function addDays(instant: string, days: number): string {
+  return toIso(toMs(instant) + days * DAY_MS);
+}
+
+/**
+ * Adds calendar months in UTC, clamping to the last day of the target month
+ * (Jan 31 + 1 month = Feb 28/29), keeping the time of day. Always computed from the
+ * original instant, so a schedule never drifts (Jan 31, Feb 29, Mar 31, ...).
+ */
+export function addMonths(instant: string, months: number): string {
+  const d = new Date(toMs(instant));
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() + months;
+  const targetYear = year + Math.floor(month / 12);
+  const targetMonth = ((month % 12) + 12) % 12;
+  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
+  const day = Math.min(d.getUTCDate(), lastDay);
+  return toIso(
+    Date.UTC(targetYear, targetMonth, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()),
+  );
+}
+
+/** `YYYY-MM` of the month after the one the instant falls in: refunds and credits land there. */
+export function nextInvoicePeriod(instant: string): string {
+  return invoicePeriodOf(addMonths(firstOfMonth(instant), 1));
+}
+
+/** `YYYY-MM` of the month the instant falls in. */
+export function invoicePeriodOf(instant: string): string {
+  return instant.slice(0, 7);
+}
+
+function firstOfMonth(instant: string): string {
+  return `${instant.slice(0, 7)}-01T00:00:00.000Z`;
+}

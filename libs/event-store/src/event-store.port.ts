@@ -1,0 +1,102 @@
+/**
+ * The log every state change goes through. Two adapters implement it: the embedded
+ * SQLite store (default) and EventStoreDB (production). Both must pass the
+ * conformance suite in `libs/testing/src/event-store-conformance.ts`.
+ *
+ * @example
+ *   const result = await store.appendToStream('order-42', [{ id, type: 'OrderPlaced', data, metadata }],
+ *     { expectedRevision: NO_STREAM });
+ *   const events = await store.readStream('order-42');
+ */
+import type { LogPosition } from './log-position';
+
+/** JSON-safe payload: ISO instants, integer money, no classes. */
+export type JsonObject = { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+export interface EventMetadata extends JsonObject {}
+
+export interface EventToAppend {
+  /** UUID. Deterministic ids make a retried append idempotent (same ids at the same place = no-op). */
+  id: string;
+  type: string;
+  data: JsonObject;
+  metadata?: EventMetadata;
+}
+
+export interface RecordedEvent {
+  id: string;
+  streamName: string;
+  /** 0-based index of the event inside its stream. */
+  revision: bigint;
+  /** Position in the global log ($all); strictly increasing across all streams. */
+  position: LogPosition;
+  type: string;
+  data: JsonObject;
+  metadata: EventMetadata;
+  /** ISO instant the store recorded the event (store clock; the domain uses instants in `data`). */
+  recordedAt: string;
+}
+
+export const ANY = 'any' as const;
+export const NO_STREAM = 'no_stream' as const;
+export const STREAM_EXISTS = 'stream_exists' as const;
+/** `any`, `no_stream`, `stream_exists`, or the exact revision of the stream's last event. */
+export type ExpectedRevision = typeof ANY | typeof NO_STREAM | typeof STREAM_EXISTS | bigint;
+
+export interface AppendOptions {
+  expectedRevision: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last appended event (for an idempotent no-op: of the matching event). */
+  position: LogPosition;
+}
+
+export interface ReadAllOptions {
+  /** Inclusive start; START when absent. */
+  fromPosition?: LogPosition;
+  maxCount?: number;
+  /** Only events whose stream name starts with one of these prefixes (e.g. `order-`). */
+  streamPrefixes?: string[];
+}
+
+export interface SubscribeOptions {
+  /** Exclusive: the first delivered event comes strictly after it. START (absent) delivers from the beginning. */
+  fromPosition?: LogPosition;
+  streamPrefixes?: string[];
+}
+
+/**
+ * A catch-up subscription: history first, then live events, no gap, no duplicate.
+ * Iterate with `for await`; `close()` ends the iteration and releases resources.
+ */
+export interface LogSubscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult>;
+  /** All events of a stream in revision order; [] when the stream does not exist. */
+  readStream(streamName: string): Promise<RecordedEvent[]>;
+  /** Events of the global log in position order, excluding store-internal/system events. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  subscribeToAll(options?: SubscribeOptions): LogSubscription;
+  /** Position of the newest event in the log, or undefined when the log is empty. */
+  headPosition(): Promise<LogPosition | undefined>;
+  close(): Promise<void>;
+}
+
+/** Thrown by `appendToStream` when the stream's revision differs from the expected one. Nothing is appended. */
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | typeof NO_STREAM,
+  ) {
+    super(`Stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
