@@ -9,6 +9,8 @@ export interface OrderLine {
   skuId: string;
   productId: string;
   title: string;
+  /** How the partner names the purchase; defaults to the title. Identifies a subscription for cancellation. */
+  friendlyName: string;
   publisher: string;
   kind: ProductKind;
   quantity: number;

@@ -28,6 +28,8 @@ export type SubscriptionStarted = DomainEvent<
     orderId: string;
     customerId: string;
     partnerId: string;
+    /** The customer's market, for the price of each renewal. */
+    country: string;
     lineItemNumber: number;
     skuId: string;
     productId: string;

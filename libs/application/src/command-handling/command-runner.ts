@@ -1,0 +1,179 @@
+import type { Decider } from '@csp/domain/shared/decider';
+import { DomainError } from '@csp/domain/shared/domain-error';
+import type { DomainEvent } from '@csp/domain/shared/event';
+import {
+  NO_STREAM,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type EventToAppend,
+  type JsonObject,
+  type LogPosition,
+  type RecordedEvent,
+} from '@csp/event-store';
+import { deterministicId, type IdGenerator } from '../ports/id-generator.port';
+import type { CommandContext } from './command-context';
+
+export interface CommandOutcome<State, Event extends DomainEvent> {
+  /** State after the command (after the first run's events when replayed). */
+  state: State;
+  /** Events this command produced: the new ones, or on a replay the ones the first run appended. */
+  events: Event[];
+  /** Position of the command's last event; of the stream's last event when nothing was appended. */
+  position: LogPosition | undefined;
+  /** True when the same idempotency key had already been handled: nothing new was appended. */
+  replayed: boolean;
+}
+
+export interface RunOptions {
+  maxAttempts?: number;
+}
+
+/** Metadata keys every appended event carries. */
+export interface CommandMetadata extends JsonObject {
+  correlationId: string;
+  userId: string;
+  tenantId: string;
+  principalKind: string;
+  commandType: string;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 10;
+
+/**
+ * Load stream → fold → decide → append with the expected revision. A revision conflict re-runs
+ * the whole cycle a bounded number of times, then answers 409 CONCURRENCY_CONFLICT.
+ *
+ * Idempotency lives in the log itself: each event carries the caller's key and request hash, so a
+ * retry finds the first run's events in the stream and answers from them, appending nothing.
+ * Event ids derive from the key, so even a retry racing its own first run appends nothing twice.
+ *
+ * @example
+ *   const outcome = await runner.run('subscription-' + id, subscriptionDecider,
+ *     (state) => subscriptionDecider.decide({ type: 'CancelSubscription', at }, state), context, 'CancelSubscription');
+ */
+export class CommandRunner {
+  constructor(
+    private readonly store: EventStore,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async run<Command, Event extends DomainEvent, State>(
+    streamName: string,
+    decider: Decider<Command, Event, State>,
+    decide: (state: State) => Event[],
+    context: CommandContext,
+    commandType: string,
+    options: RunOptions = {},
+  ): Promise<CommandOutcome<State, Event>> {
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    for (let attempt = 1; ; attempt++) {
+      const recorded = await this.store.readStream(streamName);
+      const replay = this.findReplay(recorded, decider, context);
+      if (replay) return replay;
+
+      const state = foldRecorded(decider, recorded);
+      const events = decide(state);
+      const lastRevision = recorded.at(-1)?.revision;
+      if (events.length === 0) {
+        return { state, events, position: recorded.at(-1)?.position, replayed: false };
+      }
+      const toAppend = events.map((event, index) =>
+        this.toAppend(event, index, streamName, lastRevision, context, commandType),
+      );
+      try {
+        const result = await this.store.appendToStream(streamName, toAppend, {
+          expectedRevision: lastRevision ?? NO_STREAM,
+        });
+        const newState = events.reduce(decider.evolve, state);
+        return { state: newState, events, position: result.position, replayed: false };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (attempt >= maxAttempts) {
+          throw new DomainError(
+            'CONCURRENCY_CONFLICT',
+            'conflict',
+            'The resource changed concurrently too many times; retry the request',
+          );
+        }
+        await jitter(attempt);
+      }
+    }
+  }
+
+  private findReplay<Command, Event extends DomainEvent, State>(
+    recorded: RecordedEvent[],
+    decider: Decider<Command, Event, State>,
+    context: CommandContext,
+  ): CommandOutcome<State, Event> | undefined {
+    const idempotency = context.idempotency;
+    if (!idempotency) return undefined;
+    const scope = idempotencyScope(context);
+    const firstRun = recorded.filter(
+      (event) => event.metadata['idempotencyScope'] === scope && event.metadata['idempotencyKey'] === idempotency.key,
+    );
+    if (firstRun.length === 0) return undefined;
+    if (firstRun.some((event) => event.metadata['requestHash'] !== idempotency.requestHash)) {
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'unprocessable',
+        'This Idempotency-Key was already used for a different request',
+      );
+    }
+    const last = firstRun.at(-1)!;
+    const upToFirstRun = recorded.filter((event) => event.revision <= last.revision);
+    return {
+      state: foldRecorded(decider, upToFirstRun),
+      events: firstRun.map(toDomainEvent) as Event[],
+      position: last.position,
+      replayed: true,
+    };
+  }
+
+  private toAppend(
+    event: DomainEvent,
+    index: number,
+    streamName: string,
+    lastRevision: bigint | undefined,
+    context: CommandContext,
+    commandType: string,
+  ): EventToAppend {
+    const metadata: CommandMetadata = {
+      correlationId: context.correlationId,
+      userId: context.principal.userId,
+      tenantId: context.principal.tenantId,
+      principalKind: context.principal.kind,
+      commandType,
+    };
+    if (context.principal.name) metadata['userName'] = context.principal.name;
+    const idempotency = context.idempotency;
+    if (idempotency) {
+      const scope = idempotencyScope(context);
+      Object.assign(metadata, { idempotencyScope: scope, idempotencyKey: idempotency.key, requestHash: idempotency.requestHash });
+    }
+    const id = idempotency
+      ? deterministicId(idempotencyScope(context), idempotency.key, streamName, String(lastRevision ?? -1n), String(index))
+      : this.ids.newId();
+    return { id, type: event.type, data: event.data as JsonObject, metadata };
+  }
+}
+
+/** Keys are scoped to the caller's tenant: two partners may use the same key. */
+export function idempotencyScope(context: CommandContext): string {
+  return `${context.principal.kind}:${context.principal.tenantId}`;
+}
+
+export function toDomainEvent(recorded: RecordedEvent): DomainEvent {
+  return { type: recorded.type, data: recorded.data };
+}
+
+export function foldRecorded<Command, Event extends DomainEvent, State>(
+  decider: Decider<Command, Event, State>,
+  recorded: readonly RecordedEvent[],
+): State {
+  return recorded.reduce((state, event) => decider.evolve(state, toDomainEvent(event) as Event), decider.initialState());
+}
+
+function jitter(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 2 * attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

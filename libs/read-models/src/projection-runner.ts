@@ -1,0 +1,138 @@
+import {
+  comparePositions,
+  positionFromString,
+  positionToString,
+  type EventStore,
+  type LogPosition,
+  type LogSubscription,
+  type RecordedEvent,
+} from '@csp/event-store';
+import { EventEmitter } from 'node:events';
+import type { Transaction } from 'kysely';
+import type { ReadModelDb } from './database';
+import type { ReadModelSchema } from './schema';
+
+export type ProjectFn = (trx: Transaction<ReadModelSchema>, event: RecordedEvent) => Promise<void>;
+
+export interface ProjectionRunnerOptions {
+  name: string;
+  project: ProjectFn;
+  /** Events per transaction while catching up. */
+  batchSize?: number;
+  onProgress?: (position: LogPosition, eventsApplied: number) => void;
+}
+
+/**
+ * Runs one projection: reads its checkpoint, catches up in batches (one transaction per batch,
+ * the checkpoint written in the same transaction), then follows the live log one event at a time.
+ * A crash between two transactions loses nothing: the next start resumes from the checkpoint.
+ */
+export class ProjectionRunner {
+  private subscription: LogSubscription | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private current: LogPosition | undefined;
+  private readonly progress = new EventEmitter();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: ReadModelDb,
+    private readonly options: ProjectionRunnerOptions,
+  ) {
+    this.progress.setMaxListeners(0);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** The last position folded into the read models, as this process knows it. */
+  get position(): LogPosition | undefined {
+    return this.current;
+  }
+
+  /** Resolves once the history is caught up; live following continues in the background. */
+  async start(): Promise<void> {
+    this.current = await readCheckpoint(this.db, this.name);
+    await this.catchUp();
+    this.running = this.followLive().catch((error: unknown) => {
+      if (!this.stopped) this.progress.emit('error', error);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.running;
+  }
+
+  /** Waits until the projection has folded `position` (or further); false after the timeout. */
+  async waitFor(position: LogPosition, timeoutMs: number): Promise<boolean> {
+    if (this.current && comparePositions(this.current, position) >= 0) return true;
+    return new Promise((resolve) => {
+      const onApplied = (applied: LogPosition): void => {
+        if (comparePositions(applied, position) >= 0) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (reached: boolean): void => {
+        clearTimeout(timer);
+        this.progress.off('applied', onApplied);
+        resolve(reached);
+      };
+      this.progress.on('applied', onApplied);
+    });
+  }
+
+  onError(listener: (error: unknown) => void): void {
+    this.progress.on('error', listener);
+  }
+
+  private async catchUp(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    for (;;) {
+      const batch: RecordedEvent[] = [];
+      for await (const event of this.store.readAll({ fromPosition: this.current, maxCount: batchSize + 1 })) {
+        if (this.current && comparePositions(event.position, this.current) <= 0) continue;
+        batch.push(event);
+        if (batch.length === batchSize) break;
+      }
+      if (batch.length === 0) return;
+      await this.apply(batch);
+      if (batch.length < batchSize) return;
+    }
+  }
+
+  private async followLive(): Promise<void> {
+    this.subscription = this.store.subscribeToAll(this.current ? { fromPosition: this.current } : {});
+    for await (const event of this.subscription) {
+      if (this.stopped) return;
+      if (this.current && comparePositions(event.position, this.current) <= 0) continue;
+      await this.apply([event]);
+    }
+  }
+
+  private async apply(events: RecordedEvent[]): Promise<void> {
+    const last = events.at(-1)!.position;
+    await this.db.transaction().execute(async (trx) => {
+      for (const event of events) await this.options.project(trx, event);
+      await writeCheckpoint(trx, this.name, last);
+    });
+    this.current = last;
+    this.options.onProgress?.(last, events.length);
+    this.progress.emit('applied', last);
+  }
+}
+
+export async function readCheckpoint(db: ReadModelDb, name: string): Promise<LogPosition | undefined> {
+  const row = await db.selectFrom('projection_checkpoints').select('position').where('name', '=', name).executeTakeFirst();
+  return row ? positionFromString(row.position) : undefined;
+}
+
+async function writeCheckpoint(trx: Transaction<ReadModelSchema>, name: string, position: LogPosition): Promise<void> {
+  const values = { name, position: positionToString(position), updated_at: new Date().toISOString() };
+  await trx
+    .insertInto('projection_checkpoints')
+    .values(values)
+    .onConflict((conflict) => conflict.column('name').doUpdateSet({ position: values.position, updated_at: values.updated_at }))
+    .execute();
+}
