@@ -1,2 +1,4 @@
 export * from './event-store.port';
 export * from './log-position';
+export * from './sqlite/duplicate-event-id.error';
+export * from './sqlite/sqlite-event-store';

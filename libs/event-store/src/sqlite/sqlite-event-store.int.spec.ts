@@ -1,0 +1,302 @@
+import {
+  ANY,
+  DuplicateEventIdError,
+  NO_STREAM,
+  SqliteEventStore,
+  WrongExpectedRevisionError,
+  type CommittedBatch,
+  type EventToAppend,
+  type ExpectedRevision,
+  type RecordedEvent,
+  type SqliteEventStoreOptions,
+} from '@csp/event-store';
+import { describeEventStoreConformance } from '@csp/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v4 as uuid } from 'uuid';
+
+describeEventStoreConformance('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sqlite-event-store-'));
+  const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteEventStore', () => {
+  let dir: string;
+  const opened: SqliteEventStore[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sqlite-event-store-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = (options: SqliteEventStoreOptions = {}, file = join(dir, 'events.sqlite')) => {
+    const store = SqliteEventStore.open(file, options);
+    opened.push(store);
+    return store;
+  };
+
+  it('creates missing parent directories and starts with an empty log', async () => {
+    const store = open({}, join(dir, 'nested', 'deeper', 'events.sqlite'));
+
+    await expect(store.headPosition()).resolves.toBeUndefined();
+    await expect(collect(store.readAll())).resolves.toEqual([]);
+  });
+
+  it('keeps appended events across close and reopen of the same file', async () => {
+    const first = open();
+    const opening = [newEvent(), newEvent()];
+    await first.appendToStream('order-1', opening, { expectedRevision: NO_STREAM });
+    const before = await first.readStream('order-1');
+    const headBefore = await first.headPosition();
+    await first.close();
+
+    const reopened = open();
+    expect(await reopened.readStream('order-1')).toEqual(before);
+    expect(await reopened.headPosition()).toEqual(headBefore);
+    const next = await reopened.appendToStream('order-1', [newEvent()], { expectedRevision: 1n });
+    expect(next.nextExpectedRevision).toBe(2n);
+    expect(next.position.commit).toBeGreaterThan(headBefore!.commit);
+  });
+
+  it('writes queued appends before closing', async () => {
+    const store = open();
+    const event = newEvent();
+    const appended = store.appendToStream('order-1', [event], { expectedRevision: NO_STREAM });
+    await store.close();
+
+    await expect(appended).resolves.toMatchObject({ nextExpectedRevision: 0n });
+    await expect(store.appendToStream('order-1', [newEvent()], { expectedRevision: ANY })).rejects.toThrow(/closed/);
+    expect((await open().readStream('order-1')).map((e) => e.id)).toEqual([event.id]);
+  });
+
+  it('lets a second instance on the same file see appends through its subscription', async () => {
+    const writer = open();
+    const reader = open({ pollIntervalMs: 20 });
+    const [e1, e2, e3] = [newEvent(), newEvent(), newEvent()];
+    await writer.appendToStream('order-1', [e1], { expectedRevision: NO_STREAM });
+    const subscription = reader.subscribeToAll();
+    const iterator = subscription[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ id: e1.id });
+
+    // The reader is now waiting at the head; only polling the file can show it the writer's appends.
+    const live = [iterator.next(), iterator.next()];
+    await writer.appendToStream('order-1', [e2], { expectedRevision: 0n });
+    await writer.appendToStream('customer-1', [e3], { expectedRevision: NO_STREAM });
+
+    const delivered = await within(Promise.all(live), 2000);
+    expect(delivered.map((result) => (result.value as RecordedEvent).id)).toEqual([e2.id, e3.id]);
+    await subscription.close();
+  });
+
+  it('wakes its own waiting subscribers on append without waiting for a poll', async () => {
+    const store = open({ pollIntervalMs: 60_000 });
+    const subscription = store.subscribeToAll();
+    const next = subscription[Symbol.asyncIterator]().next();
+    const event = newEvent();
+
+    await store.appendToStream('order-1', [event], { expectedRevision: NO_STREAM });
+
+    expect((await within(next, 1000)).value).toMatchObject({ id: event.id });
+    await subscription.close();
+  });
+
+  it('starts a subscription beyond the head strictly after its position once the log gets there', async () => {
+    const store = open();
+    const subscription = store.subscribeToAll({ fromPosition: { commit: 3n, prepare: 3n } });
+    const next = subscription[Symbol.asyncIterator]().next();
+
+    for (let i = 0; i < 5; i++) await store.appendToStream('order-1', [newEvent()], { expectedRevision: ANY });
+
+    expect((await within(next, 1000)).value).toMatchObject({ position: { commit: 4n, prepare: 4n } });
+    await subscription.close();
+  });
+
+  describe('group commit', () => {
+    it('commits concurrent appends in one transaction, each checked against its own expected revision', async () => {
+      const batches: CommittedBatch[] = [];
+      const store = open({ onBatchCommitted: (batch) => batches.push(batch) });
+      const existing = Array.from({ length: 20 }, (_, i) => `order-existing-${i}`);
+      for (const stream of existing) await store.appendToStream(stream, [newEvent()], { expectedRevision: NO_STREAM });
+      batches.length = 0;
+
+      type Attempt = { stream: string; events: EventToAppend[]; expectedRevision: ExpectedRevision; succeeds: boolean };
+      const attempts: Attempt[] = [
+        ...existing.map((stream) => ({ stream, events: [newEvent(), newEvent()], expectedRevision: 0n, succeeds: true })),
+        ...existing.map((stream) => ({ stream, events: [newEvent()], expectedRevision: 7n, succeeds: false })),
+        ...existing.map((stream) => ({ stream, events: [newEvent()], expectedRevision: NO_STREAM, succeeds: false })),
+        ...Array.from({ length: 20 }, (_, i) => ({
+          stream: `order-new-${i}`,
+          events: [newEvent()],
+          expectedRevision: NO_STREAM,
+          succeeds: true,
+        })),
+        ...Array.from({ length: 20 }, () => ({
+          stream: 'customer-shared',
+          events: [newEvent()],
+          expectedRevision: ANY,
+          succeeds: true,
+        })),
+      ];
+      const shuffled = interleave(attempts);
+
+      const outcomes = await Promise.allSettled(
+        shuffled.map(({ stream, events, expectedRevision }) => store.appendToStream(stream, events, { expectedRevision })),
+      );
+
+      expect(batches.map((batch) => batch.appends)).toEqual([shuffled.length]);
+      shuffled.forEach((attempt, i) => {
+        const outcome = outcomes[i]!;
+        expect(outcome.status).toBe(attempt.succeeds ? 'fulfilled' : 'rejected');
+        if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(WrongExpectedRevisionError);
+      });
+      const recorded = new Set(ids(await collect(store.readAll())));
+      for (const attempt of shuffled) {
+        for (const event of attempt.events) expect(recorded.has(event.id)).toBe(attempt.succeeds);
+      }
+      expect(await store.readStream('customer-shared')).toHaveLength(20);
+      for (const stream of existing) expect(await store.readStream(stream)).toHaveLength(3);
+    });
+
+    it('appends issued one after another each get their own transaction', async () => {
+      const batches: CommittedBatch[] = [];
+      const store = open({ onBatchCommitted: (batch) => batches.push(batch) });
+
+      await store.appendToStream('order-1', [newEvent()], { expectedRevision: NO_STREAM });
+      await store.appendToStream('order-1', [newEvent()], { expectedRevision: 0n });
+
+      expect(batches.map((batch) => batch.appends)).toEqual([1, 1]);
+    });
+
+    it('rejects only the append that reuses an id taken earlier in the same batch', async () => {
+      const store = open();
+      const shared = newEvent();
+      const [first, second] = await Promise.allSettled([
+        store.appendToStream('order-1', [shared], { expectedRevision: NO_STREAM }),
+        store.appendToStream('order-2', [newEvent(), shared], { expectedRevision: NO_STREAM }),
+      ]);
+
+      expect(first.status).toBe('fulfilled');
+      expect(second).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateEventIdError) });
+      expect(await store.readStream('order-2')).toEqual([]);
+    });
+  });
+
+  describe('event ids', () => {
+    it('refuses ids reused outside an idempotent retry and appends nothing', async () => {
+      const store = open();
+      const [a, b, c] = [newEvent(), newEvent(), newEvent()];
+      await store.appendToStream('order-1', [a, b], { expectedRevision: NO_STREAM });
+      await store.appendToStream('order-1', [c], { expectedRevision: 1n });
+      const append = (stream: string, events: EventToAppend[], expectedRevision: ExpectedRevision) =>
+        store.appendToStream(stream, events, { expectedRevision });
+
+      await expect(append('order-2', [a], NO_STREAM)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      await expect(append('order-1', [a, b], 2n)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      await expect(append('order-1', [b, a], ANY)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      await expect(append('order-1', [a, newEvent()], NO_STREAM)).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      await expect(append('order-1', [newEvent(), c], ANY)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      const repeated = newEvent();
+      await expect(append('order-3', [repeated, repeated], NO_STREAM)).rejects.toBeInstanceOf(DuplicateEventIdError);
+
+      expect(ids(await collect(store.readAll()))).toEqual(ids([a, b, c]));
+    });
+
+    it('recognises a retry whose ids were sent in upper case', async () => {
+      const store = open();
+      const event = newEvent();
+      const first = await store.appendToStream('order-1', [event], { expectedRevision: NO_STREAM });
+
+      const retry = { ...event, id: event.id.toUpperCase() };
+      await expect(store.appendToStream('order-1', [retry], { expectedRevision: NO_STREAM })).resolves.toEqual(first);
+    });
+
+    it('rejects malformed input before touching the log', async () => {
+      const store = open();
+      const append = (events: EventToAppend[], expectedRevision: ExpectedRevision = ANY) =>
+        store.appendToStream('order-1', events, { expectedRevision });
+
+      await expect(append([{ id: 'not-a-uuid', type: 'T', data: {} }])).rejects.toThrow(/UUID/);
+      await expect(append([{ id: uuid(), type: '', data: {} }])).rejects.toThrow(/type/);
+      await expect(append([newEvent()], -1n)).rejects.toThrow(/expected revision/);
+      await expect(store.appendToStream('', [newEvent()], { expectedRevision: ANY })).rejects.toThrow(/streamName/);
+      await expect(collect(store.readAll({ maxCount: 1.5 }))).rejects.toThrow(/maxCount/);
+      expect(await store.readStream('order-1')).toEqual([]);
+    });
+  });
+
+  describe('paging', () => {
+    it('reads and subscribes across many pages', async () => {
+      const store = open({ readPageSize: 2 });
+      const events = Array.from({ length: 7 }, (_, i) => newEvent('Numbered', { i }));
+      for (const event of events) await store.appendToStream('order-1', [event], { expectedRevision: ANY });
+
+      expect(ids(await collect(store.readAll()))).toEqual(ids(events));
+      expect(ids(await collect(store.readAll({ maxCount: 5 })))).toEqual(ids(events.slice(0, 5)));
+      const subscription = store.subscribeToAll();
+      const iterator = subscription[Symbol.asyncIterator]();
+      const delivered: RecordedEvent[] = [];
+      for (let i = 0; i < events.length; i++) delivered.push((await iterator.next()).value as RecordedEvent);
+      await subscription.close();
+      expect(ids(delivered)).toEqual(ids(events));
+    });
+
+    it('finds prefixed events separated by more non-matching events than one scan covers', async () => {
+      const store = open();
+      const [before, after] = [newEvent(), newEvent()];
+      await store.appendToStream('order-1', [before], { expectedRevision: NO_STREAM });
+      const filler = Array.from({ length: 12_000 }, () => newEvent('Filler', {}));
+      await store.appendToStream('customer-1', filler, { expectedRevision: NO_STREAM });
+      await store.appendToStream('order-1', [after], { expectedRevision: 0n });
+
+      expect(ids(await collect(store.readAll({ streamPrefixes: ['order-'] })))).toEqual(ids([before, after]));
+      const subscription = store.subscribeToAll({ streamPrefixes: ['order-'] });
+      const iterator = subscription[Symbol.asyncIterator]();
+      const delivered = [(await iterator.next()).value, (await iterator.next()).value] as RecordedEvent[];
+      await subscription.close();
+      expect(ids(delivered)).toEqual(ids([before, after]));
+    });
+  });
+});
+
+function newEvent(type = 'Tested', data: EventToAppend['data'] = { value: uuid() }): EventToAppend {
+  return { id: uuid(), type, data };
+}
+
+function ids(events: { id: string }[]): string[] {
+  return events.map((e) => e.id);
+}
+
+async function collect(events: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
+  const collected: RecordedEvent[] = [];
+  for await (const event of events) collected.push(event);
+  return collected;
+}
+
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Deterministic mixing, so correct and wrong appends sit side by side in the batch. */
+function interleave<T>(items: T[]): T[] {
+  return items.map((item, i) => ({ item, key: (i * 37) % items.length })).sort((a, b) => a.key - b.key).map(({ item }) => item);
+}

@@ -1,0 +1,467 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { validate as isUuid } from 'uuid';
+import {
+  ANY,
+  NO_STREAM,
+  STREAM_EXISTS,
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type JsonObject,
+  type LogSubscription,
+  type ReadAllOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../event-store.port';
+import type { LogPosition } from '../log-position';
+import { DuplicateEventIdError } from './duplicate-event-id.error';
+import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
+
+export interface SqliteEventStoreOptions {
+  /** How often a waiting subscription re-reads the file to see appends of other processes. Default 50 ms. */
+  pollIntervalMs?: number;
+  /** Events read per query when paging through the log. Default 500. */
+  readPageSize?: number;
+  /** How long a writer waits for another process's write lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Called after each group commit, e.g. to export batch sizes and commit latency as metrics. */
+  onBatchCommitted?: (batch: CommittedBatch) => void;
+}
+
+export interface CommittedBatch {
+  /** Appends that shared the transaction, successful or not. */
+  appends: number;
+  /** Time spent in the transaction, fsync included. */
+  durationMs: number;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 50;
+const DEFAULT_READ_PAGE_SIZE = 500;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** Bounds the rows one filtered read may skip, so a rare prefix never scans the whole log in one blocking call. */
+const SCAN_WINDOW = 10_000n;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_name TEXT    NOT NULL,
+    revision    INTEGER NOT NULL,
+    event_id    TEXT    NOT NULL UNIQUE,
+    type        TEXT    NOT NULL,
+    data        TEXT    NOT NULL,
+    metadata    TEXT    NOT NULL,
+    recorded_at TEXT    NOT NULL,
+    UNIQUE (stream_name, revision)
+  ) STRICT;
+`;
+
+const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, recorded_at';
+
+interface EventRow {
+  position: bigint;
+  stream_name: string;
+  revision: bigint;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+type RecordedIdRow = Pick<EventRow, 'stream_name' | 'revision' | 'position'>;
+type StreamHeadRow = Pick<EventRow, 'revision' | 'position'>;
+
+interface SerializedEvent {
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+interface PendingAppend {
+  streamName: string;
+  expectedRevision: ExpectedRevision;
+  events: SerializedEvent[];
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+/**
+ * The embedded event log: one SQLite file in WAL mode with `synchronous=FULL`, so an
+ * acknowledged append survives a crash or power loss.
+ *
+ * Every append goes through one queue. Appends that arrive in the same event-loop turn are
+ * written in one transaction (one fsync), each inside its own savepoint and checked against
+ * its own expected revision, so a conflicting append fails alone.
+ *
+ * @example
+ *   const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
+ *   await store.appendToStream(`order-${id}`, [event], { expectedRevision: NO_STREAM });
+ *   for await (const e of store.subscribeToAll({ streamPrefixes: ['order-'] })) project(e);
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly pollIntervalMs: number;
+  private readonly readPageSize: number;
+  private readonly onBatchCommitted: ((batch: CommittedBatch) => void) | undefined;
+  private readonly subscriptions = new Set<SqliteLogSubscription>();
+  private readonly pageSource: LogPageSource = {
+    readPage: (after, streamPrefixes) => this.readPageOf(after, streamPrefixes, this.readPageSize),
+    detach: (subscription) => this.subscriptions.delete(subscription),
+  };
+  private queue: PendingAppend[] = [];
+  private flushHandle: NodeJS.Immediate | undefined;
+  private closed = false;
+
+  private readonly insertEvent: Database.Statement;
+  private readonly selectRecordedId: Database.Statement;
+  private readonly selectStreamHead: Database.Statement;
+  private readonly selectStream: Database.Statement;
+  private readonly selectHead: Database.Statement;
+  /** Page queries differ by the number of prefixes; prepared once per count. */
+  private readonly pageStatements = new Map<number, Database.Statement>();
+  private readonly commitBatch: (batch: PendingAppend[]) => AppendOutcome[];
+  private readonly appendInSavepoint: (pending: PendingAppend) => AppendResult;
+
+  private constructor(
+    private readonly db: Database.Database,
+    options: SqliteEventStoreOptions,
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.readPageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
+    this.onBatchCommitted = options.onBatchCommitted;
+    if (!Number.isInteger(this.readPageSize) || this.readPageSize < 1) {
+      throw new RangeError(`readPageSize must be a positive integer, got ${this.readPageSize}`);
+    }
+
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectRecordedId = db.prepare('SELECT stream_name, revision, position FROM events WHERE event_id = ?');
+    this.selectStreamHead = db.prepare(
+      'SELECT revision, position FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
+    );
+    this.selectStream = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? ORDER BY revision`);
+    this.selectHead = db.prepare('SELECT MAX(position) AS position FROM events');
+
+    // Nested better-sqlite3 transactions become savepoints: one append's failure rolls back
+    // only its own rows while the batch's transaction goes on.
+    this.appendInSavepoint = db.transaction((pending: PendingAppend) => this.applyAppend(pending));
+    const commitBatch = db.transaction((batch: PendingAppend[]) =>
+      batch.map((pending): AppendOutcome => {
+        try {
+          return { ok: true, result: this.appendInSavepoint(pending) };
+        } catch (error) {
+          // SQLite may abort the whole transaction (disk full, I/O error); carrying on would
+          // commit the remaining appends one by one, outside the batch.
+          if (!db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
+    // IMMEDIATE takes the write lock up front, so revisions checked inside stay valid until commit.
+    this.commitBatch = commitBatch.immediate;
+  }
+
+  /** Opens (creating if needed) the log at `filePath`; the parent directory is created too. */
+  static open(filePath: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    mkdirSync(dirname(filePath), { recursive: true });
+    const db = new Database(filePath, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.defaultSafeIntegers(true);
+      db.exec(SCHEMA);
+      return new SqliteEventStore(db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.assertOpen();
+      // Validate and serialize before queueing so a bad call fails alone and early.
+      const pending: PendingAppend = {
+        streamName: requireStreamName(streamName),
+        expectedRevision: requireExpectedRevision(options.expectedRevision),
+        events: serializeBatch(streamName, events),
+        resolve,
+        reject,
+      };
+      this.queue.push(pending);
+      this.flushHandle ??= setImmediate(() => this.flush());
+    });
+  }
+
+  async readStream(streamName: string): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    return (this.selectStream.all(streamName) as EventRow[]).map(toRecordedEvent);
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.assertOpen();
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    if (remaining !== Number.POSITIVE_INFINITY && !(Number.isInteger(remaining) && remaining >= 0)) {
+      throw new RangeError(`maxCount must be a non-negative integer, got ${options.maxCount}`);
+    }
+    const prefixes = options.streamPrefixes ?? [];
+    // fromPosition is inclusive; pages read strictly after a position.
+    let after = options.fromPosition ? options.fromPosition.commit - 1n : 0n;
+    while (remaining > 0) {
+      const page = this.readPageOf(after, prefixes, Math.min(this.readPageSize, remaining));
+      yield* page.events;
+      remaining -= page.events.length;
+      if (page.reachedHead) return;
+      after = page.scannedTo;
+    }
+  }
+
+  /** An empty `streamPrefixes` list means no filter, as when it is absent. */
+  subscribeToAll(options: SubscribeOptions = {}): LogSubscription {
+    this.assertOpen();
+    const subscription = new SqliteLogSubscription(
+      this.pageSource,
+      options.fromPosition?.commit ?? 0n,
+      options.streamPrefixes ?? [],
+      this.pollIntervalMs,
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<LogPosition | undefined> {
+    this.assertOpen();
+    const head = this.readHead();
+    return head === 0n ? undefined : toPosition(head);
+  }
+
+  /** Writes appends still queued, ends every subscription, then closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushHandle) clearImmediate(this.flushHandle);
+    this.flush();
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    this.db.close();
+  }
+
+  private flush(): void {
+    this.flushHandle = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+
+    const started = performance.now();
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = this.commitBatch(batch);
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    const durationMs = performance.now() - started;
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    });
+    for (const subscription of this.subscriptions) subscription.notifyAppended();
+    // Last, so a failing observer cannot keep callers or subscribers waiting.
+    this.onBatchCommitted?.({ appends: batch.length, durationMs });
+  }
+
+  /** Runs inside the batch transaction: idempotency first (as EventStoreDB does), then the revision check. */
+  private applyAppend(pending: PendingAppend): AppendResult {
+    const { streamName, expectedRevision, events } = pending;
+    const head = this.selectStreamHead.get(streamName) as StreamHeadRow | undefined;
+    const recorded = events.map(({ id }) => this.selectRecordedId.get(id) as RecordedIdRow | undefined);
+    const alreadyRecorded = recorded.some((row) => row !== undefined);
+
+    if (alreadyRecorded) {
+      const replay = idempotentReplay(streamName, expectedRevision, recorded);
+      if (replay) return replay;
+    }
+    if (!revisionMatches(expectedRevision, head?.revision)) {
+      throw new WrongExpectedRevisionError(streamName, expectedRevision, head?.revision ?? NO_STREAM);
+    }
+    if (alreadyRecorded) {
+      const reused = events.filter((_, index) => recorded[index] !== undefined).map(({ id }) => id);
+      throw new DuplicateEventIdError(
+        streamName,
+        reused,
+        'are already recorded; reused ids are accepted only as a retry of the same batch at the same place',
+      );
+    }
+    if (events.length === 0) {
+      // Nothing to write; -1 stands for "no event yet", as EventStoreDB clients report it.
+      return { nextExpectedRevision: head?.revision ?? -1n, position: toPosition(head?.position ?? 0n) };
+    }
+
+    const recordedAt = new Date().toISOString();
+    let revision = head ? head.revision + 1n : 0n;
+    let position = 0n;
+    for (const event of events) {
+      const info = this.insertEvent.run(
+        streamName,
+        revision,
+        event.id,
+        event.type,
+        event.data,
+        event.metadata,
+        recordedAt,
+      );
+      position = BigInt(info.lastInsertRowid);
+      revision += 1n;
+    }
+    return { nextExpectedRevision: revision - 1n, position: toPosition(position) };
+  }
+
+  private readPageOf(after: bigint, streamPrefixes: readonly string[], limit: number): LogPage {
+    const head = this.readHead();
+    // Never below `after`: a start beyond the head must not make a later read go back before it.
+    const upper = head <= after ? after : head < after + SCAN_WINDOW ? head : after + SCAN_WINDOW;
+    const rows = this.pageStatement(streamPrefixes.length).all(after, upper, ...streamPrefixes, limit) as EventRow[];
+    const full = rows.length === limit;
+    return {
+      events: rows.map(toRecordedEvent),
+      scannedTo: full ? rows[rows.length - 1]!.position : upper,
+      reachedHead: !full && upper >= head,
+    };
+  }
+
+  private pageStatement(prefixCount: number): Database.Statement {
+    let statement = this.pageStatements.get(prefixCount);
+    if (!statement) {
+      // instr(...) = 1 is a prefix test that needs no LIKE/GLOB escaping of the prefix.
+      const filter =
+        prefixCount === 0 ? '' : ` AND (${Array(prefixCount).fill('instr(stream_name, ?) = 1').join(' OR ')})`;
+      statement = this.db.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?${filter} ORDER BY position LIMIT ?`,
+      );
+      this.pageStatements.set(prefixCount, statement);
+    }
+    return statement;
+  }
+
+  /** 0 when the log is empty; positions start at 1. */
+  private readHead(): bigint {
+    const row = this.selectHead.get() as { position: bigint | null };
+    return row.position ?? 0n;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('SqliteEventStore is closed');
+  }
+}
+
+/**
+ * The batch counts as already appended when all its ids sit consecutively, in order, in this
+ * stream, where the expected revision would have put them (anywhere for `any`/`stream_exists`).
+ * Returns the result the original append returned.
+ */
+function idempotentReplay(
+  streamName: string,
+  expectedRevision: ExpectedRevision,
+  recorded: (RecordedIdRow | undefined)[],
+): AppendResult | undefined {
+  const first = recorded[0];
+  if (!first) return undefined;
+  const inPlace = recorded.every(
+    (row, index) => row !== undefined && row.stream_name === streamName && row.revision === first.revision + BigInt(index),
+  );
+  if (!inPlace) return undefined;
+  const startsWhereExpected =
+    expectedRevision === ANY ||
+    expectedRevision === STREAM_EXISTS ||
+    (expectedRevision === NO_STREAM ? first.revision === 0n : first.revision === expectedRevision + 1n);
+  if (!startsWhereExpected) return undefined;
+  const last = recorded[recorded.length - 1]!;
+  return { nextExpectedRevision: last.revision, position: toPosition(last.position) };
+}
+
+function revisionMatches(expected: ExpectedRevision, actual: bigint | undefined): boolean {
+  switch (expected) {
+    case ANY:
+      return true;
+    case NO_STREAM:
+      return actual === undefined;
+    case STREAM_EXISTS:
+      return actual !== undefined;
+    default:
+      return actual === expected;
+  }
+}
+
+function requireStreamName(streamName: string): string {
+  if (typeof streamName !== 'string' || streamName.length === 0) {
+    throw new TypeError('streamName must be a non-empty string');
+  }
+  return streamName;
+}
+
+function requireExpectedRevision(expected: ExpectedRevision): ExpectedRevision {
+  const valid =
+    expected === ANY ||
+    expected === NO_STREAM ||
+    expected === STREAM_EXISTS ||
+    (typeof expected === 'bigint' && expected >= 0n);
+  if (!valid) throw new TypeError(`Invalid expected revision: ${String(expected)}`);
+  return expected;
+}
+
+function serializeBatch(streamName: string, events: EventToAppend[]): SerializedEvent[] {
+  const serialized = events.map((event): SerializedEvent => {
+    if (typeof event.id !== 'string' || !isUuid(event.id)) {
+      throw new TypeError(`Stream ${streamName}: event id must be a UUID, got ${String(event.id)}`);
+    }
+    if (typeof event.type !== 'string' || event.type.length === 0) {
+      throw new TypeError(`Stream ${streamName}: event ${event.id} needs a non-empty type`);
+    }
+    return {
+      // EventStoreDB hands ids back in lower case; doing the same keeps both adapters and idempotency checks alike.
+      id: event.id.toLowerCase(),
+      type: event.type,
+      data: serializeObject(event.data, `event ${event.id} data`),
+      metadata: serializeObject(event.metadata ?? {}, `event ${event.id} metadata`),
+    };
+  });
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const { id } of serialized) (seen.has(id) ? repeated : seen).add(id);
+  if (repeated.size > 0) {
+    throw new DuplicateEventIdError(streamName, [...repeated], 'appear more than once in the batch');
+  }
+  return serialized;
+}
+
+function serializeObject(value: JsonObject, what: string): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${what} must be a JSON object`);
+  }
+  return JSON.stringify(value);
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamName: row.stream_name,
+    revision: row.revision,
+    position: toPosition(row.position),
+    type: row.type,
+    data: JSON.parse(row.data) as JsonObject,
+    metadata: JSON.parse(row.metadata) as JsonObject,
+    recordedAt: row.recorded_at,
+  };
+}
+
+function toPosition(position: bigint): LogPosition {
+  return { commit: position, prepare: position };
+}
