@@ -5,6 +5,13 @@ export type BillingCycle = 'monthly' | 'annual' | 'triennial' | 'oneTime';
 export type TermDuration = 'P1Y' | 'P3Y';
 
 export const BILLING_CYCLES: readonly BillingCycle[] = ['monthly', 'annual', 'triennial', 'oneTime'];
+export const PRODUCT_KINDS: readonly ProductKind[] = [
+  'SoftwareSubscription',
+  'ServerSubscription',
+  'PerpetualSoftware',
+  'AzureReservation',
+];
+export const TERM_DURATIONS: readonly TermDuration[] = ['P1Y', 'P3Y'];
 
 /** Download choices; an empty list hides that choice, a non-empty one makes it required. */
 export interface DownloadOptions {

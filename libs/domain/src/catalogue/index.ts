@@ -1,0 +1,2 @@
+export * from './sku';
+export * from './catalogue';

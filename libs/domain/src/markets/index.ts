@@ -1,0 +1,2 @@
+export * from './iso-countries';
+export * from './azure-reservation-markets';
