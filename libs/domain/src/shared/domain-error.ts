@@ -2,7 +2,7 @@
  * A rule said no. `code` is stable (upper snake case) and travels to clients in problem+json;
  * `category` lets the edge pick the HTTP status without the domain knowing HTTP.
  */
-export type DomainErrorCategory = 'unprocessable' | 'conflict' | 'not_found' | 'forbidden' | 'invalid';
+export type DomainErrorCategory = 'unprocessable' | 'conflict' | 'not_found' | 'forbidden' | 'invalid' | 'unavailable';
 
 export class DomainError extends Error {
   constructor(

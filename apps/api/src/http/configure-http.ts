@@ -1,0 +1,54 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Metrics } from '../observability/metrics.service';
+import { requireJsonBody } from './json-content-type.middleware';
+import { ProblemDetailsFilter } from './problem-details.filter';
+import { createValidationPipe } from './validation.pipe';
+
+export interface HttpOptions {
+  /** body-parser size syntax; support-request attachments travel base64 inside JSON. */
+  jsonBodyLimit?: string;
+  docs?: { title: string; version: string; description?: string };
+}
+
+export const DEFAULT_JSON_BODY_LIMIT = '256kb';
+const DEFAULT_DOCS = {
+  title: 'CSP subscription engine',
+  version: '1',
+  description: 'HTTP contract v1. Authenticate with `Authorization: Bearer <JWT>` (HS256).',
+};
+
+/**
+ * Everything the HTTP edge needs besides controllers. Call after `NestFactory.create` and before
+ * `listen`/`init`: the JSON parser registered here replaces Nest's default 100kb one, which Nest
+ * only adds at init when no parser named `jsonParser` is present yet.
+ */
+export function configureHttp(app: NestExpressApplication, options: HttpOptions = {}): void {
+  app.disable('x-powered-by');
+  app.use(requireJsonBody);
+  app.useBodyParser('json', {
+    limit: options.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
+    type: ['application/json', 'application/*+json'],
+  });
+  app.useGlobalFilters(new ProblemDetailsFilter(findMetrics(app)));
+  app.useGlobalPipes(createValidationPipe());
+
+  const docs = options.docs ?? DEFAULT_DOCS;
+  const config = new DocumentBuilder()
+    .setTitle(docs.title)
+    .setVersion(docs.version)
+    .setDescription(docs.description ?? '')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addSecurityRequirements('bearer')
+    .build();
+  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+}
+
+/** Narrow test apps may leave out the metrics module; errors are then answered but not counted. */
+function findMetrics(app: NestExpressApplication): Metrics | undefined {
+  try {
+    return app.get(Metrics, { strict: false });
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,102 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError, DomainErrorCategory } from '@csp/domain/shared/domain-error';
+import { Metrics } from '../observability/metrics.service';
+import { ProblemException } from './problem.exception';
+import { codeForStatus, PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem-document';
+import { RequestValidationError } from './request-validation.error';
+
+/** Set by successful commands only (API.md "Consistency"): an error appended nothing to point at. */
+export const LOG_POSITION_HEADER = 'X-Log-Position';
+
+const STATUS_BY_CATEGORY: Record<DomainErrorCategory, number> = {
+  invalid: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  unavailable: 503,
+};
+
+/** 10,000 bad line items must not turn into a response far larger than the request. */
+const MAX_FIELD_ERRORS = 100;
+
+/** What body-parser (and anything else built on http-errors) throws for a refused request. */
+interface ClientHttpError {
+  status: number;
+  expose: true;
+  type?: string;
+  message: string;
+}
+
+/**
+ * Turns everything thrown while serving a request, including body-parser failures and unknown
+ * routes that never reach a controller, into `application/problem+json`.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  constructor(private readonly metrics?: Metrics) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const problem = this.toProblem(exception);
+    this.metrics?.recordHttpError(problem.code);
+    if (response.headersSent) {
+      // A streamed answer already promised success; cutting the connection keeps a truncated body from looking complete.
+      this.logger.error(`failed after the response started: ${problem.code}`);
+      response.destroy();
+      return;
+    }
+    response.removeHeader(LOG_POSITION_HEADER);
+    if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
+    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).json(problem);
+  }
+
+  private toProblem(exception: unknown): ProblemDocument {
+    if (exception instanceof DomainError) {
+      return problemDocument(STATUS_BY_CATEGORY[exception.category], exception.code, exception.message, exception.details);
+    }
+    if (exception instanceof ProblemException) {
+      return problemDocument(exception.status, exception.code, exception.message, exception.details);
+    }
+    if (exception instanceof RequestValidationError) {
+      const omitted = exception.errors.length - MAX_FIELD_ERRORS;
+      return problemDocument(400, 'VALIDATION_FAILED', 'the request has invalid or unknown fields', {
+        errors: exception.errors.slice(0, MAX_FIELD_ERRORS),
+        ...(omitted > 0 ? { omittedErrors: omitted } : {}),
+      });
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status >= 500) return this.unexpected(exception, status);
+      return problemDocument(status, codeForStatus(status), exception.message, status === 400 ? { errors: [] } : {});
+    }
+    if (isClientHttpError(exception)) return this.fromBodyParser(exception);
+    return this.unexpected(exception, 500);
+  }
+
+  /** Server-side messages can name hosts, queries and credentials: they go to the log only. */
+  private unexpected(exception: unknown, status: number): ProblemDocument {
+    this.logger.error(exception instanceof Error ? exception : `non-error thrown: ${String(exception)}`);
+    return problemDocument(status, codeForStatus(status), 'the service could not answer; the cause has been logged');
+  }
+
+  private fromBodyParser(error: ClientHttpError): ProblemDocument {
+    if (error.type === 'entity.parse.failed') {
+      // The parser's own message quotes the body; the client already has it.
+      return problemDocument(400, 'VALIDATION_FAILED', 'the request body is not valid JSON', {
+        errors: [{ in: 'body', field: '', messages: ['must be valid JSON'] }],
+      });
+    }
+    const extra = error.status === 400 ? { errors: [] } : {};
+    return problemDocument(error.status, codeForStatus(error.status), error.message, extra);
+  }
+}
+
+function isClientHttpError(error: unknown): error is ClientHttpError {
+  if (typeof error !== 'object' || error === null) return false;
+  const { status, expose } = error as Partial<ClientHttpError>;
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+}

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+/** `rejected`: a rule said no (DomainError); `failed`: anything unexpected. */
+export type CommandOutcome = 'succeeded' | 'rejected' | 'failed';
+
+/**
+ * One registry per application instead of prom-client's global one, so tests can start several
+ * apps in one process without "metric already registered" errors.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly commands = new Counter({
+    name: 'commands_total',
+    help: 'Commands handled, by command name and outcome',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly httpErrors = new Counter({
+    name: 'http_errors_total',
+    help: 'Problem documents sent, by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly projectionLag = new Gauge({
+    name: 'projection_lag_events',
+    help: 'Events in the log that a projection has not applied yet',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly projectionPosition = new Gauge({
+    name: 'projection_position',
+    help: 'Last log position a projection has applied',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordCommand(command: string, outcome: CommandOutcome): void {
+    this.commands.inc({ command, outcome });
+  }
+
+  recordHttpError(code: string): void {
+    this.httpErrors.inc({ code });
+  }
+
+  setProjectionLag(projection: string, events: number): void {
+    this.projectionLag.set({ projection }, events);
+  }
+
+  setProjectionPosition(projection: string, position: number): void {
+    this.projectionPosition.set({ projection }, position);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

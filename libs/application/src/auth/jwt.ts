@@ -1,0 +1,106 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { Principal, PrincipalKind, Role, ROLES } from './principal';
+
+/** The claims of shared API.md; `sub` and `tid` become `userId` and `tenantId` on the Principal. */
+export interface TokenClaims {
+  sub: string;
+  tid: string;
+  kind: PrincipalKind;
+  roles: readonly Role[];
+  name?: string;
+}
+
+export interface SignOptions {
+  /** A jose time span ("8h", "30m", "2 days"), or seconds from now. */
+  expiresIn: string | number;
+}
+
+export type InvalidTokenReason = 'expired' | 'malformed' | 'bad_signature' | 'bad_claims';
+
+/** Every way a bearer token can be refused; the HTTP edge turns it into 401 UNAUTHENTICATED. */
+export class InvalidTokenError extends Error {
+  constructor(
+    readonly reason: InvalidTokenReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+const ALGORITHM = 'HS256';
+const KINDS: readonly PrincipalKind[] = ['partner', 'customer', 'service'];
+/** Services of other teams sign their own tokens; a few seconds of clock skew must not lock them out. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+function keyOf(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+export async function signToken(claims: TokenClaims, secret: string, options: SignOptions): Promise<string> {
+  const payload: Record<string, unknown> = { tid: claims.tid, kind: claims.kind, roles: [...claims.roles] };
+  if (claims.name !== undefined) payload.name = claims.name;
+  const expiresAt =
+    typeof options.expiresIn === 'number' ? Math.floor(Date.now() / 1000) + options.expiresIn : options.expiresIn;
+  const jwt = new SignJWT(payload).setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' }).setSubject(claims.sub).setIssuedAt();
+  try {
+    jwt.setExpirationTime(expiresAt);
+  } catch {
+    // jose only says "Invalid time period format"; name the offending value for CLI users.
+    throw new RangeError(`expiresIn "${options.expiresIn}" is not a time span like 30m, 8h or 7d`);
+  }
+  return jwt.sign(keyOf(secret));
+}
+
+/**
+ * Verifies signature (HS256 only, so `alg: none` and algorithm-confusion tokens fail), expiry when
+ * present, and the claim shapes. `exp` is honoured but not required: the contract lists only
+ * sub/tid/kind/roles/name, and tools written against it may mint tokens without it.
+ * Role strings this service does not know are dropped rather than refused: a Partner Center user
+ * often carries other roles too, and an unknown role grants nothing here.
+ */
+export async function verifyToken(token: string, secret: string): Promise<Principal> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, keyOf(secret), {
+      algorithms: [ALGORITHM],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    }));
+  } catch (error: unknown) {
+    if (error instanceof joseErrors.JOSEError) throw toInvalidTokenError(error);
+    throw error;
+  }
+  return principalFrom(payload);
+}
+
+function toInvalidTokenError(error: joseErrors.JOSEError): InvalidTokenError {
+  if (error instanceof joseErrors.JWTExpired) return new InvalidTokenError('expired', 'token expired');
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new InvalidTokenError('bad_signature', 'token signature does not verify');
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return new InvalidTokenError('bad_claims', `token claim "${error.claim}" is not acceptable`);
+  }
+  return new InvalidTokenError('malformed', 'token is malformed or uses an unsupported algorithm');
+}
+
+function principalFrom(payload: Record<string, unknown>): Principal {
+  const { sub, tid, kind, roles, name } = payload;
+  if (!isNonEmptyString(sub)) throw badClaim('sub');
+  if (!isNonEmptyString(tid)) throw badClaim('tid');
+  if (!KINDS.includes(kind as PrincipalKind)) throw badClaim('kind');
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) throw badClaim('roles');
+  if (name !== undefined && typeof name !== 'string') throw badClaim('name');
+  const known = ROLES.filter((role) => roles.includes(role));
+  const principal: Principal = { userId: sub, tenantId: tid, kind: kind as PrincipalKind, roles: known };
+  if (name !== undefined) principal.name = name;
+  return principal;
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function badClaim(claim: string): InvalidTokenError {
+  return new InvalidTokenError('bad_claims', `token claim "${claim}" is missing or invalid`);
+}

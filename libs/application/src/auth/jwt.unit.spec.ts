@@ -1,0 +1,78 @@
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { InvalidTokenError, signToken, TokenClaims, verifyToken } from './jwt';
+
+const SECRET = 'a-test-secret-that-is-long-enough-000000';
+const CLAIMS: TokenClaims = { sub: 'u-1', tid: 'partner-1', kind: 'partner', roles: ['AdminAgent'], name: 'Ada' };
+
+async function refusal(promise: Promise<unknown>): Promise<InvalidTokenError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InvalidTokenError);
+  return error as InvalidTokenError;
+}
+
+function rawToken(payload: Record<string, unknown>, secret = SECRET): Promise<string> {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret));
+}
+
+describe('signToken / verifyToken', () => {
+  it('round-trips the claims into a Principal', async () => {
+    const token = await signToken(CLAIMS, SECRET, { expiresIn: '8h' });
+    await expect(verifyToken(token, SECRET)).resolves.toEqual({
+      userId: 'u-1',
+      tenantId: 'partner-1',
+      kind: 'partner',
+      roles: ['AdminAgent'],
+      name: 'Ada',
+    });
+  });
+
+  it('omits name when the token has none', async () => {
+    const token = await signToken({ ...CLAIMS, name: undefined }, SECRET, { expiresIn: 60 });
+    expect(await verifyToken(token, SECRET)).not.toHaveProperty('name');
+  });
+
+  it('names a bad expiry instead of signing', async () => {
+    await expect(signToken(CLAIMS, SECRET, { expiresIn: 'soon' })).rejects.toThrow(/"soon" is not a time span/);
+  });
+
+  it('refuses an expired token', async () => {
+    const token = await signToken(CLAIMS, SECRET, { expiresIn: '-2 minutes' });
+    expect((await refusal(verifyToken(token, SECRET))).reason).toBe('expired');
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const token = await signToken(CLAIMS, 'another-secret-that-is-long-enough-11111', { expiresIn: '1h' });
+    expect((await refusal(verifyToken(token, SECRET))).reason).toBe('bad_signature');
+  });
+
+  it('refuses alg none', async () => {
+    const token = new UnsecuredJWT({ tid: 'partner-1', kind: 'partner', roles: ['AdminAgent'] }).setSubject('u-1').encode();
+    expect((await refusal(verifyToken(token, SECRET))).reason).toBe('malformed');
+  });
+
+  it('refuses garbage', async () => {
+    expect((await refusal(verifyToken('not.a.jwt', SECRET))).reason).toBe('malformed');
+  });
+
+  it.each([
+    ['missing tid', { sub: 'u', kind: 'partner', roles: [] }],
+    ['unknown kind', { sub: 'u', tid: 't', kind: 'admin', roles: [] }],
+    ['roles not an array', { sub: 'u', tid: 't', kind: 'partner', roles: 'AdminAgent' }],
+    ['empty sub', { sub: '', tid: 't', kind: 'partner', roles: [] }],
+  ])('refuses bad claims: %s', async (_label, payload) => {
+    expect((await refusal(verifyToken(await rawToken(payload), SECRET))).reason).toBe('bad_claims');
+  });
+
+  it('drops role strings it does not know and accepts a token without exp', async () => {
+    const token = await new SignJWT({ sub: 'svc', tid: 'partner-1', kind: 'service', roles: ['SalesAgent', 'Importer'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(SECRET));
+    expect((await verifyToken(token, SECRET)).roles).toEqual(['Importer']);
+  });
+});
