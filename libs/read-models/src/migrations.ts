@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ReadModelSchema } from './schema';
 
 /** Creates the read-model tables when missing. Written with Kysely's builder so it runs on SQLite and PostgreSQL alike. */
@@ -22,8 +22,10 @@ export async function migrateReadModels(db: Kysely<ReadModelSchema>): Promise<vo
     .addColumn('customer_id', 'text', (column) => column.notNull())
     .addColumn('partner_id', 'text', (column) => column.notNull())
     .addColumn('purchased_at', 'text', (column) => column.notNull())
+    .addColumn('pending_fulfilment', 'integer', (column) => column.notNull())
     .addColumn('state', 'text', (column) => column.notNull())
     .execute();
+  await db.schema.createIndex('orders_pending_fulfilment').ifNotExists().on('orders').column('pending_fulfilment').execute();
   await db.schema.createIndex('orders_customer').ifNotExists().on('orders').columns(['customer_id', 'purchased_at']).execute();
 
   await db.schema
@@ -55,7 +57,6 @@ export async function migrateReadModels(db: Kysely<ReadModelSchema>): Promise<vo
     .addColumn('position', 'text', (column) => column.notNull())
     .addColumn('updated_at', 'text', (column) => column.notNull())
     .execute();
-  await sql`select 1`.execute(db);
 }
 
 /** Empties every read model and checkpoint: a rebuild then folds the log again from zero. */

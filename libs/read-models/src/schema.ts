@@ -19,6 +19,8 @@ export interface OrdersTable {
   customer_id: string;
   partner_id: string;
   purchased_at: string;
+  /** Subscription lines whose subscription has not started yet; > 0 means fulfilment is still owed. */
+  pending_fulfilment: number;
   state: string;
 }
 

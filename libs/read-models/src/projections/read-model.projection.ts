@@ -64,6 +64,7 @@ async function projectOrder(trx: Trx, event: OrderEvent): Promise<void> {
       customer_id: after.order.customerId,
       partner_id: after.order.partnerId,
       purchased_at: after.order.purchasedAt,
+      pending_fulfilment: after.order.lineItems.filter((line) => line.subscriptionId !== null).length,
       state,
     })
     .execute();
@@ -85,6 +86,11 @@ async function projectSubscription(trx: Trx, event: SubscriptionEvent): Promise<
     return;
   }
   const profile = after.profile;
+  await trx
+    .updateTable('orders')
+    .set((eb) => ({ pending_fulfilment: eb('pending_fulfilment', '-', 1) }))
+    .where('id', '=', profile.orderId)
+    .execute();
   await trx
     .insertInto('subscriptions')
     .values({

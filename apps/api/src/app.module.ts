@@ -1,0 +1,88 @@
+import { CustomerDirectory } from '@csp/application/access/customer-directory';
+import { GetCustomerHandler } from '@csp/application/customers/get-customer.handler';
+import { RegisterCustomerHandler } from '@csp/application/customers/register-customer.handler';
+import { CancelPerpetualOrderHandler } from '@csp/application/orders/cancel-perpetual-order.handler';
+import { PlaceOrderHandler } from '@csp/application/orders/place-order.handler';
+import type { Clock } from '@csp/application/ports/clock.port';
+import {
+  GetOrderHandler,
+  GetSubscriptionHandler,
+  ListOrdersHandler,
+  ListProductsHandler,
+  ListSubscriptionsHandler,
+} from '@csp/application/query-handlers';
+import { CancelSubscriptionHandler, ChangeAutoRenewHandler } from '@csp/application/subscriptions/subscription-commands.handler';
+import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
+import type { EventStore } from '@csp/event-store';
+import type { ReadModelDb } from '@csp/read-models';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { sql } from 'kysely';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
+import type { AppConfig } from './config/app-config';
+import { CustomersController } from './controllers/customers.controller';
+import { ImportController, OrdersController } from './controllers/orders.controller';
+import { ProductsController } from './controllers/products.controller';
+import { SubscriptionsController } from './controllers/subscriptions.controller';
+import { CommandGateway } from './http/command-gateway';
+import { ConsistencyInterceptor } from './http/consistency.interceptor';
+import { EngineModule } from './infrastructure/engine.module';
+import { LifecycleTicker } from './infrastructure/lifecycle-ticker.service';
+import { ReadModelProjection } from './infrastructure/read-model-projection.service';
+import { buildLoggerParams } from './observability/logging';
+import { ObservabilityModule } from './observability/observability.module';
+
+export interface AppOptions {
+  config: AppConfig;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Tests pass the secret they sign with; the service resolves it from the environment. */
+  jwtSecret?: string;
+}
+
+/** The whole service in one process: HTTP api, read-model projection and lifecycle scheduler. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, env = process.env, clock, jwtSecret }: AppOptions): DynamicModule {
+    const engine = EngineModule.forRoot(clock ? { config, clock } : { config });
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot(buildLoggerParams({ env, stdoutIsTty: Boolean(process.stdout.isTTY) })),
+        CqrsModule.forRoot(),
+        engine,
+        jwtSecret ? AuthModule.forRoot({ secret: jwtSecret }) : AuthModule.forRootFromEnv({ env, dataDir: config.dataDir }),
+        ObservabilityModule.forRoot({
+          imports: [engine],
+          readinessChecks: {
+            inject: [EVENT_STORE, READ_MODEL_DB],
+            useFactory: (store: EventStore, db: ReadModelDb) => [
+              { name: 'eventStore', check: async () => void (await store.headPosition()) },
+              { name: 'readStore', check: async () => void (await sql`select 1`.execute(db)) },
+            ],
+          },
+        }),
+      ],
+      controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController],
+      providers: [
+        CommandGateway,
+        ConsistencyInterceptor,
+        ReadModelProjection,
+        LifecycleTicker,
+        CustomerDirectory,
+        RegisterCustomerHandler,
+        GetCustomerHandler,
+        PlaceOrderHandler,
+        CancelPerpetualOrderHandler,
+        ChangeAutoRenewHandler,
+        CancelSubscriptionHandler,
+        ListOrdersHandler,
+        GetOrderHandler,
+        ListSubscriptionsHandler,
+        GetSubscriptionHandler,
+        ListProductsHandler,
+      ],
+    };
+  }
+}

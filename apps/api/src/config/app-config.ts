@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+
+/** Everything the service reads from its environment, read once at start. */
+export interface AppConfig {
+  port: number;
+  dataDir: string;
+  production: boolean;
+  /** `esdb://...` selects EventStoreDB; absent: the embedded SQLite store under `dataDir`. */
+  eventStoreConnectionString?: string;
+  /** `postgres://...` puts the read models on PostgreSQL; absent: SQLite under `dataDir`. */
+  readModelsConnectionString?: string;
+  catalogueFile?: string;
+  /** How long a query waits for X-Min-Position before 503 PROJECTION_LAGGING. */
+  minPositionWaitMs: number;
+  /** How often the lifecycle scheduler looks for due renewals, expiries and installments. */
+  schedulerIntervalMs: number;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const port = Number(env['PORT'] ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env['PORT']}`);
+  const config: AppConfig = {
+    port,
+    dataDir: resolve(env['DATA_DIR'] ?? './data'),
+    production: env['NODE_ENV'] === 'production',
+    minPositionWaitMs: 5000,
+    schedulerIntervalMs: Number(env['SCHEDULER_INTERVAL_MS'] ?? 60_000),
+  };
+  if (env['EVENTSTORE_CONNECTION_STRING']) config.eventStoreConnectionString = env['EVENTSTORE_CONNECTION_STRING'];
+  if (env['READ_MODELS_DATABASE_URL']) config.readModelsConnectionString = env['READ_MODELS_DATABASE_URL'];
+  if (env['CATALOGUE_FILE']) config.catalogueFile = env['CATALOGUE_FILE'];
+  return config;
+}

@@ -1,0 +1,35 @@
+import { GetCustomerQuery } from '@csp/application/customers/get-customer.query';
+import { RegisterCustomerCommand } from '@csp/application/customers/register-customer.command';
+import type { Principal } from '@csp/application/auth/principal';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { AuthenticatedRequest } from '../auth/authenticated-request';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import { CreateCustomerDto } from '../dto/customer.dto';
+import { CommandGateway } from '../http/command-gateway';
+import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ReferencePipe } from '../http/reference.pipe';
+import { commandContextOf } from '../http/request-context';
+
+@ApiTags('customers')
+@Controller('v1/customers')
+export class CustomersController {
+  constructor(
+    private readonly commands: CommandGateway,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  register(@Body() body: CreateCustomerDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
+    return this.commands.send('RegisterCustomer', new RegisterCustomerCommand(commandContextOf(request), body), response);
+  }
+
+  @Get(':customerId')
+  @UseInterceptors(ConsistencyInterceptor)
+  get(@Param('customerId', ReferencePipe) customerId: string, @CurrentPrincipal() principal: Principal) {
+    return this.queries.execute(new GetCustomerQuery(principal, customerId));
+  }
+}

@@ -1,0 +1,84 @@
+import type { Principal } from '@csp/application/auth/principal';
+import { CancelPerpetualOrderCommand } from '@csp/application/orders/cancel-perpetual-order.command';
+import { PlaceOrderCommand } from '@csp/application/orders/place-order.command';
+import { GetOrderQuery, ListOrdersQuery } from '@csp/application/queries';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { AuthenticatedRequest } from '../auth/authenticated-request';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import { PageQueryDto } from '../dto/list.dto';
+import { CreateOrderDto, ImportPurchaseDto, PatchOrderDto } from '../dto/order.dto';
+import { CommandGateway } from '../http/command-gateway';
+import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ReferencePipe } from '../http/reference.pipe';
+import { commandContextOf } from '../http/request-context';
+
+@ApiTags('orders')
+@Controller('v1/customers/:customerId/orders')
+export class OrdersController {
+  constructor(
+    private readonly commands: CommandGateway,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  purchase(
+    @Param('customerId', ReferencePipe) customerId: string,
+    @Body() body: CreateOrderDto,
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const command = new PlaceOrderCommand(commandContextOf(request), customerId, body.lineItems);
+    return this.commands.send('PurchaseSoftware', command, response);
+  }
+
+  @Get()
+  @UseInterceptors(ConsistencyInterceptor)
+  list(@Param('customerId', ReferencePipe) customerId: string, @Query() page: PageQueryDto, @CurrentPrincipal() principal: Principal) {
+    return this.queries.execute(
+      new ListOrdersQuery(principal, customerId, { continuationToken: page.continuationToken, pageSize: page.size }),
+    );
+  }
+
+  @Get(':orderId')
+  @UseInterceptors(ConsistencyInterceptor)
+  get(
+    @Param('customerId', ReferencePipe) customerId: string,
+    @Param('orderId', ReferencePipe) orderId: string,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.queries.execute(new GetOrderQuery(principal, customerId, orderId));
+  }
+
+  /** Cancels perpetual lines (all of them when `lineItems` is left out); answers with the credit. */
+  @Patch(':orderId')
+  cancel(
+    @Param('customerId', ReferencePipe) customerId: string,
+    @Param('orderId', ReferencePipe) orderId: string,
+    @Body() body: PatchOrderDto,
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const lineItemNumbers = body.lineItems?.map((line) => line.lineItemNumber);
+    const command = new CancelPerpetualOrderCommand(commandContextOf(request), customerId, orderId, lineItemNumbers);
+    return this.commands.send('CancelPerpetual', command, response);
+  }
+}
+
+@ApiTags('import')
+@Controller('v1/import/purchases')
+export class ImportController {
+  constructor(private readonly commands: CommandGateway) {}
+
+  /** Backfills a historic purchase with its real date; every transition due since then follows at once. */
+  @Post()
+  @HttpCode(201)
+  backfill(@Body() body: ImportPurchaseDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
+    const purchasedAt = new Date(body.purchasedAt).toISOString();
+    const command = new PlaceOrderCommand(commandContextOf(request), body.customerId, body.lineItems, purchasedAt);
+    return this.commands.send('BackfillPurchase', command, response);
+  }
+}

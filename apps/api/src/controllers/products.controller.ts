@@ -1,0 +1,17 @@
+import { ListProductsQuery } from '@csp/application/queries';
+import { Controller, Get, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiTags } from '@nestjs/swagger';
+import { ProductsQueryDto } from '../dto/list.dto';
+
+@ApiTags('catalogue')
+@Controller('v1/products')
+export class ProductsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  /** The catalogue as sold in one market, with that market's prices. */
+  @Get()
+  list(@Query() query: ProductsQueryDto) {
+    return this.queries.execute(new ListProductsQuery(query.country));
+  }
+}

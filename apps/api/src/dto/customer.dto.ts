@@ -1,0 +1,35 @@
+import { isKnownCountryCode } from '@csp/domain/markets/iso-countries';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, IsUUID, Length, Matches, ValidateBy } from 'class-validator';
+
+/** ISO 3166-1 alpha-2 or Kosovo's user-assigned XK. */
+export function IsCountryCode(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isCountryCode',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isKnownCountryCode(value),
+      defaultMessage: () => '$property must be an ISO 3166-1 alpha-2 country code (or XK)',
+    },
+  });
+}
+
+export class CreateCustomerDto {
+  @ApiProperty({ description: 'The customer tenant GUID', format: 'uuid' })
+  @IsUUID('all')
+  id!: string;
+
+  @ApiProperty({ maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  companyName!: string;
+
+  @ApiProperty({ description: 'Primary domain', example: 'contoso.onmicrosoft.com' })
+  @IsString()
+  @Length(3, 253)
+  @Matches(/^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, { message: 'domain must be a DNS name' })
+  domain!: string;
+
+  @ApiProperty({ example: 'DE' })
+  @IsCountryCode()
+  country!: string;
+}

@@ -1,0 +1,84 @@
+import { BILLING_CYCLES, type BillingCycle } from '@csp/domain/catalogue/sku';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export class OrderLineItemDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 100)
+  skuId!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 10_000 })
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  quantity!: number;
+
+  @ApiProperty({ enum: BILLING_CYCLES })
+  @IsIn(BILLING_CYCLES)
+  billingCycle!: BillingCycle;
+
+  @ApiPropertyOptional({ description: 'Name to find the subscription by; defaults to the product title', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  friendlyName?: string;
+}
+
+export class CreateOrderDto {
+  @ApiProperty({ type: [OrderLineItemDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => OrderLineItemDto)
+  lineItems!: OrderLineItemDto[];
+}
+
+export class LineItemRefDto {
+  @ApiProperty({ minimum: 1 })
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  lineItemNumber!: number;
+}
+
+export class PatchOrderDto {
+  @ApiProperty({ enum: ['cancelled'] })
+  @IsIn(['cancelled'])
+  status!: 'cancelled';
+
+  @ApiPropertyOptional({ type: [LineItemRefDto], description: 'Perpetual lines to cancel; all of them when left out' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => LineItemRefDto)
+  lineItems?: LineItemRefDto[];
+}
+
+export class ImportPurchaseDto extends CreateOrderDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsString()
+  @Length(1, 253)
+  customerId!: string;
+
+  @ApiProperty({ description: 'The real historic purchase instant (ISO 8601, UTC)', example: '2021-10-14T00:00:00Z' })
+  @IsISO8601({ strict: true, strictSeparator: true })
+  purchasedAt!: string;
+}

@@ -1,0 +1,28 @@
+import type { CommandAnswer } from '@csp/application/command-handling/command-answer';
+import { DomainError } from '@csp/domain/shared/domain-error';
+import { Injectable } from '@nestjs/common';
+import { Command, CommandBus } from '@nestjs/cqrs';
+import type { Response } from 'express';
+import { Metrics } from '../observability/metrics.service';
+import { LOG_POSITION_HEADER } from './problem-details.filter';
+
+/** Sends a command, counts its outcome, and puts the position it wrote on the answer. */
+@Injectable()
+export class CommandGateway {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async send<Body>(name: string, command: Command<CommandAnswer<Body>>, response: Response): Promise<Body> {
+    try {
+      const result = await this.commandBus.execute(command);
+      if (result.position) response.setHeader(LOG_POSITION_HEADER, result.position);
+      this.metrics.recordCommand(name, 'succeeded');
+      return result.body;
+    } catch (error) {
+      this.metrics.recordCommand(name, error instanceof DomainError ? 'rejected' : 'failed');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { DomainError } from '@csp/domain/shared/domain-error';
+import { positionFromString } from '@csp/event-store';
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import type { Request } from 'express';
+import { from, switchMap, type Observable } from 'rxjs';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { ReadModelProjection } from '../infrastructure/read-model-projection.service';
+
+export const MIN_POSITION_HEADER = 'x-min-position';
+
+/**
+ * Read-your-writes: a query carrying `X-Min-Position` (the `X-Log-Position` of an earlier command)
+ * is answered only once the read models reflect that position, or 503 PROJECTION_LAGGING after 5 s.
+ */
+@Injectable()
+export class ConsistencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly projection: ReadModelProjection,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const header = context.switchToHttp().getRequest<Request>().headers[MIN_POSITION_HEADER];
+    if (header === undefined) return next.handle();
+    const text = Array.isArray(header) ? header[0]! : header;
+    const position = positionFromString(text);
+    if (!position) {
+      throw new DomainError('VALIDATION_FAILED', 'invalid', 'X-Min-Position is not a position this service issued', {
+        errors: [{ in: 'header', field: 'X-Min-Position', messages: ['must be an X-Log-Position value'] }],
+      });
+    }
+    return from(this.projection.waitFor(position, this.config.minPositionWaitMs)).pipe(switchMap(() => next.handle()));
+  }
+}

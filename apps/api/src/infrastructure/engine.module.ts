@@ -1,0 +1,66 @@
+import { CustomerDirectory } from '@csp/application/access/customer-directory';
+import { SubscriptionDirectory } from '@csp/application/access/subscription-directory';
+import { loadCatalogue } from '@csp/application/catalogue/catalogue.loader';
+import { CommandRunner } from '@csp/application/command-handling/command-runner';
+import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-scheduler';
+import { SubscriptionLifecycle } from '@csp/application/fulfilment/subscription-lifecycle';
+import { Clock, SystemClock } from '@csp/application/ports/clock.port';
+import { IdGenerator, Uuid7Generator } from '@csp/application/ports/id-generator.port';
+import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
+import { Catalogue } from '@csp/domain/catalogue/catalogue';
+import type { EventStore } from '@csp/event-store';
+import type { ReadModelDb } from '@csp/read-models';
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { openEventStore, openReadModels } from './stores';
+
+/** Closes the stores last, after every consumer (projection, scheduler) has stopped in onModuleDestroy. */
+@Injectable()
+class StoreCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    await this.db.destroy();
+  }
+}
+
+export interface EngineOptions {
+  config: AppConfig;
+  /** Tests pass a ManualClock; the service uses the system clock. */
+  clock?: Clock;
+}
+
+/** The ports and their adapters: event store, read store, catalogue, clock, ids, and the use-case services. */
+@Global()
+@Module({})
+export class EngineModule {
+  static forRoot({ config, clock }: EngineOptions): DynamicModule {
+    const shared = [
+      { provide: APP_CONFIG, useValue: config },
+      { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
+      { provide: READ_MODEL_DB, useFactory: () => openReadModels(config) },
+      { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
+      { provide: Clock, useValue: clock ?? new SystemClock() },
+      { provide: IdGenerator, useClass: Uuid7Generator },
+      {
+        provide: CommandRunner,
+        inject: [EVENT_STORE, IdGenerator],
+        useFactory: (store: EventStore, ids: IdGenerator) => new CommandRunner(store, ids),
+      },
+      CustomerDirectory,
+      SubscriptionDirectory,
+      SubscriptionLifecycle,
+      LifecycleScheduler,
+    ];
+    return {
+      module: EngineModule,
+      providers: [...shared, StoreCloser],
+      exports: shared.map((provider) => ('provide' in provider ? provider.provide : provider)),
+    };
+  }
+}

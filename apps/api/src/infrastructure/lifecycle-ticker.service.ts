@@ -1,0 +1,49 @@
+import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-scheduler';
+import { Clock, ManualClock } from '@csp/application/ports/clock.port';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { ReadModelProjection } from './read-model-projection.service';
+
+/**
+ * Runs the lifecycle scheduler at start (catching up whatever fell due while the service was down),
+ * then every `schedulerIntervalMs`, and at once whenever a test moves its ManualClock.
+ */
+@Injectable()
+export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(LifecycleTicker.name);
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribeClock: (() => void) | undefined;
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly scheduler: LifecycleScheduler,
+    private readonly projection: ReadModelProjection,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.config.schedulerIntervalMs);
+    this.timer.unref();
+    if (this.clock instanceof ManualClock) this.unsubscribeClock = this.clock.onChange(() => this.tick());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.unsubscribeClock?.();
+    await this.inFlight;
+  }
+
+  /** One scheduler pass on read models that reflect the whole log. */
+  async runNow(): Promise<void> {
+    await this.projection.catchUpWithLog(this.config.minPositionWaitMs);
+    await this.scheduler.runDue();
+    await this.projection.catchUpWithLog(this.config.minPositionWaitMs);
+  }
+
+  private tick(): void {
+    this.inFlight = this.runNow().catch((error: unknown) => this.logger.error(`lifecycle pass failed: ${String(error)}`));
+  }
+}

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { signToken } from '@csp/application/auth/jwt';
+import { resolveJwtSecret } from '@csp/application/auth/jwt-secret';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { configFromEnv } from './config/app-config';
+import { configureHttp } from './http/configure-http';
+
+async function bootstrap(): Promise<void> {
+  const config = configFromEnv();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bufferLogs: true });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.enableShutdownHooks();
+  configureHttp(app);
+  await app.listen(config.port);
+  logger.log(`CSP subscription engine listening on http://127.0.0.1:${config.port} (docs at /docs), data in ${config.dataDir}`);
+  const { secret, source } = resolveJwtSecret({ env: process.env, dataDir: config.dataDir });
+  if (source === 'dev-file') {
+    // A ready token makes the first request one copy-paste away; only in development, never with a real secret.
+    const token = await signToken(
+      { sub: 'dev-user', tid: 'partner-dev', kind: 'partner', roles: ['AdminAgent'], name: 'Dev Admin Agent' },
+      secret,
+      { expiresIn: '8h' },
+    );
+    process.stdout.write(`\nDevelopment AdminAgent token (partner-dev, 8h):\n${token}\n\n`);
+  }
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+import { customerDecider, type CustomerState } from '@csp/domain/customer/customer.decider';
+import { customerStream } from '@csp/domain/customer/customer.events';
+import { unknownCustomer } from '@csp/domain/order/order.decider';
+import { DomainError } from '@csp/domain/shared/domain-error';
+import type { EventStore } from '@csp/event-store';
+import type { ReadModelDb } from '@csp/read-models';
+import { Inject, Injectable } from '@nestjs/common';
+import { hasAnyRole, type Principal } from '../auth/principal';
+import { foldRecorded } from '../command-handling/command-runner';
+import { EVENT_STORE, READ_MODEL_DB } from '../tokens';
+
+export type RegisteredCustomer = Extract<CustomerState, { status: 'registered' }>;
+
+const TENANT_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Finds the customer a request names and decides whether the caller may see it.
+ * A partner sees only its own customers: another partner's customer answers 404, so tenant
+ * GUIDs of foreign customers do not leak. A customer user sees only itself: any other tenant is 403.
+ */
+@Injectable()
+export class CustomerDirectory {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+  ) {}
+
+  /** For commands: the customer's own stream, never a lagging read model. */
+  async forCommand(principal: Principal, customerRef: string): Promise<RegisteredCustomer> {
+    const customerId = await this.resolveId(principal, customerRef);
+    const state = foldRecorded(customerDecider, await this.store.readStream(customerStream(customerId)));
+    return this.visible(principal, customerRef, state.status === 'registered' ? state : undefined);
+  }
+
+  /** For queries: the read model (the caller asks for freshness with X-Min-Position). */
+  async forQuery(principal: Principal, customerRef: string): Promise<RegisteredCustomer & { registeredAt: string }> {
+    const customerId = await this.resolveId(principal, customerRef);
+    const row = await this.db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
+    const customer = row
+      ? {
+          status: 'registered' as const,
+          customerId: row.id,
+          partnerId: row.partner_id,
+          companyName: row.company_name,
+          domain: row.domain,
+          country: row.country,
+          registeredAt: row.registered_at,
+        }
+      : undefined;
+    return this.visible(principal, customerRef, customer);
+  }
+
+  /** A customer is named by its tenant GUID, or (partners only) by its primary domain or company name. */
+  private async resolveId(principal: Principal, customerRef: string): Promise<string> {
+    if (TENANT_GUID.test(customerRef)) return customerRef.toLowerCase();
+    if (principal.kind === 'customer') return customerRef;
+    const matches = await this.db
+      .selectFrom('customers')
+      .select('id')
+      .where('partner_id', '=', principal.tenantId)
+      .where((where) => where.or([where('domain', '=', customerRef.toLowerCase()), where('company_name', '=', customerRef)]))
+      .execute();
+    if (matches.length > 1) {
+      throw new DomainError('AMBIGUOUS_CUSTOMER', 'conflict', `Several customers are named ${customerRef}; use the tenant GUID`);
+    }
+    if (matches.length === 0) throw unknownCustomer(customerRef);
+    return matches[0]!.id;
+  }
+
+  private visible<C extends RegisteredCustomer>(principal: Principal, customerRef: string, customer: C | undefined): C {
+    if (principal.kind === 'customer') {
+      if (principal.tenantId.toLowerCase() !== customerRef.toLowerCase() || !hasAnyRole(principal, ['GlobalAdmin'])) {
+        throw new DomainError('FORBIDDEN', 'forbidden', 'A customer user may only read its own tenant as its Global Admin');
+      }
+      if (!customer) throw unknownCustomer(customerRef);
+      return customer;
+    }
+    if (!customer || customer.partnerId !== principal.tenantId) throw unknownCustomer(customerRef);
+    return customer;
+  }
+}

@@ -1,0 +1,35 @@
+import { customerDecider } from '@csp/domain/customer/customer.decider';
+import { customerStream, type CustomerRegistered } from '@csp/domain/customer/customer.events';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { requireRole } from '../auth/authorize';
+import { answer } from '../command-handling/command-answer';
+import { CommandRunner } from '../command-handling/command-runner';
+import { Clock } from '../ports/clock.port';
+import { customerView } from '../views/customer.view';
+import { RegisterCustomerCommand } from './register-customer.command';
+
+@CommandHandler(RegisterCustomerCommand)
+export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomerCommand> {
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute({ context, customer }: RegisterCustomerCommand) {
+    requireRole(context.principal, ['AdminAgent', 'GlobalAdmin']);
+    const customerId = customer.id.toLowerCase();
+    const outcome = await this.runner.run(
+      customerStream(customerId),
+      customerDecider,
+      (state) =>
+        customerDecider.decide(
+          { type: 'RegisterCustomer', ...customer, customerId, partnerId: context.principal.tenantId, at: this.clock.now() },
+          state,
+        ),
+      context,
+      'RegisterCustomer',
+    );
+    const [registered] = outcome.events as CustomerRegistered[];
+    return answer(customerView(registered!.data), outcome.position);
+  }
+}

@@ -1,0 +1,75 @@
+import { Catalogue } from '@csp/domain/catalogue/catalogue';
+import type { OrderPlaced } from '@csp/domain/order/order.events';
+import { money, type Money } from '@csp/domain/shared/money';
+import {
+  subscriptionDecider,
+  type ExistingSubscriptionState,
+  type SubscriptionState,
+} from '@csp/domain/subscription/subscription.decider';
+import { subscriptionStream } from '@csp/domain/subscription/subscription.events';
+import { maxPosition, type LogPosition } from '@csp/event-store';
+import { Injectable } from '@nestjs/common';
+import type { CommandContext } from '../command-handling/command-context';
+import { CommandRunner, type CommandOutcome } from '../command-handling/command-runner';
+
+/**
+ * Turns placed orders into subscriptions and moves subscriptions along their calendar. Each step
+ * decides on the subscription's own stream with its expected revision, so running a step twice
+ * (a retried request, a restarted scheduler) appends nothing the second time.
+ */
+@Injectable()
+export class SubscriptionLifecycle {
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly catalogue: Catalogue,
+  ) {}
+
+  /** Creates the subscription of every subscription line; returns the last position written or found. */
+  async fulfil(order: OrderPlaced['data'], context: CommandContext): Promise<LogPosition | undefined> {
+    let position: LogPosition | undefined;
+    for (const line of order.lineItems) {
+      if (!line.subscriptionId) continue;
+      const outcome = await this.runner.run(
+        subscriptionStream(line.subscriptionId),
+        subscriptionDecider,
+        (state) => subscriptionDecider.decide({ type: 'StartSubscription', order, lineItemNumber: line.lineItemNumber }, state),
+        context,
+        'StartSubscription',
+      );
+      position = later(position, outcome.position);
+    }
+    return position;
+  }
+
+  /** Appends every renewal, expiry and installment due up to `now`. */
+  async advance(
+    subscriptionId: string,
+    now: string,
+    context: CommandContext,
+  ): Promise<CommandOutcome<SubscriptionState, ReturnType<typeof subscriptionDecider.decide>[number]>> {
+    return this.runner.run(
+      subscriptionStream(subscriptionId),
+      subscriptionDecider,
+      (state) =>
+        state.status === 'active'
+          ? subscriptionDecider.decide({ type: 'AdvanceLifecycle', now, ...this.renewalPrice(state) }, state)
+          : [],
+      context,
+      'AdvanceLifecycle',
+    );
+  }
+
+  /** Renewals take the catalogue price of the day they are processed, for the customer's market. */
+  private renewalPrice(state: ExistingSubscriptionState): { renewalTermPrice?: Money } {
+    const { profile } = state;
+    const sku = this.catalogue.find(profile.skuId);
+    const unitPrice = sku && this.catalogue.priceFor(sku, profile.country);
+    return unitPrice ? { renewalTermPrice: money(unitPrice.amount * profile.quantity, unitPrice.currency) } : {};
+  }
+}
+
+export function later(a: LogPosition | undefined, b: LogPosition | undefined): LogPosition | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return maxPosition(a, b);
+}

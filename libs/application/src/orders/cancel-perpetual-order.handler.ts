@@ -1,0 +1,50 @@
+import { Catalogue } from '@csp/domain/catalogue/catalogue';
+import { createOrderDecider, orderNotFound, type OrderState } from '@csp/domain/order/order.decider';
+import { orderStream, type PerpetualLineCancelled } from '@csp/domain/order/order.events';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CustomerDirectory } from '../access/customer-directory';
+import { requireRole } from '../auth/authorize';
+import { answer } from '../command-handling/command-answer';
+import { CommandRunner } from '../command-handling/command-runner';
+import { Clock } from '../ports/clock.port';
+import { orderView } from '../views/order.view';
+import { CancelPerpetualOrderCommand } from './cancel-perpetual-order.command';
+
+@CommandHandler(CancelPerpetualOrderCommand)
+export class CancelPerpetualOrderHandler implements ICommandHandler<CancelPerpetualOrderCommand> {
+  private readonly orderDecider;
+
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly customers: CustomerDirectory,
+    private readonly clock: Clock,
+    catalogue: Catalogue,
+  ) {
+    this.orderDecider = createOrderDecider(catalogue);
+  }
+
+  async execute({ context, customerRef, orderId, lineItemNumbers }: CancelPerpetualOrderCommand) {
+    requireRole(context.principal, ['AdminAgent']);
+    const customer = await this.customers.forCommand(context.principal, customerRef);
+    const at = this.clock.now();
+    const outcome = await this.runner.run(
+      orderStream(orderId),
+      this.orderDecider,
+      (state: OrderState) => {
+        if (state.status !== 'placed' || state.order.customerId !== customer.customerId) throw orderNotFound();
+        return this.orderDecider.decide({ type: 'CancelPerpetualLines', at, ...(lineItemNumbers ? { lineItemNumbers } : {}) }, state);
+      },
+      context,
+      'CancelPerpetual',
+    );
+    if (outcome.state.status !== 'placed') throw orderNotFound();
+    const cancellations = outcome.events as PerpetualLineCancelled[];
+    const first = cancellations[0]!.data;
+    const credit = {
+      amount: cancellations.reduce((sum, event) => sum + event.data.credit.amount, 0),
+      currency: first.credit.currency,
+      invoicePeriod: first.invoicePeriod,
+    };
+    return answer({ ...orderView(outcome.state, at), credit }, outcome.position);
+  }
+}

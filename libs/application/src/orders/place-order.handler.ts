@@ -1,0 +1,75 @@
+import { Catalogue } from '@csp/domain/catalogue/catalogue';
+import { createOrderDecider, type OrderState } from '@csp/domain/order/order.decider';
+import { orderStream, type OrderPlaced } from '@csp/domain/order/order.events';
+import { DomainError } from '@csp/domain/shared/domain-error';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CustomerDirectory } from '../access/customer-directory';
+import { requireRole } from '../auth/authorize';
+import { answer } from '../command-handling/command-answer';
+import { CommandRunner, idempotencyScope } from '../command-handling/command-runner';
+import { later, SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
+import { Clock } from '../ports/clock.port';
+import { deterministicId, IdGenerator } from '../ports/id-generator.port';
+import { orderView } from '../views/order.view';
+import { PlaceOrderCommand } from './place-order.command';
+
+@CommandHandler(PlaceOrderCommand)
+export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
+  private readonly orderDecider;
+
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly customers: CustomerDirectory,
+    private readonly lifecycle: SubscriptionLifecycle,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    catalogue: Catalogue,
+  ) {
+    this.orderDecider = createOrderDecider(catalogue);
+  }
+
+  async execute({ context, customerRef, lineItems, backfillPurchasedAt }: PlaceOrderCommand) {
+    const { principal } = context;
+    if (backfillPurchasedAt === undefined) requireRole(principal, ['AdminAgent', 'GlobalAdmin']);
+    else requireRole(principal, ['Importer'], { kinds: ['service'] });
+    const customer = await this.customers.forCommand(principal, customerRef);
+    const now = this.clock.now();
+    if (backfillPurchasedAt !== undefined && Date.parse(backfillPurchasedAt) > Date.parse(now)) {
+      throw new DomainError('PURCHASE_DATE_IN_FUTURE', 'unprocessable', 'A backfilled purchase cannot lie in the future');
+    }
+    // A retry with the same key must land on the same order stream, where the log answers it.
+    const orderId = context.idempotency
+      ? deterministicId('order', idempotencyScope(context), context.idempotency.key)
+      : this.ids.newId();
+    const outcome = await this.runner.run(
+      orderStream(orderId),
+      this.orderDecider,
+      (state: OrderState) =>
+        this.orderDecider.decide(
+          {
+            type: 'PlaceOrder',
+            orderId,
+            partnerId: principal.tenantId,
+            customer,
+            lineItems,
+            subscriptionIds: lineItems.map((_, index) => deterministicId(orderId, 'line', String(index + 1))),
+            purchasedAt: backfillPurchasedAt ?? now,
+            backfilled: backfillPurchasedAt !== undefined,
+          },
+          state,
+        ),
+      context,
+      backfillPurchasedAt === undefined ? 'PurchaseSoftware' : 'BackfillPurchase',
+    );
+    if (outcome.state.status !== 'placed') throw new Error(`Order ${orderId} was not placed`);
+    const placed = outcome.state.order as OrderPlaced['data'];
+    let position = later(outcome.position, await this.lifecycle.fulfil(placed, context));
+    if (placed.backfilled) {
+      for (const line of placed.lineItems) {
+        if (!line.subscriptionId) continue;
+        position = later(position, (await this.lifecycle.advance(line.subscriptionId, now, context)).position);
+      }
+    }
+    return answer(orderView(outcome.state, now), position);
+  }
+}

@@ -1,0 +1,76 @@
+import {
+  subscriptionDecider,
+  subscriptionNotFound,
+  type SubscriptionCommand,
+  type SubscriptionState,
+} from '@csp/domain/subscription/subscription.decider';
+import { subscriptionStream, type SubscriptionCancelled } from '@csp/domain/subscription/subscription.events';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CustomerDirectory } from '../access/customer-directory';
+import { SubscriptionDirectory } from '../access/subscription-directory';
+import { requireRole } from '../auth/authorize';
+import type { Role } from '../auth/principal';
+import { answer } from '../command-handling/command-answer';
+import { CommandRunner } from '../command-handling/command-runner';
+import { Clock } from '../ports/clock.port';
+import { subscriptionView } from '../views/subscription.view';
+import { CancelSubscriptionCommand, ChangeAutoRenewCommand } from './subscription-commands';
+
+abstract class SubscriptionCommandHandler {
+  constructor(
+    protected readonly runner: CommandRunner,
+    private readonly customers: CustomerDirectory,
+    private readonly subscriptions: SubscriptionDirectory,
+    protected readonly clock: Clock,
+  ) {}
+
+  protected async decideOn(
+    target: ChangeAutoRenewCommand['target'],
+    roles: readonly Role[],
+    command: SubscriptionCommand,
+    commandType: string,
+  ) {
+    requireRole(target.context.principal, roles);
+    const customer = await this.customers.forCommand(target.context.principal, target.customerRef);
+    const subscriptionId = await this.subscriptions.resolveId(customer.customerId, target.subscriptionRef);
+    return this.runner.run(
+      subscriptionStream(subscriptionId),
+      subscriptionDecider,
+      (state: SubscriptionState) => {
+        if (state.status === 'none' || state.profile.customerId !== customer.customerId) throw subscriptionNotFound();
+        return subscriptionDecider.decide(command, state);
+      },
+      target.context,
+      commandType,
+    );
+  }
+
+  protected view(state: SubscriptionState, at: string) {
+    if (state.status === 'none') throw subscriptionNotFound();
+    return subscriptionView(state, at);
+  }
+}
+
+@CommandHandler(ChangeAutoRenewCommand)
+export class ChangeAutoRenewHandler extends SubscriptionCommandHandler implements ICommandHandler<ChangeAutoRenewCommand> {
+  async execute({ target, autoRenewEnabled }: ChangeAutoRenewCommand) {
+    const at = this.clock.now();
+    const outcome = await this.decideOn(
+      target,
+      ['AdminAgent', 'GlobalAdmin'],
+      { type: 'ChangeAutoRenew', autoRenewEnabled, at },
+      'ToggleAutorenew',
+    );
+    return answer(this.view(outcome.state, at), outcome.position);
+  }
+}
+
+@CommandHandler(CancelSubscriptionCommand)
+export class CancelSubscriptionHandler extends SubscriptionCommandHandler implements ICommandHandler<CancelSubscriptionCommand> {
+  async execute({ target }: CancelSubscriptionCommand) {
+    const at = this.clock.now();
+    const outcome = await this.decideOn(target, ['AdminAgent'], { type: 'CancelSubscription', at }, 'CancelSubscription');
+    const cancelled = outcome.events.find((event): event is SubscriptionCancelled => event.type === 'SubscriptionCancelled')!;
+    return answer({ ...this.view(outcome.state, at), refund: cancelled.data.refund }, outcome.position);
+  }
+}
