@@ -1,0 +1,110 @@
+import { signToken } from '@csp/application/auth/jwt';
+import type { PrincipalKind, Role } from '@csp/application/auth/principal';
+import { ManualClock } from '@csp/application/ports/clock.port';
+import { EVENT_STORE } from '@csp/application/tokens';
+import type { EventStore, RecordedEvent } from '@csp/event-store';
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { AppModule } from '../../../apps/api/src/app.module';
+import { configFromEnv, type AppConfig } from '../../../apps/api/src/config/app-config';
+import { configureHttp } from '../../../apps/api/src/http/configure-http';
+import { LifecycleTicker } from '../../../apps/api/src/infrastructure/lifecycle-ticker.service';
+
+export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256-0123456789';
+
+export interface TokenSpec {
+  roles: Role[];
+  kind?: PrincipalKind;
+  /** Partner id, or the customer's tenant GUID for customer users. */
+  tenant?: string;
+  sub?: string;
+  name?: string;
+}
+
+export interface StartOptions {
+  /** Reuse a data directory (restart tests); a fresh temp directory otherwise. */
+  dataDir?: string;
+  /** Where the test clock starts. */
+  now?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The real service over HTTP for e2e tests: real SQLite files in a temp DATA_DIR, a ManualClock,
+ * a known JWT secret. `http()` is a supertest agent; `events()` reads the real log.
+ *
+ * @example
+ *   const app = await E2eApp.start();
+ *   const admin = await app.token({ roles: ['AdminAgent'] });
+ *   await app.http().post('/v1/customers').set('Authorization', admin).send({...}).expect(201);
+ *   await app.stop();
+ */
+export class E2eApp {
+  private constructor(
+    readonly app: INestApplication,
+    readonly clock: ManualClock,
+    readonly dataDir: string,
+    private readonly ownsDataDir: boolean,
+  ) {}
+
+  static async start(options: StartOptions = {}): Promise<E2eApp> {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'csp-e2e-'));
+    const clock = new ManualClock(options.now ?? '2026-11-30T08:00:00.000Z');
+    const env = { ...process.env, ...options.env, DATA_DIR: dataDir };
+    const config: AppConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot({ config, env, clock, jwtSecret: TEST_JWT_SECRET })],
+    }).compile();
+    const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    configureHttp(app);
+    await app.init();
+    return new E2eApp(app, clock, dataDir, options.dataDir === undefined);
+  }
+
+  http() {
+    return request(this.app.getHttpServer());
+  }
+
+  /** `Bearer <jwt>` for the given roles (partner `partner-1` unless told otherwise). */
+  async token(spec: TokenSpec): Promise<string> {
+    const token = await signToken(
+      {
+        sub: spec.sub ?? `user-${spec.roles.join('-') || 'none'}`,
+        tid: spec.tenant ?? 'partner-1',
+        kind: spec.kind ?? 'partner',
+        roles: spec.roles,
+        ...(spec.name ? { name: spec.name } : {}),
+      },
+      TEST_JWT_SECRET,
+      { expiresIn: '1h' },
+    );
+    return `Bearer ${token}`;
+  }
+
+  get eventStore(): EventStore {
+    return this.app.get<EventStore>(EVENT_STORE);
+  }
+
+  /** Every event in the log, oldest first. */
+  async events(): Promise<RecordedEvent[]> {
+    const all: RecordedEvent[] = [];
+    for await (const event of this.eventStore.readAll()) all.push(event);
+    return all;
+  }
+
+  /** Runs the lifecycle scheduler once at the clock's current time and waits for the read models. */
+  async runScheduler(): Promise<void> {
+    await this.app.get(LifecycleTicker).runNow();
+  }
+
+  /** Stops the app; keeps the data directory when `keepData` (restart tests) or when it was passed in. */
+  async stop(options: { keepData?: boolean } = {}): Promise<void> {
+    await this.app.close();
+    if (this.ownsDataDir && !options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,36 @@
+import { E2eApp } from '@csp/testing/e2e-harness';
+
+const customerId = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+describe('smoke: register, buy, list at the answered position', () => {
+  let app: E2eApp;
+  beforeAll(async () => {
+    app = await E2eApp.start();
+  });
+  afterAll(() => app.stop());
+
+  it('lists a purchase at its own position without polling', async () => {
+    const admin = await app.token({ roles: ['AdminAgent'] });
+    await app
+      .http()
+      .post('/v1/customers')
+      .set('Authorization', admin)
+      .send({ id: customerId, companyName: 'Contoso', domain: 'contoso.example', country: 'DE' })
+      .expect(201);
+    const purchase = await app
+      .http()
+      .post(`/v1/customers/${customerId}/orders`)
+      .set('Authorization', admin)
+      .send({ lineItems: [{ skuId: 'windows-server-2022-datacenter-2core:P1Y', quantity: 1, billingCycle: 'annual' }] })
+      .expect(201);
+    const position = purchase.headers['x-log-position'];
+    expect(position).toMatch(/^\d+\.\d+$/);
+    const list = await app
+      .http()
+      .get(`/v1/customers/${customerId}/subscriptions`)
+      .set('Authorization', admin)
+      .set('X-Min-Position', position)
+      .expect(200);
+    expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([purchase.body.lineItems[0].subscriptionId]);
+  });
+});
