@@ -14,6 +14,11 @@ export interface AppConfig {
   minPositionWaitMs: number;
   /** How often the lifecycle scheduler looks for due renewals, expiries and installments. */
   schedulerIntervalMs: number;
+  /**
+   * `in-process` (default): this process runs the projection and the scheduler.
+   * `external`: a projector process does; the api only reads its checkpoint.
+   */
+  projections: 'in-process' | 'external';
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -25,6 +30,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production: env['NODE_ENV'] === 'production',
     minPositionWaitMs: 5000,
     schedulerIntervalMs: Number(env['SCHEDULER_INTERVAL_MS'] ?? 60_000),
+    projections: env['PROJECTIONS'] === 'external' ? 'external' : 'in-process',
   };
   if (env['EVENTSTORE_CONNECTION_STRING']) config.eventStoreConnectionString = env['EVENTSTORE_CONNECTION_STRING'];
   if (env['READ_MODELS_DATABASE_URL']) config.readModelsConnectionString = env['READ_MODELS_DATABASE_URL'];

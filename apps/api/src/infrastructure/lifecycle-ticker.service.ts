@@ -24,6 +24,8 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   onApplicationBootstrap(): void {
+    // Only where the projection runs: one active scheduler, beside the one active projector.
+    if (!this.projection.runsHere) return;
     this.tick();
     this.timer = setInterval(() => this.tick(), this.config.schedulerIntervalMs);
     this.timer.unref();

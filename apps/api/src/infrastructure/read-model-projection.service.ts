@@ -1,23 +1,31 @@
 import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import type { EventStore, LogPosition } from '@csp/event-store';
-import { ProjectionRunner, projectReadModels, type ReadModelDb } from '@csp/read-models';
+import { CheckpointWatcher, ProjectionRunner, projectReadModels, type ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
 import { Metrics } from '../observability/metrics.service';
 
 export const READ_MODELS_PROJECTION = 'read-models';
 
-/** Runs the read-model projection in this process and lets queries wait for a position. */
+/**
+ * Runs the read-model projection in this process (or, with `PROJECTIONS=external`, watches the
+ * projector's checkpoint) and lets queries wait for a position.
+ */
 @Injectable()
 export class ReadModelProjection implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ReadModelProjection.name);
   private readonly runner: ProjectionRunner;
+  private readonly external: CheckpointWatcher | undefined;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) db: ReadModelDb,
+    @Inject(APP_CONFIG) config: AppConfig,
     metrics: Metrics,
   ) {
+    this.external = config.projections === 'external' ? new CheckpointWatcher(db, READ_MODELS_PROJECTION) : undefined;
     this.runner = new ProjectionRunner(store, db, {
       name: READ_MODELS_PROJECTION,
       project: projectReadModels,
@@ -26,12 +34,16 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnModuleDest
     this.runner.onError((error) => this.logger.error(`read-model projection stopped: ${String(error)}`));
   }
 
+  get runsHere(): boolean {
+    return this.external === undefined;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    await this.runner.start();
+    if (this.runsHere) await this.runner.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.runner.stop();
+    if (this.runsHere) await this.runner.stop();
   }
 
   /** Waits until the read models reflect everything in the log right now. */
@@ -42,7 +54,10 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnModuleDest
 
   /** Resolves once the read models reflect `position`; 503 PROJECTION_LAGGING after `timeoutMs`. */
   async waitFor(position: LogPosition, timeoutMs: number): Promise<void> {
-    if (await this.runner.waitFor(position, timeoutMs)) return;
+    const reached = this.external
+      ? await this.external.waitFor(position, timeoutMs)
+      : await this.runner.waitFor(position, timeoutMs);
+    if (reached) return;
     const head = await this.store.headPosition();
     throw new DomainError(
       'PROJECTION_LAGGING',

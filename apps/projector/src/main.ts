@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { configFromEnv } from '../../api/src/config/app-config';
+import { ProjectorModule } from './projector.module';
+
+async function bootstrap(): Promise<void> {
+  const config = configFromEnv();
+  const app = await NestFactory.createApplicationContext(ProjectorModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  app.get(Logger).log(`projector running on ${config.eventStoreConnectionString ?? config.dataDir}`);
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(`Projector failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
