@@ -33,4 +33,12 @@ describe('smoke: register, buy, list at the answered position', () => {
       .expect(200);
     expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([purchase.body.lineItems[0].subscriptionId]);
   });
+
+  it('reports commands and a caught-up projection in /metrics', async () => {
+    const metrics = await app.http().get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/commands_total\{command="PurchaseSoftware",outcome="succeeded"\} 1/);
+    expect(metrics.text).toMatch(/projection_lag_events\{projection="read-models"\} 0/);
+    const head = await app.eventStore.headPosition();
+    expect(metrics.text).toContain(`projection_position{projection="read-models"} ${head!.commit}`);
+  });
 });

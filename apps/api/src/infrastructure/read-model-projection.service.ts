@@ -1,7 +1,7 @@
 import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import type { EventStore, LogPosition } from '@csp/event-store';
-import { CheckpointWatcher, ProjectionRunner, projectReadModels, type ReadModelDb } from '@csp/read-models';
+import { CheckpointWatcher, ProjectionRunner, projectReadModels, readCheckpoint, type ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -32,6 +32,11 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnModuleDest
       onProgress: (position) => metrics.setProjectionPosition(READ_MODELS_PROJECTION, Number(position.commit)),
     });
     this.runner.onError((error) => this.logger.error(`read-model projection stopped: ${String(error)}`));
+    metrics.measureOnScrape(async () => {
+      const [head, applied] = await Promise.all([store.headPosition(), readCheckpoint(db, READ_MODELS_PROJECTION)]);
+      const lag = head ? head.commit - (applied?.commit ?? 0n) : 0n;
+      metrics.setProjectionLag(READ_MODELS_PROJECTION, Number(lag > 0n ? lag : 0n));
+    });
   }
 
   get runsHere(): boolean {

@@ -28,7 +28,7 @@ export class Metrics {
 
   private readonly projectionLag = new Gauge({
     name: 'projection_lag_events',
-    help: 'Events in the log that a projection has not applied yet',
+    help: 'Log positions between the head and what a projection has applied (events on SQLite, bytes on EventStoreDB)',
     labelNames: ['projection'] as const,
     registers: [this.registry],
   });
@@ -40,8 +40,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly beforeScrape: Array<() => Promise<void>> = [];
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Gauges that are costly to keep current (lag needs the log head) are measured when scraped. */
+  measureOnScrape(measure: () => Promise<void>): void {
+    this.beforeScrape.push(measure);
   }
 
   recordCommand(command: string, outcome: CommandOutcome): void {
@@ -60,7 +67,8 @@ export class Metrics {
     this.projectionPosition.set({ projection }, position);
   }
 
-  render(): Promise<string> {
+  async render(): Promise<string> {
+    await Promise.all(this.beforeScrape.map((measure) => measure()));
     return this.registry.metrics();
   }
 }
