@@ -1,10 +1,20 @@
 import { SqliteEventStore, type EventStore } from '@csp/event-store';
+import { EsdbEventStore } from '@csp/event-store/esdb';
 import { openPostgresReadModels, openSqliteReadModels, type ReadModelDb } from '@csp/read-models';
+import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
 
+/** EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set; otherwise the embedded SQLite log under DATA_DIR. */
 export function openEventStore(config: AppConfig): EventStore {
-  return SqliteEventStore.open(join(config.dataDir, 'events.db'));
+  if (!config.eventStoreConnectionString) return SqliteEventStore.open(join(config.dataDir, 'events.db'));
+  const logger = new Logger('EventStoreDB');
+  return EsdbEventStore.connect(config.eventStoreConnectionString, {
+    reconnect: {
+      onRetry: (error, attempt, delayMs) =>
+        logger.warn(`subscription lost (${error instanceof Error ? error.message : String(error)}); retry ${attempt} in ${delayMs} ms`),
+    },
+  });
 }
 
 export function openReadModels(config: AppConfig): Promise<ReadModelDb> {

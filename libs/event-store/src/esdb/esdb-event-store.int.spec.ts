@@ -1,0 +1,292 @@
+/**
+ * The EventStoreDB adapter over real gRPC against the in-process EventStoreDB test server: the shared
+ * conformance suite on both append paths, then what only this adapter does (system events, paging,
+ * reconnection).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { describeEventStoreConformance } from '@csp/testing/event-store-conformance';
+import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
+import { NO_STREAM, type EventToAppend, type LogSubscription, type RecordedEvent } from '../event-store.port';
+import { EsdbEventStore } from './esdb-event-store';
+
+describe.each([
+  { appendPath: 'BatchAppend', batchAppend: true },
+  { appendPath: 'classic Append', batchAppend: false },
+])('EsdbEventStore on the EventStoreDB test server, appending through $appendPath', ({ appendPath, batchAppend }) => {
+  let server: EsdbTestServer;
+
+  beforeAll(async () => {
+    server = await startEsdbTestServer({ port: 0, batchAppend });
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  describeEventStoreConformance(`EventStoreDB adapter (${appendPath})`, async () => {
+    const store = EsdbEventStore.connect(server.connectionString);
+    return { store, cleanup: () => store.close() };
+  });
+});
+
+/** The release the docker/ compose file runs; the conformance suite must hold against it too. */
+const EVENTSTORE_IMAGE = 'eventstore/eventstore:24.10';
+const dockerProbe = probeDockerEngine();
+
+if (dockerProbe.answers) {
+  describe(`EsdbEventStore on a real EventStoreDB (${EVENTSTORE_IMAGE}, testcontainers)`, () => {
+    let container: StartedTestContainer;
+    let connectionString: string;
+
+    beforeAll(async () => {
+      container = await new GenericContainer(EVENTSTORE_IMAGE)
+        .withEnvironment({
+          EVENTSTORE_INSECURE: 'true',
+          EVENTSTORE_MEM_DB: 'true',
+          EVENTSTORE_RUN_PROJECTIONS: 'None',
+          EVENTSTORE_START_STANDARD_PROJECTIONS: 'false',
+        })
+        .withExposedPorts(2113)
+        .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))
+        .withStartupTimeout(120_000)
+        .start();
+      connectionString = `esdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`;
+    }, 180_000);
+
+    afterAll(async () => {
+      await container?.stop();
+    });
+
+    describeEventStoreConformance(`EventStoreDB adapter (${EVENTSTORE_IMAGE})`, async () => {
+      const store = EsdbEventStore.connect(connectionString);
+      return { store, cleanup: () => store.close() };
+    });
+  });
+} else {
+  // Not registered rather than skipped: a missing engine must not show up as passing tests.
+  console.warn(
+    `NOT RUN: EventStoreDB conformance against ${EVENTSTORE_IMAGE} via testcontainers — no Docker engine answers (${dockerProbe.reason})`,
+  );
+}
+
+describe('EsdbEventStore, beyond the port contract', () => {
+  let server: EsdbTestServer;
+  const stores: EsdbEventStore[] = [];
+  const open = (options?: ConstructorParameters<typeof EsdbEventStore>[1]): EsdbEventStore => {
+    const store = EsdbEventStore.connect(server.connectionString, options);
+    stores.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    server = await startEsdbTestServer({ port: 0 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await server.stop();
+  });
+
+  it('rejects a malformed connection string at once', () => {
+    expect(() => EsdbEventStore.connect('postgres://localhost')).toThrow();
+  });
+
+  it("leaves EventStoreDB's own events out of reads, subscriptions and the head position", async () => {
+    const store = open();
+    const category = newCategory();
+    const kept = newEvent();
+    await store.appendToStream(`${category}-kept`, [kept], { expectedRevision: NO_STREAM });
+    const raw = EventStoreDBClient.connectionString(server.connectionString);
+    await raw.appendToStream(`${category}-soft`, jsonEvent({ id: randomUUID(), type: 'Gone', data: {} }));
+    await raw.deleteStream(`${category}-soft`);
+    await raw.appendToStream(`${category}-hard`, jsonEvent({ id: randomUUID(), type: 'Gone', data: {} }));
+    await raw.tombstoneStream(`${category}-hard`);
+    await raw.dispose();
+
+    const everything = await collect(store.readAll());
+    expect(everything.filter((event) => event.type.startsWith('$') || event.streamName.startsWith('$'))).toEqual([]);
+    expect(everything.map((event) => event.type)).toEqual(['ConformanceLike', 'Gone', 'Gone']);
+
+    const subscription = store.subscribeToAll();
+    expect((await take(subscription, 3)).map((event) => event.type)).toEqual(['ConformanceLike', 'Gone', 'Gone']);
+    await subscription.close();
+
+    const lastApplicationEvent = everything.at(-1)!;
+    expect(await store.headPosition()).toEqual(lastApplicationEvent.position);
+    expect(await store.readStream(`${category}-soft`)).toEqual([]);
+    expect(await store.readStream(`${category}-hard`)).toEqual([]);
+  });
+
+  it('pages through $all with a small page size without losing or repeating events', async () => {
+    const store = open({ readPageSize: 2 });
+    const category = newCategory();
+    const wanted: EventToAppend[] = [];
+    for (let index = 0; index < 7; index++) {
+      const event = newEvent();
+      const mine = index % 3 !== 1;
+      await store.appendToStream(`${mine ? category : 'elsewhere'}-${index}`, [event], { expectedRevision: NO_STREAM });
+      if (mine) wanted.push(event);
+    }
+
+    const all = await collect(store.readAll({ streamPrefixes: [`${category}-`] }));
+    expect(all.map((event) => event.id)).toEqual(wanted.map((event) => event.id));
+    const fromSecond = await collect(store.readAll({ fromPosition: all[1]!.position, streamPrefixes: [`${category}-`], maxCount: 3 }));
+    expect(fromSecond.map((event) => event.id)).toEqual(wanted.slice(1, 4).map((event) => event.id));
+    expect(await store.headPosition()).toEqual(all.at(-1)!.position);
+    expect(await collect(store.readAll({ streamPrefixes: [] }))).toHaveLength(7);
+  });
+
+  it('resubscribes after the server goes away and goes on after the last event it delivered', async () => {
+    const retries: unknown[] = [];
+    const store = open({ reconnect: { initialDelayMs: 20, maxDelayMs: 100, onRetry: (error) => retries.push(error) } });
+    const category = newCategory();
+    const first = newEvent();
+    await store.appendToStream(`${category}-1`, [first], { expectedRevision: NO_STREAM });
+    const subscription = store.subscribeToAll({ streamPrefixes: [`${category}-`] });
+    const iterator = subscription[Symbol.asyncIterator]();
+    expect((await iterator.next()).value.id).toBe(first.id);
+
+    const port = server.port;
+    const log = server.log;
+    await server.stop();
+    const waiting = iterator.next();
+    await eventually(() => retries.length > 0);
+    server = await startEsdbTestServer({ port, log });
+    const second = newEvent();
+    await store.appendToStream(`${category}-1`, [second], { expectedRevision: 0n });
+
+    expect((await waiting).value.id).toBe(second.id);
+    await subscription.close();
+    expect((await iterator.next()).done).toBe(true);
+  });
+
+  it('resumes from the last server checkpoint rather than re-reading filtered-out history', async () => {
+    const client = EventStoreDBClient.connectionString(server.connectionString);
+    const store = new EsdbEventStore(client, { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
+    stores.push(store);
+    const subscribeCalls: Parameters<EventStoreDBClient['subscribeToAll']>[0][] = [];
+    const checkpoints: bigint[] = [];
+    const subscribe = client.subscribeToAll.bind(client);
+    jest.spyOn(client, 'subscribeToAll').mockImplementation((options, readableOptions) => {
+      subscribeCalls.push(options);
+      const filter = options!.filter!;
+      return subscribe(
+        {
+          ...options,
+          filter: {
+            ...filter,
+            checkpointReached: (subscription, position) => {
+              checkpoints.push(position.commit);
+              return filter.checkpointReached?.(subscription, position);
+            },
+          },
+        },
+        readableOptions,
+      );
+    });
+    const category = newCategory();
+    const first = newEvent();
+    await store.appendToStream(`${category}-1`, [first], { expectedRevision: NO_STREAM });
+    const subscription = store.subscribeToAll({ streamPrefixes: [`${category}-`] });
+    const iterator = subscription[Symbol.asyncIterator]();
+    expect((await iterator.next()).value.id).toBe(first.id);
+    const waiting = iterator.next();
+    let lastNoise = 0n;
+    for (let index = 0; index < 70; index++) {
+      lastNoise = (await store.appendToStream(`noise-${index}`, [newEvent()], { expectedRevision: NO_STREAM })).position
+        .commit;
+    }
+    await eventually(() => checkpoints.length >= 2);
+
+    const port = server.port;
+    const log = server.log;
+    await server.stop();
+    server = await startEsdbTestServer({ port, log });
+    await eventually(() => subscribeCalls.length >= 2);
+    const second = newEvent();
+    await store.appendToStream(`${category}-1`, [second], { expectedRevision: 0n });
+    expect((await waiting).value.id).toBe(second.id);
+    await subscription.close();
+
+    const resumedFrom = subscribeCalls.at(-1)!.fromPosition as { commit: bigint };
+    expect(resumedFrom.commit).toBe(checkpoints.at(-1));
+    expect(resumedFrom.commit).toBeGreaterThan(0n);
+    expect(resumedFrom.commit).toBeLessThanOrEqual(lastNoise);
+  });
+
+  it('ends an iteration that is waiting out a back-off as soon as the subscription is closed', async () => {
+    const retries: unknown[] = [];
+    const store = open({ reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000, onRetry: (error) => retries.push(error) } });
+    const subscription: LogSubscription = store.subscribeToAll();
+    const iterator = subscription[Symbol.asyncIterator]();
+    const waiting = iterator.next();
+    await store.headPosition();
+    await server.stop();
+    await eventually(() => retries.length === 1);
+
+    const started = Date.now();
+    await subscription.close();
+    expect((await waiting).done).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses a second iteration of one subscription', async () => {
+    const subscription = open().subscribeToAll();
+    subscription[Symbol.asyncIterator]();
+    expect(() => subscription[Symbol.asyncIterator]()).toThrow(/only once/);
+    await subscription.close();
+  });
+});
+
+function newEvent(): EventToAppend {
+  return { id: randomUUID(), type: 'ConformanceLike', data: { value: randomUUID() } };
+}
+
+function newCategory(): string {
+  return `esdb${randomUUID().replace(/-/g, '')}`;
+}
+
+async function collect(events: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
+  const collected: RecordedEvent[] = [];
+  for await (const event of events) collected.push(event);
+  return collected;
+}
+
+async function take(subscription: LogSubscription, count: number): Promise<RecordedEvent[]> {
+  const taken: RecordedEvent[] = [];
+  const iterator = subscription[Symbol.asyncIterator]();
+  while (taken.length < count) {
+    const next = await iterator.next();
+    if (next.done) break;
+    taken.push(next.value);
+  }
+  return taken;
+}
+
+async function eventually(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Jest registers tests synchronously while testcontainers can only ask the engine asynchronously, so
+ * a child process asks testcontainers' own runtime detection and answers through its exit code.
+ */
+function probeDockerEngine(): { answers: true } | { answers: false; reason: string } {
+  const probe = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      "require('testcontainers').getContainerRuntimeClient().then(() => process.exit(0), (error) => { process.stderr.write(String(error && error.message)); process.exit(1); })",
+    ],
+    { cwd: __dirname, encoding: 'utf8', timeout: 30_000 },
+  );
+  if (probe.status === 0) return { answers: true };
+  return { answers: false, reason: probe.stderr.trim().split('\n').at(-1) || probe.error?.message || `probe exited ${probe.status}` };
+}

@@ -1,0 +1,207 @@
+/**
+ * The EventStore port on EventStoreDB (21.10+) through `@eventstore/db-client`: the production log.
+ * Chosen when `EVENTSTORE_CONNECTION_STRING` is set (`esdb://node1:2113,node2:2113?tls=false`).
+ *
+ * Idempotency comes from the database: the port's event ids go to EventStoreDB unchanged, and it
+ * treats a retried append of the same ids at the same place as already done.
+ *
+ * @example
+ *   const store = EsdbEventStore.connect(process.env.EVENTSTORE_CONNECTION_STRING!);
+ *   await store.appendToStream('order-42', [{ id, type: 'OrderPlaced', data }], { expectedRevision: NO_STREAM });
+ *   for await (const event of store.subscribeToAll({ streamPrefixes: ['order-'] })) project(event);
+ */
+import {
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  START,
+  StreamDeletedError,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  jsonEvent,
+  type ReadPosition,
+} from '@eventstore/db-client';
+import {
+  ANY,
+  NO_STREAM,
+  STREAM_EXISTS,
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type LogSubscription,
+  type ReadAllOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../event-store.port';
+import { comparePositions, type LogPosition } from '../log-position';
+import { EsdbLogSubscription, type ReconnectPolicy } from './esdb-log-subscription';
+import { isApplicationEvent, toClientPosition, toLogPosition, toRecordedEvent } from './esdb-event.mapper';
+
+export interface EsdbEventStoreOptions {
+  /** How subscriptions come back after the connection drops. */
+  reconnect?: Partial<ReconnectPolicy>;
+  /** Events fetched per request when reading `$all`; filtering happens here, so pages keep memory bounded. */
+  readPageSize?: number;
+}
+
+const DEFAULT_RECONNECT: ReconnectPolicy = { initialDelayMs: 250, maxDelayMs: 10_000 };
+const DEFAULT_READ_PAGE_SIZE = 512;
+
+export class EsdbEventStore implements EventStore {
+  private readonly subscriptions = new Set<EsdbLogSubscription>();
+  private readonly reconnect: ReconnectPolicy;
+  private readonly readPageSize: number;
+  private closed = false;
+
+  constructor(
+    private readonly client: EventStoreDBClient,
+    options: EsdbEventStoreOptions = {},
+  ) {
+    this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.readPageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
+  }
+
+  /** Connects lazily, as the client does: a bad address surfaces on the first call, a bad string at once. */
+  static connect(connectionString: string, options?: EsdbEventStoreOptions): EsdbEventStore {
+    return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), options);
+  }
+
+  async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    this.assertOpen();
+    const { expectedRevision } = options;
+    if (events.length === 0) return this.checkRevisionWithoutWriting(streamName, options);
+    try {
+      const result = await this.client.appendToStream(
+        streamName,
+        events.map(({ id, type, data, metadata }) => jsonEvent({ id, type, data, metadata })),
+        // The port's revision constants are the client's own strings; exact revisions are bigints in both.
+        { expectedRevision },
+      );
+      if (!result.position) throw new Error(`EventStoreDB returned no position for an append to ${streamName}`);
+      return { nextExpectedRevision: result.nextExpectedRevision, position: toLogPosition(result.position) };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) {
+        throw new WrongExpectedRevisionError(streamName, expectedRevision, actualRevision(error.actualVersion));
+      }
+      throw error;
+    }
+  }
+
+  async readStream(streamName: string): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const events: RecordedEvent[] = [];
+    try {
+      for await (const resolved of this.client.readStream(streamName, { fromRevision: START, direction: FORWARDS })) {
+        if (resolved.event) events.push(toRecordedEvent(resolved.event));
+      }
+    } catch (error) {
+      // Soft-deleted streams read as not found and tombstoned ones as deleted; to the port both are absent.
+      if (error instanceof StreamNotFoundError || error instanceof StreamDeletedError) return [];
+      throw error;
+    }
+    return events;
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    if (remaining <= 0) return;
+    // Client 6.2.1 cannot filter reads of $all, so pages are filtered here. Each page starts at the
+    // last position of the one before, which a read includes; that event is skipped the second time.
+    let from: LogPosition | undefined = options.fromPosition;
+    let alreadySeen: LogPosition | undefined;
+    for (;;) {
+      let read = 0;
+      for await (const event of this.readAllPage(from ? toClientPosition(from) : START, FORWARDS)) {
+        read += 1;
+        const position = toLogPosition(event.position);
+        if (alreadySeen && comparePositions(position, alreadySeen) === 0) continue;
+        from = position;
+        if (!isApplicationEvent(event, options.streamPrefixes)) continue;
+        yield toRecordedEvent(event);
+        remaining -= 1;
+        if (remaining === 0) return;
+      }
+      if (read < this.readPageSize) return;
+      alreadySeen = from;
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): LogSubscription {
+    this.assertOpen();
+    const subscription = new EsdbLogSubscription(this.client, options, this.reconnect, (closed) =>
+      this.subscriptions.delete(closed),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** The newest application event's position; EventStoreDB's own events after it do not count. */
+  async headPosition(): Promise<LogPosition | undefined> {
+    this.assertOpen();
+    let from: ReadPosition = END;
+    for (;;) {
+      let read = 0;
+      for await (const event of this.readAllPage(from, BACKWARDS)) {
+        read += 1;
+        if (isApplicationEvent(event)) return toLogPosition(event.position);
+        from = event.position;
+      }
+      if (read < this.readPageSize) return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.client.dispose();
+  }
+
+  /** One request's worth of `$all`; cancels the call when the caller stops early. */
+  private async *readAllPage(fromPosition: ReadPosition, direction: typeof FORWARDS | typeof BACKWARDS) {
+    const page = this.client.readAll({ fromPosition, direction, maxCount: this.readPageSize });
+    let finished = false;
+    try {
+      for await (const resolved of page) {
+        if (resolved.event) yield resolved.event;
+      }
+      finished = true;
+    } finally {
+      // Leaving `for await` early does not end the gRPC call; only cancel() does.
+      if (!finished) await page.cancel();
+    }
+  }
+
+  /** An empty append writes nothing and EventStoreDB returns no position for it, so the check is a read. */
+  private async checkRevisionWithoutWriting(streamName: string, { expectedRevision }: AppendOptions): Promise<AppendResult> {
+    let last: RecordedEvent | undefined;
+    try {
+      for await (const resolved of this.client.readStream(streamName, { fromRevision: END, direction: BACKWARDS, maxCount: 1 })) {
+        if (resolved.event) last = toRecordedEvent(resolved.event);
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError || error instanceof StreamDeletedError)) throw error;
+    }
+    const matches =
+      expectedRevision === ANY ||
+      (expectedRevision === NO_STREAM && !last) ||
+      (expectedRevision === STREAM_EXISTS && last !== undefined) ||
+      (typeof expectedRevision === 'bigint' && last?.revision === expectedRevision);
+    if (!matches) throw new WrongExpectedRevisionError(streamName, expectedRevision, last?.revision ?? NO_STREAM);
+    // Same answer as the SQLite store: -1 and the log's origin when the stream has no event yet.
+    return { nextExpectedRevision: last?.revision ?? -1n, position: last?.position ?? { commit: 0n, prepare: 0n } };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The EventStoreDB event store is closed');
+  }
+}
+
+function actualRevision(actual: bigint | typeof NO_STREAM): bigint | typeof NO_STREAM {
+  // Delete conflicts report "no stream" as -1; appends as the string. Both mean the same.
+  return typeof actual === 'bigint' && actual < 0n ? NO_STREAM : actual;
+}
