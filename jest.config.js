@@ -1,11 +1,12 @@
-/** Type checking runs once in `npm run typecheck`; jest only transpiles, which keeps a 2-core run fast. */
+/**
+ * Type checking runs once in `npm run typecheck`; jest only transpiles, which keeps a 2-core run fast.
+ * Two projects: every test on the default stores, and the e2e suite again on the EventStoreDB adapter.
+ */
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
-module.exports = {
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     // jose 6 is ESM-only; Node 20.19+ loads it through require(esm), jest's module system does not.
@@ -16,6 +17,24 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+};
+
+module.exports = {
   testTimeout: 30000,
   maxWorkers: 2,
+  projects: [
+    {
+      ...shared,
+      displayName: 'all',
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+      testMatch: ['**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e-eventstoredb',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/*.e2e.spec.ts'],
+      setupFiles: ['<rootDir>/test/support/e2e-on-eventstoredb.setup.ts'],
+    },
+  ],
 };

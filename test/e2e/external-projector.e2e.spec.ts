@@ -35,7 +35,7 @@ describe('api with an external projector', () => {
     expect(lagging.body.code).toBe('PROJECTION_LAGGING');
 
     projector = await NestFactory.createApplicationContext(
-      ProjectorModule.forRoot(configFromEnv({ DATA_DIR: api.dataDir, NODE_ENV: 'test' }), { NODE_ENV: 'test' }),
+      ProjectorModule.forRoot(configFromEnv({ ...api.env, PROJECTIONS: 'in-process' }), api.env),
       { logger: false },
     );
     await projector.init();

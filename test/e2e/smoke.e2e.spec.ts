@@ -1,3 +1,5 @@
+import { SqliteEventStore } from '@csp/event-store';
+import { EsdbEventStore } from '@csp/event-store/esdb';
 import { E2eApp } from '@csp/testing/e2e-harness';
 
 const customerId = '0f8fad5b-d9cb-469f-a165-70867728950e';
@@ -8,6 +10,11 @@ describe('smoke: register, buy, list at the answered position', () => {
     app = await E2eApp.start();
   });
   afterAll(() => app.stop());
+
+  it('runs on the event store this jest project selects', () => {
+    const expected = process.env['E2E_EVENT_STORE'] === 'esdb' ? EsdbEventStore : SqliteEventStore;
+    expect(app.eventStore).toBeInstanceOf(expected);
+  });
 
   it('lists a purchase at its own position without polling', async () => {
     const admin = await app.token({ roles: ['AdminAgent'] });

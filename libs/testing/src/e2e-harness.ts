@@ -14,6 +14,13 @@ import { AppModule } from '../../../apps/api/src/app.module';
 import { configFromEnv, type AppConfig } from '../../../apps/api/src/config/app-config';
 import { configureHttp } from '../../../apps/api/src/http/configure-http';
 import { LifecycleTicker } from '../../../apps/api/src/infrastructure/lifecycle-ticker.service';
+import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server';
+
+/**
+ * `E2E_EVENT_STORE=esdb` runs the same e2e suite on the EventStoreDB adapter, over real gRPC to the
+ * EventStoreDB-protocol test server (its log kept in the data directory, so restarts find it again).
+ */
+const onEventStoreDb = (): boolean => process.env['E2E_EVENT_STORE'] === 'esdb';
 
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -49,13 +56,22 @@ export class E2eApp {
     readonly app: INestApplication,
     readonly clock: ManualClock,
     readonly dataDir: string,
+    /** The environment the app was configured from (another process on the same stores reuses it). */
+    readonly env: NodeJS.ProcessEnv,
     private readonly ownsDataDir: boolean,
+    private readonly esdbServer: EsdbTestServer | undefined,
   ) {}
 
   static async start(options: StartOptions = {}): Promise<E2eApp> {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'csp-e2e-'));
     const clock = new ManualClock(options.now ?? '2026-11-30T08:00:00.000Z');
-    const env = { ...process.env, ...options.env, DATA_DIR: dataDir };
+    const esdbServer = onEventStoreDb() ? await startEsdbTestServer({ port: 0, file: join(dataDir, 'esdb-log.jsonl') }) : undefined;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.env,
+      DATA_DIR: dataDir,
+      ...(esdbServer ? { EVENTSTORE_CONNECTION_STRING: esdbServer.connectionString } : {}),
+    };
     const config: AppConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
     const moduleRef = await Test.createTestingModule({
       imports: [AppModule.forRoot({ config, env, clock, jwtSecret: TEST_JWT_SECRET })],
@@ -63,7 +79,7 @@ export class E2eApp {
     const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     configureHttp(app);
     await app.init();
-    return new E2eApp(app, clock, dataDir, options.dataDir === undefined);
+    return new E2eApp(app, clock, dataDir, env, options.dataDir === undefined, esdbServer);
   }
 
   http() {
@@ -105,6 +121,7 @@ export class E2eApp {
   /** Stops the app; keeps the data directory when `keepData` (restart tests) or when it was passed in. */
   async stop(options: { keepData?: boolean } = {}): Promise<void> {
     await this.app.close();
+    await this.esdbServer?.stop();
     if (this.ownsDataDir && !options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
