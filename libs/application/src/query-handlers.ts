@@ -3,7 +3,8 @@ import type { PlacedOrderState } from '@csp/domain/order/order.decider';
 import { orderNotFound } from '@csp/domain/order/order.decider';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { subscriptionNotFound, type ExistingSubscriptionState } from '@csp/domain/subscription/subscription.decider';
-import type { ReadModelDb } from '@csp/read-models';
+import type { ReadModelDb, ReadModelSchema } from '@csp/read-models';
+import type { SelectQueryBuilder } from 'kysely';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { CustomerDirectory } from './access/customer-directory';
@@ -20,8 +21,8 @@ import {
   type PageRequest,
 } from './queries';
 import { READ_MODEL_DB } from './tokens';
-import { orderView } from './views/order.view';
-import { subscriptionView } from './views/subscription.view';
+import { orderView, type OrderView } from './views/order.view';
+import { subscriptionView, type SubscriptionView } from './views/subscription.view';
 
 const DEFAULT_PAGE_SIZE = 100;
 
@@ -36,7 +37,17 @@ function pageBounds(page: PageRequest): { offset: number; limit: number } {
   return { offset, limit };
 }
 
-function toPage<Item>(items: Item[], totalCount: number, offset: number): ListPage<Item> {
+/** Rows keeping an evolved state as JSON, one page of them in purchase order, as views. */
+async function pageOfStates<State, View>(
+  base: SelectQueryBuilder<ReadModelSchema, 'orders' | 'subscriptions', object>,
+  page: PageRequest,
+  toView: (state: State) => View,
+): Promise<ListPage<View>> {
+  const { offset, limit } = pageBounds(page);
+  const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const rows = await base.select(['state']).orderBy('purchased_at').orderBy('id').offset(offset).limit(limit).execute();
+  const items = rows.map((row) => toView(JSON.parse(row.state) as State));
+  const totalCount = Number(count);
   const next = offset + items.length;
   return next < totalCount
     ? { items, totalCount, continuationToken: Buffer.from(String(next), 'utf8').toString('base64url') }
@@ -53,12 +64,9 @@ export class ListOrdersHandler implements IQueryHandler<ListOrdersQuery> {
 
   async execute({ principal, customerRef, page }: ListOrdersQuery) {
     const customer = await this.customers.forQuery(principal, customerRef);
-    const { offset, limit } = pageBounds(page);
     const base = this.db.selectFrom('orders').where('customer_id', '=', customer.customerId);
-    const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-    const rows = await base.select('state').orderBy('purchased_at').orderBy('id').offset(offset).limit(limit).execute();
     const now = this.clock.now();
-    return toPage(rows.map((row) => orderView(JSON.parse(row.state) as PlacedOrderState, now)), Number(count), offset);
+    return pageOfStates<PlacedOrderState, OrderView>(base, page, (state) => orderView(state, now));
   }
 }
 
@@ -94,16 +102,9 @@ export class ListSubscriptionsHandler implements IQueryHandler<ListSubscriptions
   /** Only purchases on or after 2021-10-14 are returned; older ones are visible through the orders list. */
   async execute({ principal, customerRef, page }: ListSubscriptionsQuery) {
     const customer = await this.customers.forQuery(principal, customerRef);
-    const { offset, limit } = pageBounds(page);
     const base = this.db.selectFrom('subscriptions').where('customer_id', '=', customer.customerId).where('legacy', '=', 0);
-    const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-    const rows = await base.select('state').orderBy('purchased_at').orderBy('id').offset(offset).limit(limit).execute();
     const now = this.clock.now();
-    return toPage(
-      rows.map((row) => subscriptionView(JSON.parse(row.state) as ExistingSubscriptionState, now)),
-      Number(count),
-      offset,
-    );
+    return pageOfStates<ExistingSubscriptionState, SubscriptionView>(base, page, (state) => subscriptionView(state, now));
   }
 }
 
