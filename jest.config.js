@@ -22,6 +22,7 @@ const shared = {
 module.exports = {
   testTimeout: 30000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-line.reporter.js'],
   projects: [
     {
       ...shared,
