@@ -24,7 +24,8 @@ export class CustomersController {
   @Post()
   @HttpCode(201)
   register(@Body() body: CreateCustomerDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
-    return this.commands.send('RegisterCustomer', new RegisterCustomerCommand(commandContextOf(request), body), response);
+    const context = commandContextOf(request);
+    return this.commands.send('RegisterCustomer', context, new RegisterCustomerCommand(context, body), response);
   }
 
   @Get(':customerId')

@@ -31,8 +31,8 @@ export class OrdersController {
     @Req() request: AuthenticatedRequest,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const command = new PlaceOrderCommand(commandContextOf(request), customerId, body.lineItems);
-    return this.commands.send('PurchaseSoftware', command, response);
+    const context = commandContextOf(request);
+    return this.commands.send('PurchaseSoftware', context, new PlaceOrderCommand(context, customerId, body.lineItems), response);
   }
 
   @Get()
@@ -63,8 +63,9 @@ export class OrdersController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const lineItemNumbers = body.lineItems?.map((line) => line.lineItemNumber);
-    const command = new CancelPerpetualOrderCommand(commandContextOf(request), customerId, orderId, lineItemNumbers);
-    return this.commands.send('CancelPerpetual', command, response);
+    const context = commandContextOf(request);
+    const command = new CancelPerpetualOrderCommand(context, customerId, orderId, lineItemNumbers);
+    return this.commands.send('CancelPerpetual', context, command, response);
   }
 }
 
@@ -78,7 +79,8 @@ export class ImportController {
   @HttpCode(201)
   backfill(@Body() body: ImportPurchaseDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
     const purchasedAt = new Date(body.purchasedAt).toISOString();
-    const command = new PlaceOrderCommand(commandContextOf(request), body.customerId, body.lineItems, purchasedAt);
-    return this.commands.send('BackfillPurchase', command, response);
+    const context = commandContextOf(request);
+    const command = new PlaceOrderCommand(context, body.customerId, body.lineItems, purchasedAt);
+    return this.commands.send('BackfillPurchase', context, command, response);
   }
 }

@@ -59,7 +59,7 @@ export class SubscriptionsController {
       });
     }
     return changesAutoRenew
-      ? this.commands.send('ToggleAutorenew', new ChangeAutoRenewCommand(target, body.autoRenewEnabled!), response)
-      : this.commands.send('CancelSubscription', new CancelSubscriptionCommand(target), response);
+      ? this.commands.send('ToggleAutorenew', target.context, new ChangeAutoRenewCommand(target, body.autoRenewEnabled!), response)
+      : this.commands.send('CancelSubscription', target.context, new CancelSubscriptionCommand(target), response);
   }
 }

@@ -1,4 +1,6 @@
 import type { CommandAnswer } from '@csp/application/command-handling/command-answer';
+import type { CommandContext } from '@csp/application/command-handling/command-context';
+import { IdempotencyKeys } from '@csp/application/command-handling/idempotency-keys';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { Injectable } from '@nestjs/common';
 import { Command, CommandBus } from '@nestjs/cqrs';
@@ -6,17 +8,28 @@ import type { Response } from 'express';
 import { Metrics } from '../observability/metrics.service';
 import { LOG_POSITION_HEADER } from './problem-details.filter';
 
-/** Sends a command, counts its outcome, and puts the position it wrote on the answer. */
+/**
+ * Sends a command, guards its Idempotency-Key across resources, counts its outcome, and puts the
+ * position it wrote on the answer.
+ */
 @Injectable()
 export class CommandGateway {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly metrics: Metrics,
+    private readonly idempotencyKeys: IdempotencyKeys,
   ) {}
 
-  async send<Body>(name: string, command: Command<CommandAnswer<Body>>, response: Response): Promise<Body> {
+  async send<Body>(
+    name: string,
+    context: CommandContext,
+    command: Command<CommandAnswer<Body>>,
+    response: Response,
+  ): Promise<Body> {
     try {
+      await this.idempotencyKeys.assertUnused(context);
       const result = await this.commandBus.execute(command);
+      if (!result.changedNothing) await this.idempotencyKeys.remember(context, name);
       if (result.position) response.setHeader(LOG_POSITION_HEADER, result.position);
       this.metrics.recordCommand(name, 'succeeded');
       return result.body;

@@ -2,6 +2,7 @@ import { CustomerDirectory } from '@csp/application/access/customer-directory';
 import { SubscriptionDirectory } from '@csp/application/access/subscription-directory';
 import { loadCatalogue } from '@csp/application/catalogue/catalogue.loader';
 import { CommandRunner } from '@csp/application/command-handling/command-runner';
+import { IdempotencyKeys } from '@csp/application/command-handling/idempotency-keys';
 import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-scheduler';
 import { SubscriptionLifecycle } from '@csp/application/fulfilment/subscription-lifecycle';
 import { Clock, SystemClock } from '@csp/application/ports/clock.port';
@@ -52,6 +53,7 @@ export class EngineModule {
         inject: [EVENT_STORE, IdGenerator],
         useFactory: (store: EventStore, ids: IdGenerator) => new CommandRunner(store, ids),
       },
+      IdempotencyKeys,
       CustomerDirectory,
       SubscriptionDirectory,
       SubscriptionLifecycle,

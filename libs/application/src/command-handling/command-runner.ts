@@ -12,6 +12,7 @@ import {
 } from '@csp/event-store';
 import { deterministicId, type IdGenerator } from '../ports/id-generator.port';
 import type { CommandContext } from './command-context';
+import { keyReused } from './idempotency-keys';
 
 export interface CommandOutcome<State, Event extends DomainEvent> {
   /** State after the command (after the first run's events when replayed). */
@@ -112,13 +113,7 @@ export class CommandRunner {
       (event) => event.metadata['idempotencyScope'] === scope && event.metadata['idempotencyKey'] === idempotency.key,
     );
     if (firstRun.length === 0) return undefined;
-    if (firstRun.some((event) => event.metadata['requestHash'] !== idempotency.requestHash)) {
-      throw new DomainError(
-        'IDEMPOTENCY_KEY_REUSED',
-        'unprocessable',
-        'This Idempotency-Key was already used for a different request',
-      );
-    }
+    if (firstRun.some((event) => event.metadata['requestHash'] !== idempotency.requestHash)) throw keyReused();
     const last = firstRun.at(-1)!;
     const upToFirstRun = recorded.filter((event) => event.revision <= last.revision);
     return {

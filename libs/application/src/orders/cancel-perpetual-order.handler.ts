@@ -45,6 +45,7 @@ export class CancelPerpetualOrderHandler implements ICommandHandler<CancelPerpet
       currency: first.credit.currency,
       invoicePeriod: first.invoicePeriod,
     };
-    return answer({ ...orderView(outcome.state, at), credit }, outcome.position);
+    // The view as of the cancellation (the same instant on the first run; the first run's on a repeat).
+    return answer({ ...orderView(outcome.state, first.cancelledAt), credit }, outcome.position);
   }
 }

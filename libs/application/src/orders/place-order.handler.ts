@@ -6,6 +6,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CustomerDirectory } from '../access/customer-directory';
 import { requireRole } from '../auth/authorize';
 import { answer } from '../command-handling/command-answer';
+import type { CommandContext } from '../command-handling/command-context';
 import { CommandRunner, idempotencyScope } from '../command-handling/command-runner';
 import { later, SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
@@ -65,11 +66,18 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
     const placed = outcome.state.order as OrderPlaced['data'];
     let position = later(outcome.position, await this.lifecycle.fulfil(placed, context));
     if (placed.backfilled) {
+      // Catching up is driven by the calendar, not by the caller's request, so it runs without the
+      // Idempotency-Key: with it, the runner would take the fulfilment just appended under that key
+      // for an earlier run of this step and skip the catch-up. The step needs no key: it appends
+      // only what is due and not yet in the stream, under the stream's expected revision.
+      const catchUp: CommandContext = { principal, correlationId: context.correlationId };
       for (const line of placed.lineItems) {
         if (!line.subscriptionId) continue;
-        position = later(position, (await this.lifecycle.advance(line.subscriptionId, now, context)).position);
+        position = later(position, (await this.lifecycle.advance(line.subscriptionId, now, catchUp)).position);
       }
     }
-    return answer(orderView(outcome.state, now), position);
+    // A repeat (same Idempotency-Key) answers as the first run did: a purchase's view as of its
+    // instant, which is the first run's clock; a backfill's as of now (its first run's clock is not kept).
+    return answer(orderView(outcome.state, placed.backfilled ? now : placed.purchasedAt), position);
   }
 }

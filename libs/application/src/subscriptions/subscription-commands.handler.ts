@@ -4,7 +4,8 @@ import {
   type SubscriptionCommand,
   type SubscriptionState,
 } from '@csp/domain/subscription/subscription.decider';
-import { subscriptionStream, type SubscriptionCancelled } from '@csp/domain/subscription/subscription.events';
+import { subscriptionStream, type AutoRenewChanged, type SubscriptionCancelled } from '@csp/domain/subscription/subscription.events';
+import { Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CustomerDirectory } from '../access/customer-directory';
 import { SubscriptionDirectory } from '../access/subscription-directory';
@@ -16,6 +17,11 @@ import { Clock } from '../ports/clock.port';
 import { subscriptionView } from '../views/subscription.view';
 import { CancelSubscriptionCommand, ChangeAutoRenewCommand } from './subscription-commands';
 
+/**
+ * `@Injectable()` makes TypeScript emit the constructor's parameter types here; the concrete handlers
+ * declare no constructor of their own, so Nest finds their dependencies through this class.
+ */
+@Injectable()
 abstract class SubscriptionCommandHandler {
   constructor(
     protected readonly runner: CommandRunner,
@@ -61,7 +67,11 @@ export class ChangeAutoRenewHandler extends SubscriptionCommandHandler implement
       { type: 'ChangeAutoRenew', autoRenewEnabled, at },
       'ToggleAutorenew',
     );
-    return answer(this.view(outcome.state, at), outcome.position);
+    // A repeat (same Idempotency-Key) answers as the first run did: the view as of that change.
+    const changed = outcome.events.find((event): event is AutoRenewChanged => event.type === 'AutoRenewChanged');
+    return answer(this.view(outcome.state, changed?.data.changedAt ?? at), outcome.position, {
+      changedNothing: outcome.events.length === 0,
+    });
   }
 }
 
@@ -71,6 +81,7 @@ export class CancelSubscriptionHandler extends SubscriptionCommandHandler implem
     const at = this.clock.now();
     const outcome = await this.decideOn(target, ['AdminAgent'], { type: 'CancelSubscription', at }, 'CancelSubscription');
     const cancelled = outcome.events.find((event): event is SubscriptionCancelled => event.type === 'SubscriptionCancelled')!;
-    return answer({ ...this.view(outcome.state, at), refund: cancelled.data.refund }, outcome.position);
+    // The view as of the cancellation (the same instant on the first run; the first run's on a repeat).
+    return answer({ ...this.view(outcome.state, cancelled.data.cancelledAt), refund: cancelled.data.refund }, outcome.position);
   }
 }

@@ -166,7 +166,8 @@ function cancelPerpetualLines(command: CancelPerpetualLines, state: OrderState):
   const perpetualLines = order.lineItems.filter((line) => !isSubscriptionKind(line.kind));
   let targets: OrderLine[];
   if (command.lineItemNumbers) {
-    targets = command.lineItemNumbers.map((number) => {
+    // A line named twice in one request is cancelled (and credited) once.
+    targets = [...new Set(command.lineItemNumbers)].map((number) => {
       const line = order.lineItems.find((candidate) => candidate.lineItemNumber === number);
       if (!line) throw new DomainError('UNKNOWN_LINE_ITEM', 'unprocessable', `Order has no line item ${number}`);
       if (isSubscriptionKind(line.kind)) {

@@ -1,0 +1,73 @@
+import { DomainError } from '@csp/domain/shared/domain-error';
+import { NO_STREAM, WrongExpectedRevisionError, type EventStore } from '@csp/event-store';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { deterministicId, IdGenerator } from '../ports/id-generator.port';
+import { EVENT_STORE } from '../tokens';
+import type { CommandContext } from './command-context';
+import { idempotencyScope } from './command-runner';
+
+export const IDEMPOTENCY_KEY_USED = 'IdempotencyKeyUsed';
+
+/**
+ * Remembers, per tenant, which request each Idempotency-Key first answered, so the same key sent
+ * with another request is refused even when that request targets another resource (the runner's
+ * in-stream check only sees its own stream). The record is written only after the command
+ * succeeded and changed something: a refused command still appends nothing, a no-op stays a no-op.
+ *
+ * @example
+ *   await keys.assertUnused(context); const answer = await run(); await keys.remember(context, 'CancelSubscription');
+ */
+@Injectable()
+export class IdempotencyKeys {
+  private readonly logger = new Logger(IdempotencyKeys.name);
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  /** Throws 422 IDEMPOTENCY_KEY_REUSED when the key already answered a different request. */
+  async assertUnused(context: CommandContext): Promise<void> {
+    const recorded = await this.recordedHash(context);
+    if (recorded !== undefined && recorded !== context.idempotency?.requestHash) throw keyReused();
+  }
+
+  async remember(context: CommandContext, commandType: string): Promise<void> {
+    const idempotency = context.idempotency;
+    if (!idempotency) return;
+    try {
+      await this.store.appendToStream(
+        streamOf(context),
+        [
+          {
+            id: this.ids.newId(),
+            type: IDEMPOTENCY_KEY_USED,
+            data: { scope: idempotencyScope(context), key: idempotency.key, requestHash: idempotency.requestHash, commandType },
+            metadata: { correlationId: context.correlationId, userId: context.principal.userId },
+          },
+        ],
+        { expectedRevision: NO_STREAM },
+      );
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      // Already remembered: by this request's earlier run, or by a different request racing this one.
+      if ((await this.recordedHash(context)) !== idempotency.requestHash) {
+        this.logger.warn(`Idempotency-Key reused concurrently for different requests (${commandType})`);
+      }
+    }
+  }
+
+  private async recordedHash(context: CommandContext): Promise<string | undefined> {
+    if (!context.idempotency) return undefined;
+    const [first] = await this.store.readStream(streamOf(context));
+    return first ? String(first.data['requestHash']) : undefined;
+  }
+}
+
+function streamOf(context: CommandContext): string {
+  return `idempotency-${deterministicId(idempotencyScope(context), context.idempotency!.key)}`;
+}
+
+export function keyReused(): DomainError {
+  return new DomainError('IDEMPOTENCY_KEY_REUSED', 'unprocessable', 'This Idempotency-Key was already used for a different request');
+}

@@ -1,0 +1,86 @@
+import { E2eApp } from '@csp/testing/e2e-harness';
+import { buy, postOrder, registerCustomer, SKU } from './support/e2e-support';
+
+/** API.md "Operations" and the OpenAPI document: /health, /metrics, /docs-json, /docs. */
+describe('operations: health, metrics and the OpenAPI document', () => {
+  let app: E2eApp;
+
+  beforeAll(async () => {
+    app = await E2eApp.start();
+  });
+  afterAll(() => app.stop());
+
+  /** `commands_total{command="X",outcome="Y"} n` from the Prometheus text, 0 when absent. */
+  async function commandCount(command: string, outcome: string): Promise<number> {
+    const text = (await app.http().get('/metrics')).text;
+    const line = text
+      .split('\n')
+      .find((candidate) => candidate.startsWith('commands_total{') && candidate.includes(`command="${command}"`) && candidate.includes(`outcome="${outcome}"`));
+    return line ? Number(line.trim().split(/\s+/).at(-1)) : 0;
+  }
+
+  it('GET /health answers 200 without a token and reports the event and read stores', async () => {
+    const response = await app.http().get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('ok');
+    expect(Object.keys(response.body.checks).length).toBeGreaterThanOrEqual(2);
+    expect(Object.values(response.body.checks).every((status) => status === 'ok')).toBe(true);
+  });
+
+  it('GET /metrics is Prometheus text that counts commands by name and outcome', async () => {
+    const purchasesBefore = await commandCount('PurchaseSoftware', 'succeeded');
+    const rejectedBefore = await commandCount('PurchaseSoftware', 'rejected');
+    const customer = await registerCustomer(app);
+    await buy(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);
+    await buy(app, customer.id, [{ skuId: SKU.office, quantity: 2, billingCycle: 'oneTime' }]);
+    expect((await postOrder(app, customer.id, [{ skuId: 'nope:P1Y', quantity: 1, billingCycle: 'annual' }])).status).toBe(422);
+
+    const response = await app.http().get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    expect(response.text).toContain('# TYPE commands_total counter');
+    expect(await commandCount('RegisterCustomer', 'succeeded')).toBeGreaterThanOrEqual(1);
+    expect(await commandCount('PurchaseSoftware', 'succeeded')).toBe(purchasesBefore + 2);
+    expect(await commandCount('PurchaseSoftware', 'rejected')).toBe(rejectedBefore + 1);
+  });
+
+  it('GET /metrics shows errors by code and the projection progress', async () => {
+    await app.http().get('/v1/products?country=DE');
+    const text = (await app.http().get('/metrics')).text;
+    expect(text).toMatch(/http_errors_total\{code="UNAUTHENTICATED"\} [1-9]/);
+    expect(text).toMatch(/projection/);
+  });
+
+  it('GET /docs-json is an OpenAPI 3 document listing the /v1 paths', async () => {
+    const response = await app.http().get('/docs-json');
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toMatch(/^3\./);
+    const paths = Object.keys(response.body.paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/v1/customers',
+        '/v1/customers/{customerId}',
+        '/v1/products',
+        '/v1/customers/{customerId}/orders',
+        '/v1/customers/{customerId}/orders/{orderId}',
+        '/v1/customers/{customerId}/subscriptions',
+        '/v1/customers/{customerId}/subscriptions/{subscriptionId}',
+        '/v1/import/purchases',
+      ]),
+    );
+    expect(Object.keys(response.body.paths['/v1/customers/{customerId}/orders/{orderId}'])).toEqual(
+      expect.arrayContaining(['get', 'patch']),
+    );
+    expect(Object.keys(response.body.paths['/v1/customers/{customerId}/subscriptions/{subscriptionId}'])).toEqual(
+      expect.arrayContaining(['get', 'patch']),
+    );
+    // Bearer authentication is declared.
+    expect(JSON.stringify(response.body.components?.securitySchemes ?? {})).toMatch(/bearer/i);
+  });
+
+  it('GET /docs serves a browsable page', async () => {
+    const response = await app.http().get('/docs').redirects(1);
+    expect(response.status).toBe(200);
+    expect(response.text).toMatch(/<html/i);
+  });
+});
