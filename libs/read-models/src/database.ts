@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Pool } from 'pg';
 import { migrateReadModels } from './migrations';
 import type { ReadModelSchema } from './schema';
@@ -11,6 +11,9 @@ export type ReadModelDb = Kysely<ReadModelSchema>;
 /**
  * Opens (and migrates) the read store on a SQLite file. Read models are derived from the log, so
  * `synchronous=NORMAL` is enough: whatever a power cut loses is behind the checkpoint and is folded again.
+ *
+ * @example
+ *   const db = await openSqliteReadModels(join(dataDir, 'read-models.db'));
  */
 export async function openSqliteReadModels(filePath: string): Promise<ReadModelDb> {
   mkdirSync(dirname(filePath), { recursive: true });
@@ -23,9 +26,62 @@ export async function openSqliteReadModels(filePath: string): Promise<ReadModelD
   return db;
 }
 
-/** Opens (and migrates) the read store on PostgreSQL, e.g. `postgres://127.0.0.1:5432/test`. */
-export async function openPostgresReadModels(connectionString: string): Promise<ReadModelDb> {
-  const db = new Kysely<ReadModelSchema>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString, max: 10 }) }) });
-  await migrateReadModels(db);
+export interface PostgresReadModelsOptions {
+  /**
+   * The PostgreSQL schema that holds the read-model tables; created when missing. Absent: the
+   * server's default `search_path` (usually `public`). Lower-case letters, digits and `_` only.
+   */
+  schema?: string;
+  /** Connections in the pool. Default 10. */
+  maxConnections?: number;
+  /** How long to wait for a connection before failing. Default 10 000 ms, so an unreachable server fails loudly. */
+  connectionTimeoutMs?: number;
+}
+
+/** Unquoted PostgreSQL identifier, so it can go into `search_path` and DDL without escaping. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens (and migrates) the read store on PostgreSQL.
+ *
+ * The schema is chosen through each connection's `search_path`, not Kysely's `withSchema`: the
+ * projection and the query handlers keep unqualified table names, so the very same Kysely code
+ * runs on SQLite (which has no schemas), and PostgreSQL's `CREATE INDEX` (whose name must not be
+ * schema-qualified) needs no special case. Several stores can share one database, one schema each.
+ *
+ * @example
+ *   const db = await openPostgresReadModels('postgres://postgres@127.0.0.1:5432/test', { schema: 'csp_rm_1a2b' });
+ */
+export async function openPostgresReadModels(
+  connectionString: string,
+  options: PostgresReadModelsOptions = {},
+): Promise<ReadModelDb> {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new RangeError(`Read-model schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
+  }
+  const pool = new Pool({
+    connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    // Only the given schema: a missing table must fail, not silently resolve to one in `public`.
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  const db = new Kysely<ReadModelSchema>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (schema !== undefined) {
+      await db.schema.createSchema(schema).ifNotExists().execute();
+      // An `options` parameter in the connection string would replace ours: refuse rather than
+      // migrate into whatever schema the server picks.
+      const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+      if (rows[0]?.schema !== schema) {
+        throw new Error(`Read models expected schema ${schema}, the connection uses ${String(rows[0]?.schema)}`);
+      }
+    }
+    await migrateReadModels(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   return db;
 }

@@ -54,7 +54,13 @@ export class ProjectionRunner {
   /** Resolves once the history is caught up; live following continues in the background. */
   async start(): Promise<void> {
     this.current = await readCheckpoint(this.db, this.name);
+    // Callers may already be waiting (the lifecycle ticker starts alongside this runner): tell them
+    // where the read models stand, or a wait for a position the checkpoint already covers would
+    // only end at its timeout, since catching up applies nothing new then.
+    if (this.current) this.progress.emit('applied', this.current);
     await this.catchUp();
+    // stop() during the catch-up must not leave a live subscription behind.
+    if (this.stopped) return;
     this.running = this.followLive().catch((error: unknown) => {
       if (!this.stopped) this.progress.emit('error', error);
     });
@@ -115,7 +121,7 @@ export class ProjectionRunner {
     const last = events.at(-1)!.position;
     await this.db.transaction().execute(async (trx) => {
       for (const event of events) await this.options.project(trx, event);
-      await writeCheckpoint(trx, this.name, last);
+      await advanceCheckpoint(trx, this.name, this.current, last);
     });
     this.current = last;
     this.options.onProgress?.(last, events.length);
@@ -128,11 +134,51 @@ export async function readCheckpoint(db: ReadModelDb, name: string): Promise<Log
   return row ? positionFromString(row.position) : undefined;
 }
 
-async function writeCheckpoint(trx: Transaction<ReadModelSchema>, name: string, position: LogPosition): Promise<void> {
-  const values = { name, position: positionToString(position), updated_at: new Date().toISOString() };
-  await trx
-    .insertInto('projection_checkpoints')
-    .values(values)
-    .onConflict((conflict) => conflict.column('name').doUpdateSet({ position: values.position, updated_at: values.updated_at }))
-    .execute();
+/**
+ * Thrown (and the batch rolled back) when the stored checkpoint is no longer where this runner
+ * left it: another runner of the same projection advanced it, or the read models were truncated
+ * under a running one. Folding on would apply events twice or write a stale checkpoint into a
+ * rebuild, so the runner stops instead.
+ */
+export class ProjectionCheckpointConflictError extends Error {
+  constructor(
+    readonly projectionName: string,
+    readonly expected: LogPosition | undefined,
+  ) {
+    super(
+      `Projection ${projectionName}: the checkpoint moved away from ${expected ? positionToString(expected) : 'the start'}; ` +
+        'is another runner of this projection active?',
+    );
+    this.name = 'ProjectionCheckpointConflictError';
+  }
+}
+
+/**
+ * Compare-and-set: moves the checkpoint from `from` to `to` inside the batch's transaction, or
+ * throws so the transaction rolls back. Portable (a conditional UPDATE, an INSERT that does
+ * nothing on conflict); no row locks, which SQLite does not have.
+ */
+async function advanceCheckpoint(
+  trx: Transaction<ReadModelSchema>,
+  name: string,
+  from: LogPosition | undefined,
+  to: LogPosition,
+): Promise<void> {
+  const values = { position: positionToString(to), updated_at: new Date().toISOString() };
+  if (from === undefined) {
+    const inserted = await trx
+      .insertInto('projection_checkpoints')
+      .values({ name, ...values })
+      .onConflict((conflict) => conflict.column('name').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ProjectionCheckpointConflictError(name, from);
+    return;
+  }
+  const updated = await trx
+    .updateTable('projection_checkpoints')
+    .set(values)
+    .where('name', '=', name)
+    .where('position', '=', positionToString(from))
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1) throw new ProjectionCheckpointConflictError(name, from);
 }

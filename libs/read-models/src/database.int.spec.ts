@@ -1,0 +1,118 @@
+import {
+  TEST_POSTGRES_URL,
+  postgresReadModels,
+  sqliteReadModels,
+  type OpenedReadModels,
+} from '@csp/testing/read-model-dialects';
+import { randomBytes } from 'node:crypto';
+import { openPostgresReadModels, type ReadModelDb } from './database';
+import { CommerceLog, dumpReadModels, projectLog, writeStandardHistory } from './testing/commerce-log.fixture';
+
+const READ_MODEL_TABLES = ['customers', 'orders', 'projection_checkpoints', 'subscriptions'];
+
+describe('read models on SQLite and PostgreSQL', () => {
+  const opened: OpenedReadModels[] = [];
+  let log: CommerceLog;
+  let closeLog: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ log, cleanup: closeLog } = await CommerceLog.open());
+  });
+
+  afterEach(async () => {
+    await closeLog();
+    for (const store of opened.splice(0)) await store.cleanup();
+  });
+
+  it('projects the same log into identical rows, column types included', async () => {
+    await writeStandardHistory(log);
+    const sqlite = await sqliteReadModels.open();
+    const postgres = await postgresReadModels.open();
+    opened.push(sqlite, postgres);
+
+    // Different batch sizes on purpose: batching must not change the result either.
+    await projectLog(log.store, sqlite.db, 'read-models', 4);
+    await projectLog(log.store, postgres.db, 'read-models', 500);
+
+    const fromSqlite = await dumpReadModels(sqlite.db);
+    const fromPostgres = await dumpReadModels(postgres.db);
+    expect(fromSqlite.customers).toHaveLength(3);
+    expect(fromSqlite.orders).toHaveLength(3);
+    expect(fromSqlite.subscriptions).toHaveLength(4);
+    expect(fromPostgres).toEqual(fromSqlite);
+    // toEqual would let 1 and '1' differ, but also confirms no driver turns integers into strings or bigints.
+    for (const row of fromPostgres.subscriptions) expect(typeof row.legacy).toBe('number');
+    for (const row of fromPostgres.orders) expect(typeof row.pending_fulfilment).toBe('number');
+  });
+});
+
+describe('openPostgresReadModels', () => {
+  const schemas: string[] = [];
+  const dbs: ReadModelDb[] = [];
+  const newSchema = () => {
+    const schema = `csp_rm_${randomBytes(6).toString('hex')}`;
+    schemas.push(schema);
+    return schema;
+  };
+  const open = async (schema: string) => {
+    const db = await openPostgresReadModels(TEST_POSTGRES_URL, { schema, maxConnections: 2 });
+    dbs.push(db);
+    return db;
+  };
+  const tablesIn = async (db: ReadModelDb, schema: string) =>
+    (await db.introspection.getTables())
+      .filter((table) => table.schema === schema)
+      .map((table) => table.name)
+      .sort();
+
+  afterEach(async () => {
+    const [first] = dbs;
+    for (const schema of schemas.splice(0)) await first?.schema.dropSchema(schema).ifExists().cascade().execute();
+    for (const db of dbs.splice(0)) await db.destroy();
+  });
+
+  it('creates the schema when missing and migrates the tables into it', async () => {
+    const schema = newSchema();
+    const db = await open(schema);
+
+    expect(await tablesIn(db, schema)).toEqual(READ_MODEL_TABLES);
+    const customers = (await db.introspection.getTables()).find((table) => table.schema === schema && table.name === 'customers');
+    expect(customers?.columns.map((column) => column.name)).toEqual([
+      'id',
+      'partner_id',
+      'company_name',
+      'domain',
+      'country',
+      'registered_at',
+    ]);
+  });
+
+  it('keeps two schemas in one database apart, and reopening a schema keeps its rows', async () => {
+    const [a, b] = [newSchema(), newSchema()];
+    const first = await open(a);
+    const second = await open(b);
+    const row = { id: 'c-1', partner_id: 'p', company_name: 'A', domain: 'a.example', country: 'DE', registered_at: '2025-01-01T00:00:00.000Z' };
+
+    await first.insertInto('customers').values(row).execute();
+
+    expect(await second.selectFrom('customers').selectAll().execute()).toEqual([]);
+    const reopened = await open(a);
+    expect(await reopened.selectFrom('customers').selectAll().execute()).toEqual([row]);
+    // count(*) is a bigint in PostgreSQL and arrives as a string: callers must convert it.
+    const { count } = await reopened.selectFrom('customers').select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
+    expect(Number(count)).toBe(1);
+  });
+
+  it('refuses a schema name that is not a plain identifier, before connecting', async () => {
+    await expect(openPostgresReadModels('postgres://nobody@127.0.0.1:1/none', { schema: 'x"; drop table y; --' })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(openPostgresReadModels('postgres://nobody@127.0.0.1:1/none', { schema: 'Public' })).rejects.toThrow(RangeError);
+  });
+
+  it('fails loudly when the server cannot be reached', async () => {
+    await expect(
+      openPostgresReadModels('postgres://postgres@127.0.0.1:1/test', { schema: newSchema(), connectionTimeoutMs: 2000 }),
+    ).rejects.toThrow(/ECONNREFUSED|connect/);
+  });
+});
