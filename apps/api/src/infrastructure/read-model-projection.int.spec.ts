@@ -1,0 +1,80 @@
+import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
+import { SqliteEventStore, type EventStore, type LogSubscription, type RecordedEvent } from '@csp/event-store';
+import { openSqliteReadModels, type ReadModelDb } from '@csp/read-models';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { configFromEnv } from '../config/app-config';
+import { Metrics } from '../observability/metrics.service';
+import { ReadModelProjection } from './read-model-projection.service';
+
+/** The real SQLite store whose first live subscription breaks after one event, as a dropped connection would. */
+class FirstSubscriptionBreaks implements EventStore {
+  subscriptions = 0;
+
+  constructor(private readonly inner: EventStore) {}
+
+  appendToStream: EventStore['appendToStream'] = (...args) => this.inner.appendToStream(...args);
+  readStream: EventStore['readStream'] = (...args) => this.inner.readStream(...args);
+  readAll: EventStore['readAll'] = (...args) => this.inner.readAll(...args);
+  headPosition: EventStore['headPosition'] = () => this.inner.headPosition();
+  close: EventStore['close'] = () => this.inner.close();
+
+  subscribeToAll(...args: Parameters<EventStore['subscribeToAll']>): LogSubscription {
+    const subscription = this.inner.subscribeToAll(...args);
+    if (++this.subscriptions > 1) return subscription;
+    return {
+      close: () => subscription.close(),
+      async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+        for await (const event of subscription) {
+          yield event;
+          throw new Error('connection reset');
+        }
+      },
+    };
+  }
+}
+
+function registered(customerId: string): CustomerRegistered {
+  return {
+    type: 'CustomerRegistered',
+    data: { customerId, partnerId: 'partner-1', companyName: customerId, domain: `${customerId}.example`, country: 'DE', registeredAt: '2026-11-30T00:00:00.000Z' },
+  };
+}
+
+describe('ReadModelProjection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'csp-projection-'));
+  let store: FirstSubscriptionBreaks;
+  let db: ReadModelDb;
+  let projection: ReadModelProjection;
+
+  beforeAll(async () => {
+    store = new FirstSubscriptionBreaks(SqliteEventStore.open(join(dir, 'events.db')));
+    db = await openSqliteReadModels(join(dir, 'read-models.db'));
+    projection = new ReadModelProjection(store, db, configFromEnv({ DATA_DIR: dir }), new Metrics());
+  });
+  afterAll(async () => {
+    await projection.onModuleDestroy();
+    await store.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function register(customerId: string): Promise<void> {
+    const { type, data } = registered(customerId);
+    await store.appendToStream(`customer-${customerId}`, [{ id: uuidv7(), type, data }], { expectedRevision: 'no_stream' });
+  }
+
+  it('restarts from its checkpoint after the live subscription fails, and folds what came after', async () => {
+    await register('before-start');
+    await projection.onApplicationBootstrap();
+    for (const customerId of ['live-1', 'live-2', 'live-3']) await register(customerId);
+
+    await projection.catchUpWithLog(5000);
+
+    expect(store.subscriptions).toBeGreaterThanOrEqual(2);
+    const rows = await db.selectFrom('customers').select('id').orderBy('id').execute();
+    expect(rows.map((row) => row.id)).toEqual(['before-start', 'live-1', 'live-2', 'live-3']);
+  });
+});
