@@ -1,0 +1,109 @@
+// Smoke check of what `npm start` runs: the built service (dist/, path aliases rewritten), started
+// as its own process on the embedded default, and again on EventStoreDB through the project's
+// EventStoreDB-protocol test server, both started the way the README says.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../../', import.meta.url).pathname;
+const children = [];
+let passed = 0;
+let failed = 0;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(script, args, env) {
+  const child = spawn(process.execPath, [join(root, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  children.push(child);
+  return { child, output: () => output };
+}
+
+async function waitFor(check, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function call(base, token, method, path, body, headers = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: response.status, position: response.headers.get('x-log-position'), body: await response.json() };
+}
+
+function check(name, condition, detail) {
+  if (condition) {
+    passed++;
+    console.log(`  ok   ${name}`);
+  } else {
+    failed++;
+    console.log(`  FAIL ${name}: ${detail}`);
+  }
+}
+
+async function lifecycleOverHttp(label, env) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'csp-smoke-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const api = start('dist/apps/api/src/main.js', [], { ...env, PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development', LOG_LEVEL: 'warn' });
+  try {
+    await waitFor(async () => (await fetch(`${base}/health`)).status === 200, `${label}: /health`);
+    const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(api.output())?.[1];
+    check(`${label}: prints a ready AdminAgent token`, Boolean(token), api.output().slice(-500));
+    const customerId = '5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
+    const registered = await call(base, token, 'POST', '/v1/customers', { id: customerId, companyName: 'Smoke', domain: 'smoke.example', country: 'DE' });
+    check(`${label}: registers a customer`, registered.status === 201 && registered.position, JSON.stringify(registered));
+    const order = await call(base, token, 'POST', `/v1/customers/${customerId}/orders`, {
+      lineItems: [{ skuId: 'windows-server-2022-datacenter-2core:P1Y', quantity: 1, billingCycle: 'annual' }],
+    });
+    const subscriptionId = order.body.lineItems?.[0]?.subscriptionId;
+    check(`${label}: buys a subscription`, order.status === 201 && subscriptionId, JSON.stringify(order.body));
+    const list = await call(base, token, 'GET', `/v1/customers/${customerId}/subscriptions`, undefined, { 'x-min-position': order.position });
+    check(`${label}: lists it at the purchase position`, list.status === 200 && list.body.items?.[0]?.id === subscriptionId, JSON.stringify(list.body));
+    const cancelled = await call(base, token, 'PATCH', `/v1/customers/${customerId}/subscriptions/${subscriptionId}`, { status: 'cancelled' });
+    check(`${label}: cancels it with a refund`, cancelled.status === 200 && cancelled.body.refund?.amount > 0, JSON.stringify(cancelled.body));
+  } finally {
+    api.child.kill('SIGTERM');
+    await new Promise((resolve) => api.child.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+try {
+  console.log('smoke: the built service');
+  await lifecycleOverHttp('embedded SQLite', {});
+  const esdbPort = await freePort();
+  const esdb = start('dist/libs/testing/src/esdb-test-server/main.js', ['--port', String(esdbPort)], {});
+  await waitFor(async () => esdb.output().includes('EventStoreDB test server listening on'), 'the EventStoreDB test server', 10_000);
+  await lifecycleOverHttp('EventStoreDB test server', { EVENTSTORE_CONNECTION_STRING: `esdb://127.0.0.1:${esdbPort}?tls=false` });
+} catch (error) {
+  failed++;
+  console.log(`  FAIL ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+}
+console.log(`smoke: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
