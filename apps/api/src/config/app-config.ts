@@ -9,6 +9,8 @@ export interface AppConfig {
   eventStoreConnectionString?: string;
   /** `postgres://...` puts the read models on PostgreSQL; absent: SQLite under `dataDir`. */
   readModelsConnectionString?: string;
+  /** PostgreSQL schema for the read models (created when missing); the server's search_path when absent. */
+  readModelsSchema?: string;
   catalogueFile?: string;
   /** How long a query waits for X-Min-Position before 503 PROJECTION_LAGGING. */
   minPositionWaitMs: number;
@@ -34,6 +36,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   if (env['EVENTSTORE_CONNECTION_STRING']) config.eventStoreConnectionString = env['EVENTSTORE_CONNECTION_STRING'];
   if (env['READ_MODELS_DATABASE_URL']) config.readModelsConnectionString = env['READ_MODELS_DATABASE_URL'];
+  if (env['READ_MODELS_SCHEMA']) config.readModelsSchema = env['READ_MODELS_SCHEMA'];
   if (env['CATALOGUE_FILE']) config.catalogueFile = env['CATALOGUE_FILE'];
   return config;
 }

@@ -19,6 +19,6 @@ export function openEventStore(config: AppConfig): EventStore {
 
 export function openReadModels(config: AppConfig): Promise<ReadModelDb> {
   return config.readModelsConnectionString
-    ? openPostgresReadModels(config.readModelsConnectionString)
+    ? openPostgresReadModels(config.readModelsConnectionString, config.readModelsSchema ? { schema: config.readModelsSchema } : {})
     : openSqliteReadModels(join(config.dataDir, 'read-models.db'));
 }
