@@ -4,13 +4,9 @@ import { RegisterCustomerHandler } from '@csp/application/customers/register-cus
 import { CancelPerpetualOrderHandler } from '@csp/application/orders/cancel-perpetual-order.handler';
 import { PlaceOrderHandler } from '@csp/application/orders/place-order.handler';
 import type { Clock } from '@csp/application/ports/clock.port';
-import {
-  GetOrderHandler,
-  GetSubscriptionHandler,
-  ListOrdersHandler,
-  ListProductsHandler,
-  ListSubscriptionsHandler,
-} from '@csp/application/query-handlers';
+import { GetOrderHandler, ListOrdersHandler } from '@csp/application/orders/order-queries.handler';
+import { ListProductsHandler } from '@csp/application/products/list-products.handler';
+import { GetSubscriptionHandler, ListSubscriptionsHandler } from '@csp/application/subscriptions/subscription-queries.handler';
 import { CancelSubscriptionHandler, ChangeAutoRenewHandler } from '@csp/application/subscriptions/subscription-commands.handler';
 import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import type { EventStore } from '@csp/event-store';

@@ -1,7 +1,7 @@
 import type { Principal } from '@csp/application/auth/principal';
 import { CancelPerpetualOrderCommand } from '@csp/application/orders/cancel-perpetual-order.command';
 import { PlaceOrderCommand } from '@csp/application/orders/place-order.command';
-import { GetOrderQuery, ListOrdersQuery } from '@csp/application/queries';
+import { GetOrderQuery, ListOrdersQuery } from '@csp/application/orders/order.queries';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';

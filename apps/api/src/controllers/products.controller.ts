@@ -1,4 +1,4 @@
-import { ListProductsQuery } from '@csp/application/queries';
+import { ListProductsQuery } from '@csp/application/products/list-products.query';
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';

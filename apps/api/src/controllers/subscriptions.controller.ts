@@ -1,5 +1,5 @@
 import type { Principal } from '@csp/application/auth/principal';
-import { GetSubscriptionQuery, ListSubscriptionsQuery } from '@csp/application/queries';
+import { GetSubscriptionQuery, ListSubscriptionsQuery } from '@csp/application/subscriptions/subscription.queries';
 import { CancelSubscriptionCommand, ChangeAutoRenewCommand } from '@csp/application/subscriptions/subscription-commands';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { Body, Controller, Get, Param, Patch, Query, Req, Res, UseInterceptors } from '@nestjs/common';

@@ -1,0 +1,51 @@
+import { subscriptionNotFound, type ExistingSubscriptionState } from '@csp/domain/subscription/subscription.decider';
+import type { ReadModelDb } from '@csp/read-models';
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { CustomerDirectory } from '../access/customer-directory';
+import { SubscriptionDirectory } from '../access/subscription-directory';
+import { Clock } from '../ports/clock.port';
+import { pageOfStates } from '../queries/paging';
+import { READ_MODEL_DB } from '../tokens';
+import { subscriptionView, type SubscriptionView } from '../views/subscription.view';
+import { GetSubscriptionQuery, ListSubscriptionsQuery } from './subscription.queries';
+
+@QueryHandler(ListSubscriptionsQuery)
+export class ListSubscriptionsHandler implements IQueryHandler<ListSubscriptionsQuery> {
+  constructor(
+    private readonly customers: CustomerDirectory,
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Only purchases on or after 2021-10-14 are returned; older ones are visible through the orders list. */
+  async execute({ principal, customerRef, page }: ListSubscriptionsQuery) {
+    const customer = await this.customers.forQuery(principal, customerRef);
+    const base = this.db.selectFrom('subscriptions').where('customer_id', '=', customer.customerId).where('legacy', '=', 0);
+    const now = this.clock.now();
+    return pageOfStates<ExistingSubscriptionState, SubscriptionView>(base, page, (state) => subscriptionView(state, now));
+  }
+}
+
+@QueryHandler(GetSubscriptionQuery)
+export class GetSubscriptionHandler implements IQueryHandler<GetSubscriptionQuery> {
+  constructor(
+    private readonly customers: CustomerDirectory,
+    private readonly subscriptions: SubscriptionDirectory,
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute({ principal, customerRef, subscriptionRef }: GetSubscriptionQuery) {
+    const customer = await this.customers.forQuery(principal, customerRef);
+    const subscriptionId = await this.subscriptions.resolveId(customer.customerId, subscriptionRef);
+    const row = await this.db
+      .selectFrom('subscriptions')
+      .select('state')
+      .where('id', '=', subscriptionId)
+      .where('customer_id', '=', customer.customerId)
+      .executeTakeFirst();
+    if (!row) throw subscriptionNotFound();
+    return subscriptionView(JSON.parse(row.state) as ExistingSubscriptionState, this.clock.now());
+  }
+}
