@@ -1,13 +1,5 @@
 import { E2eApp } from '@csp/testing/e2e-harness';
-import {
-  expectedRefund,
-  expectProblem,
-  ofType,
-  placeOrder,
-  registerCustomer,
-  SKU,
-  unitPrice,
-} from './support/lifecycle-fixtures';
+import { expectedRefund, expectProblem, ofType, placeOrder, registerCustomer, SKU, unitPrice } from './support/e2e-support';
 
 /**
  * Many requests for the same thing at once: the log must hold the effect once, whoever wins, and
@@ -25,8 +17,8 @@ describe('concurrency', () => {
   afterAll(() => app.stop());
 
   it('20 concurrent cancellations of one subscription: one 200, nineteen 409, one SubscriptionCancelled, one refund', async () => {
-    const customerId = await registerCustomer(app, admin);
-    const order = await placeOrder(app, admin, customerId, [{ skuId: SKU.datacenterP1Y, quantity: 2, billingCycle: 'annual' }]);
+    const customerId = (await registerCustomer(app, { token: admin })).id;
+    const order = await placeOrder(app, customerId, [{ skuId: SKU.datacenter1y, quantity: 2, billingCycle: 'annual' }]);
     const subscriptionId = order.subscriptionIds[0]!;
     app.clock.set('2026-05-06T12:00:00.000Z');
 
@@ -50,7 +42,7 @@ describe('concurrency', () => {
     }
 
     // The refund of the one winner, from SPEC's proration formula: the annual term price is charged at purchase.
-    const termPrice = unitPrice(SKU.datacenterP1Y, 'DE').amount * 2;
+    const termPrice = unitPrice(SKU.datacenter1y, 'DE').amount * 2;
     const expected = expectedRefund({
       termStart: now,
       termEnd: '2027-05-04T10:00:00.000Z',
@@ -73,13 +65,13 @@ describe('concurrency', () => {
   });
 
   it('10 concurrent purchases with one Idempotency-Key: ten identical 201s, one OrderPlaced, one SubscriptionStarted per line', async () => {
-    const customerId = await registerCustomer(app, admin);
+    const customerId = (await registerCustomer(app, { token: admin })).id;
     const before = (await app.events()).length;
     const body = {
       lineItems: [
-        { skuId: SKU.standardP1Y, quantity: 3, billingCycle: 'monthly' },
-        { skuId: SKU.sqlStandardP3Y, quantity: 1, billingCycle: 'annual' },
-        { skuId: SKU.officeLtsc, quantity: 5, billingCycle: 'oneTime' },
+        { skuId: SKU.standard1y, quantity: 3, billingCycle: 'monthly' },
+        { skuId: SKU.sqlStandard3y, quantity: 1, billingCycle: 'annual' },
+        { skuId: SKU.office, quantity: 5, billingCycle: 'oneTime' },
       ],
     };
 
@@ -100,7 +92,7 @@ describe('concurrency', () => {
     expect(first.lineItems).toHaveLength(3);
     const subscriptionIds = (first.lineItems as Array<{ subscriptionId?: string }>).flatMap((line) => line.subscriptionId ?? []);
     expect(subscriptionIds).toHaveLength(2);
-    expect(first.lineItems[0].price).toEqual({ amount: unitPrice(SKU.standardP1Y, 'DE').amount * 3, currency: 'EUR' });
+    expect(first.lineItems[0].price).toEqual({ amount: unitPrice(SKU.standard1y, 'DE').amount * 3, currency: 'EUR' });
 
     const appended = (await app.events()).slice(before);
     const placed = ofType(appended, 'OrderPlaced');
@@ -128,10 +120,10 @@ describe('concurrency', () => {
   });
 
   it('concurrent cancellations of one perpetual order: one credit', async () => {
-    const customerId = await registerCustomer(app, admin);
-    const order = await placeOrder(app, admin, customerId, [
-      { skuId: SKU.officeLtsc, quantity: 4, billingCycle: 'oneTime' },
-      { skuId: SKU.officeLtsc, quantity: 1, billingCycle: 'oneTime' },
+    const customerId = (await registerCustomer(app, { token: admin })).id;
+    const order = await placeOrder(app, customerId, [
+      { skuId: SKU.office, quantity: 4, billingCycle: 'oneTime' },
+      { skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' },
     ]);
     const before = (await app.events()).length;
 
@@ -148,7 +140,7 @@ describe('concurrency', () => {
       expect(['ALREADY_CANCELLED', 'CONCURRENCY_CONFLICT']).toContain(response.body.code);
     }
     // 100 % of both lines, on the invoice after the month of cancellation (May 2026 → 2026-06).
-    const credit = unitPrice(SKU.officeLtsc, 'DE').amount * 5;
+    const credit = unitPrice(SKU.office, 'DE').amount * 5;
     expect(ok[0]!.body.credit).toEqual({ amount: credit, currency: 'EUR', invoicePeriod: '2026-06' });
     expect(ok[0]!.body.status).toBe('cancelled');
 

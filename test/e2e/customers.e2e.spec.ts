@@ -1,5 +1,5 @@
 import { E2eApp } from '@csp/testing/e2e-harness';
-import { expectProblem, get, invalidFields, logPosition, newTenantId, registerCustomer } from './support/e2e-support';
+import { expectProblem, get, invalidFields, logPosition, newTenantId, postRaw, registerCustomer } from './support/e2e-support';
 
 describe('customers: POST /v1/customers and GET /v1/customers/{id}', () => {
   let app: E2eApp;
@@ -118,12 +118,7 @@ describe('customers: POST /v1/customers and GET /v1/customers/{id}', () => {
     });
 
     it('refuses malformed JSON with 400 VALIDATION_FAILED', async () => {
-      const response = await app
-        .http()
-        .post('/v1/customers')
-        .set('Authorization', admin)
-        .set('Content-Type', 'application/json')
-        .send('{"id": ');
+      const response = await postRaw(app, '/v1/customers', admin, 'application/json', '{"id": ');
       expectProblem(response, 400, 'VALIDATION_FAILED');
     });
   });

@@ -8,6 +8,7 @@ import {
   logPosition,
   newTenantId,
   postOrder,
+  postRaw,
   registerCustomer,
   SKU,
 } from './support/e2e-support';
@@ -205,12 +206,7 @@ describe('errors, validation and read-your-writes', () => {
     });
 
     it('refuses a non-JSON body with a 415 problem document', async () => {
-      const response = await app
-        .http()
-        .post('/v1/customers')
-        .set('Authorization', admin)
-        .set('Content-Type', 'application/x-www-form-urlencoded')
-        .send('id=1&country=DE');
+      const response = await postRaw(app, '/v1/customers', admin, 'application/x-www-form-urlencoded', 'id=1&country=DE');
       expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
   });

@@ -16,6 +16,10 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
 
   const key = () => `key-${randomUUID()}`;
 
+  /** Sends `body` with an Idempotency-Key, as the Admin Agent unless `token` is given; no expectation on the status. */
+  const sendWithKey = (method: 'post' | 'patch', path: string, idempotencyKey: string, body: object, token = admin) =>
+    app.http()[method](path).set('Authorization', token).set('Idempotency-Key', idempotencyKey).send(body);
+
   /** Sends the same request twice and checks the second answer repeats the first and appends nothing. */
   async function expectRepeatable(send: () => Promise<request.Response>, status: number): Promise<request.Response> {
     const first = await send();
@@ -38,8 +42,7 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
         { skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' },
       ],
     };
-    const send = () =>
-      app.http().post(`/v1/customers/${customer.id}/orders`).set('Authorization', admin).set('Idempotency-Key', idempotencyKey).send(body);
+    const send = () => sendWithKey('post', `/v1/customers/${customer.id}/orders`, idempotencyKey, body);
     const first = await expectRepeatable(send, 201);
     const orders = await get(app, `/v1/customers/${customer.id}/orders`, admin, logPosition(first));
     expect(orders.body.totalCount).toBe(1);
@@ -50,13 +53,7 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
   it('treats a body with its members in another order as the same body', async () => {
     const customer = await registerCustomer(app);
     const idempotencyKey = key();
-    const send = (line: object) =>
-      app
-        .http()
-        .post(`/v1/customers/${customer.id}/orders`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', idempotencyKey)
-        .send({ lineItems: [line] });
+    const send = (line: object) => sendWithKey('post', `/v1/customers/${customer.id}/orders`, idempotencyKey, { lineItems: [line] });
     const first = await send({ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' });
     const second = await send({ billingCycle: 'oneTime', quantity: 1, skuId: SKU.office });
     expect([first.status, second.status]).toEqual([201, 201]);
@@ -67,30 +64,18 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const idempotencyKey = key();
     const id = newTenantId();
     const body = { id, companyName: 'Retry GmbH', domain: `r${id.slice(0, 8)}.example`, country: 'AT' };
-    await expectRepeatable(() => app.http().post('/v1/customers').set('Authorization', admin).set('Idempotency-Key', idempotencyKey).send(body), 201);
+    await expectRepeatable(() => sendWithKey('post', '/v1/customers', idempotencyKey, body), 201);
   });
 
   it('repeats a perpetual cancellation with the same credit instead of 409 ALREADY_CANCELLED', async () => {
     const customer = await registerCustomer(app);
     const order = await buy(app, customer.id, [{ skuId: SKU.office, quantity: 2, billingCycle: 'oneTime' }]);
     const idempotencyKey = key();
-    const first = await expectRepeatable(
-      () =>
-        app
-          .http()
-          .patch(`/v1/customers/${customer.id}/orders/${order.body.id}`)
-          .set('Authorization', admin)
-          .set('Idempotency-Key', idempotencyKey)
-          .send({ status: 'cancelled' }),
-      200,
-    );
+    const orderPath = `/v1/customers/${customer.id}/orders/${order.body.id}`;
+    const first = await expectRepeatable(() => sendWithKey('patch', orderPath, idempotencyKey, { status: 'cancelled' }), 200);
     expect(first.body.credit.amount).toBeGreaterThan(0);
     // Without the key, the same request is a second cancellation.
-    const again = await app
-      .http()
-      .patch(`/v1/customers/${customer.id}/orders/${order.body.id}`)
-      .set('Authorization', admin)
-      .send({ status: 'cancelled' });
+    const again = await app.http().patch(orderPath).set('Authorization', admin).send({ status: 'cancelled' });
     expectProblem(again, 409, 'ALREADY_CANCELLED');
   });
 
@@ -99,10 +84,7 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const order = await buy(app, customer.id, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }]);
     const path = `/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[0].subscriptionId}`;
     const idempotencyKey = key();
-    const first = await expectRepeatable(
-      () => app.http().patch(path).set('Authorization', admin).set('Idempotency-Key', idempotencyKey).send({ status: 'cancelled' }),
-      200,
-    );
+    const first = await expectRepeatable(() => sendWithKey('patch', path, idempotencyKey, { status: 'cancelled' }), 200);
     expect(first.body.refund.amount).toBeGreaterThan(0);
     expect(first.body.status).toBe('cancelled');
   });
@@ -112,10 +94,7 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const order = await buy(app, customer.id, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }]);
     const path = `/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[0].subscriptionId}`;
     const idempotencyKey = key();
-    const first = await expectRepeatable(
-      () => app.http().patch(path).set('Authorization', admin).set('Idempotency-Key', idempotencyKey).send({ autoRenewEnabled: false }),
-      200,
-    );
+    const first = await expectRepeatable(() => sendWithKey('patch', path, idempotencyKey, { autoRenewEnabled: false }), 200);
     expect(first.body.autoRenewEnabled).toBe(false);
   });
 
@@ -123,12 +102,9 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const customer = await registerCustomer(app);
     const idempotencyKey = key();
     const send = (quantity: number) =>
-      app
-        .http()
-        .post(`/v1/customers/${customer.id}/orders`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', idempotencyKey)
-        .send({ lineItems: [{ skuId: SKU.office, quantity, billingCycle: 'oneTime' }] });
+      sendWithKey('post', `/v1/customers/${customer.id}/orders`, idempotencyKey, {
+        lineItems: [{ skuId: SKU.office, quantity, billingCycle: 'oneTime' }],
+      });
     const first = await send(1);
     expect(first.status).toBe(201);
     const before = await eventCount(app);
@@ -145,9 +121,9 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const order = await buy(app, customer.id, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }]);
     const path = `/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[0].subscriptionId}`;
     const idempotencyKey = key();
-    expect((await app.http().patch(path).set('Authorization', admin).set('Idempotency-Key', idempotencyKey).send({ autoRenewEnabled: false })).status).toBe(200);
+    expect((await sendWithKey('patch', path, idempotencyKey, { autoRenewEnabled: false })).status).toBe(200);
     const before = await eventCount(app);
-    const reused = await app.http().patch(path).set('Authorization', admin).set('Idempotency-Key', idempotencyKey).send({ status: 'cancelled' });
+    const reused = await sendWithKey('patch', path, idempotencyKey, { status: 'cancelled' });
     expectProblem(reused, 422, 'IDEMPOTENCY_KEY_REUSED');
     expect(await eventCount(app)).toBe(before);
   });
@@ -156,12 +132,12 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     it('refuses a second registration of another customer: 422, nothing appended, that customer not registered', async () => {
       const idempotencyKey = key();
       const register = (id: string) =>
-        app
-          .http()
-          .post('/v1/customers')
-          .set('Authorization', admin)
-          .set('Idempotency-Key', idempotencyKey)
-          .send({ id, companyName: `Tenant ${id.slice(0, 8)}`, domain: `t${id.slice(0, 8)}.example`, country: 'DE' });
+        sendWithKey('post', '/v1/customers', idempotencyKey, {
+          id,
+          companyName: `Tenant ${id.slice(0, 8)}`,
+          domain: `t${id.slice(0, 8)}.example`,
+          country: 'DE',
+        });
       const first = await register(newTenantId());
       expect(first.status).toBe(201);
       const before = await eventCount(app);
@@ -174,20 +150,17 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     it('refuses a purchase under the key of a registration', async () => {
       const idempotencyKey = key();
       const id = newTenantId();
-      const registered = await app
-        .http()
-        .post('/v1/customers')
-        .set('Authorization', admin)
-        .set('Idempotency-Key', idempotencyKey)
-        .send({ id, companyName: 'Reuse Ltd', domain: `r${id.slice(0, 8)}.example`, country: 'GB' });
+      const registered = await sendWithKey('post', '/v1/customers', idempotencyKey, {
+        id,
+        companyName: 'Reuse Ltd',
+        domain: `r${id.slice(0, 8)}.example`,
+        country: 'GB',
+      });
       expect(registered.status).toBe(201);
       const before = await eventCount(app);
-      const purchase = await app
-        .http()
-        .post(`/v1/customers/${id}/orders`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', idempotencyKey)
-        .send({ lineItems: [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }] });
+      const purchase = await sendWithKey('post', `/v1/customers/${id}/orders`, idempotencyKey, {
+        lineItems: [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }],
+      });
       expectProblem(purchase, 422, 'IDEMPOTENCY_KEY_REUSED');
       expect(await eventCount(app)).toBe(before);
     });
@@ -199,20 +172,11 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
         { skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' },
       ]);
       const idempotencyKey = key();
-      const cancelOrder = await app
-        .http()
-        .patch(`/v1/customers/${customer.id}/orders/${order.body.id}`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', idempotencyKey)
-        .send({ status: 'cancelled' });
+      const cancelOrder = await sendWithKey('patch', `/v1/customers/${customer.id}/orders/${order.body.id}`, idempotencyKey, { status: 'cancelled' });
       expect(cancelOrder.status).toBe(200);
       const before = await eventCount(app);
-      const cancelSubscription = await app
-        .http()
-        .patch(`/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[1].subscriptionId}`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', idempotencyKey)
-        .send({ status: 'cancelled' });
+      const subscriptionPath = `/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[1].subscriptionId}`;
+      const cancelSubscription = await sendWithKey('patch', subscriptionPath, idempotencyKey, { status: 'cancelled' });
       expectProblem(cancelSubscription, 422, 'IDEMPOTENCY_KEY_REUSED');
       expect(await eventCount(app)).toBe(before);
     });
@@ -221,12 +185,8 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
       const customer = await registerCustomer(app);
       const order = await buy(app, customer.id, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }]);
       const before = await eventCount(app);
-      const unchanged = await app
-        .http()
-        .patch(`/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[0].subscriptionId}`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', key())
-        .send({ autoRenewEnabled: true });
+      const subscriptionPath = `/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[0].subscriptionId}`;
+      const unchanged = await sendWithKey('patch', subscriptionPath, key(), { autoRenewEnabled: true });
       expect(unchanged.status).toBe(200);
       expect(await eventCount(app)).toBe(before);
     });
@@ -252,14 +212,9 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const theirs = await registerCustomer(app, { token: partner2 });
     const idempotencyKey = key();
     const body = { lineItems: [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }] };
-    const first = await app.http().post(`/v1/customers/${mine.id}/orders`).set('Authorization', admin).set('Idempotency-Key', idempotencyKey).send(body);
+    const first = await sendWithKey('post', `/v1/customers/${mine.id}/orders`, idempotencyKey, body);
     const before = await eventCount(app);
-    const other = await app
-      .http()
-      .post(`/v1/customers/${theirs.id}/orders`)
-      .set('Authorization', partner2)
-      .set('Idempotency-Key', idempotencyKey)
-      .send(body);
+    const other = await sendWithKey('post', `/v1/customers/${theirs.id}/orders`, idempotencyKey, body, partner2);
     expect([first.status, other.status]).toEqual([201, 201]);
     expect(other.body.id).not.toBe(first.body.id);
     expect(other.body.customerId).toBe(theirs.id);
@@ -275,9 +230,9 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const body = { lineItems: [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }] };
     const alice = await app.token({ roles: ['AdminAgent'], sub: 'alice' });
     const bob = await app.token({ roles: ['GlobalAdmin'], sub: 'bob' });
-    const first = await app.http().post(`/v1/customers/${customer.id}/orders`).set('Authorization', alice).set('Idempotency-Key', idempotencyKey).send(body);
+    const first = await sendWithKey('post', `/v1/customers/${customer.id}/orders`, idempotencyKey, body, alice);
     const before = await eventCount(app);
-    const second = await app.http().post(`/v1/customers/${customer.id}/orders`).set('Authorization', bob).set('Idempotency-Key', idempotencyKey).send(body);
+    const second = await sendWithKey('post', `/v1/customers/${customer.id}/orders`, idempotencyKey, body, bob);
     expect([first.status, second.status]).toEqual([201, 201]);
     expect(second.body).toEqual(first.body);
     expect(await eventCount(app)).toBe(before);
@@ -296,27 +251,21 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     const customer = await registerCustomer(app);
     const purchaseKey = key();
     const purchase = () =>
-      app
-        .http()
-        .post(`/v1/customers/${customer.id}/orders`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', purchaseKey)
-        .send({ lineItems: [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }, { skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }] });
+      sendWithKey('post', `/v1/customers/${customer.id}/orders`, purchaseKey, {
+        lineItems: [
+          { skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' },
+          { skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' },
+        ],
+      });
     const bought = await purchase();
     expect(bought.status).toBe(201);
     const subscriptionPath = `/v1/customers/${customer.id}/subscriptions/${bought.body.lineItems[1].subscriptionId}`;
     const cancelKey = key();
-    const cancel = () => app.http().patch(subscriptionPath).set('Authorization', admin).set('Idempotency-Key', cancelKey).send({ status: 'cancelled' });
+    const cancel = () => sendWithKey('patch', subscriptionPath, cancelKey, { status: 'cancelled' });
     const cancelled = await cancel();
     expect(cancelled.status).toBe(200);
     const creditKey = key();
-    const credit = () =>
-      app
-        .http()
-        .patch(`/v1/customers/${customer.id}/orders/${bought.body.id}`)
-        .set('Authorization', admin)
-        .set('Idempotency-Key', creditKey)
-        .send({ status: 'cancelled' });
+    const credit = () => sendWithKey('patch', `/v1/customers/${customer.id}/orders/${bought.body.id}`, creditKey, { status: 'cancelled' });
     const credited = await credit();
     expect(credited.status).toBe(200);
 
@@ -338,12 +287,9 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
 
   it.each([['a'.repeat(256)], ['has space'], ['tab\tkey']])('refuses a malformed key %j with 400', async (badKey) => {
     const customer = await registerCustomer(app);
-    const response = await app
-      .http()
-      .post(`/v1/customers/${customer.id}/orders`)
-      .set('Authorization', admin)
-      .set('Idempotency-Key', badKey)
-      .send({ lineItems: [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }] });
+    const response = await sendWithKey('post', `/v1/customers/${customer.id}/orders`, badKey, {
+      lineItems: [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }],
+    });
     expectProblem(response, 400, 'VALIDATION_FAILED');
   });
 });

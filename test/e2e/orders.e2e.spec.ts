@@ -1,19 +1,6 @@
 import { E2eApp } from '@csp/testing/e2e-harness';
-import {
-  addDays,
-  buy,
-  eventCount,
-  expectProblem,
-  get,
-  invalidFields,
-  linePrice,
-  logPosition,
-  newTenantId,
-  nextMonth,
-  postOrder,
-  registerCustomer,
-  SKU,
-} from './support/e2e-support';
+import { addDays, addMs, nextMonth } from './support/calendar';
+import { buy, eventCount, expectProblem, get, invalidFields, linePrice, logPosition, newTenantId, postOrder, registerCustomer, SKU } from './support/e2e-support';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -497,7 +484,7 @@ describe('orders: POST/GET/PATCH /v1/customers/{id}/orders', () => {
         const late = await buy(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);
         const windowEnd = addDays(purchasedAt, 30);
 
-        app.clock.set(new Date(Date.parse(windowEnd) - 1).toISOString());
+        app.clock.set(addMs(windowEnd, -1));
         const justInTime = await patchOrder(customer.id, early.body.id, { status: 'cancelled' });
         expect(justInTime.status).toBe(200);
         expect(justInTime.body.credit).toEqual({

@@ -4,17 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCrashingApp } from './support/crashing-app';
-import {
-  calendarUntil,
-  commitOf,
-  DAY_MS,
-  ofType,
-  placeOrder,
-  registerCustomer,
-  SKU,
-  termYears,
-  type LineRequest,
-} from './support/lifecycle-fixtures';
+import { calendarUntil, DAY_MS, type InstallmentCycle } from './support/calendar';
+import { commitOf, ofType, placeOrder, registerCustomer, SKU, termYears, type LineItemRequest } from './support/e2e-support';
 
 /**
  * The service keeps nothing that matters in memory: a restart on the same DATA_DIR answers as
@@ -60,13 +51,13 @@ describe('restart on the same data directory', () => {
   it('lists orders, subscriptions and statuses as before, and new commands continue the log', async () => {
     app = await E2eApp.start({ dataDir, now });
     admin = await app.token({ roles: ['AdminAgent'] });
-    customerId = await registerCustomer(app, admin, { companyName: 'Restart GmbH' });
-    const first = await placeOrder(app, admin, customerId, [
-      { skuId: SKU.datacenterP1Y, quantity: 2, billingCycle: 'annual' },
+    customerId = (await registerCustomer(app, { token: admin, companyName: 'Restart GmbH' })).id;
+    const first = await placeOrder(app, customerId, [
+      { skuId: SKU.datacenter1y, quantity: 2, billingCycle: 'annual' },
       { skuId: SKU.rdsCal, quantity: 10, billingCycle: 'monthly' },
     ]);
-    const second = await placeOrder(app, admin, customerId, [{ skuId: SKU.standardP1Y, quantity: 1, billingCycle: 'monthly' }]);
-    const perpetual = await placeOrder(app, admin, customerId, [{ skuId: SKU.officeLtsc, quantity: 3, billingCycle: 'oneTime' }]);
+    const second = await placeOrder(app, customerId, [{ skuId: SKU.standard1y, quantity: 1, billingCycle: 'monthly' }]);
+    const perpetual = await placeOrder(app, customerId, [{ skuId: SKU.office, quantity: 3, billingCycle: 'oneTime' }]);
     perpetualOrderId = perpetual.id;
     orderIds = [first.id, second.id, perpetual.id];
     subscriptionIds = [...first.subscriptionIds, ...second.subscriptionIds];
@@ -112,7 +103,7 @@ describe('restart on the same data directory', () => {
     // New commands work and their positions come after everything written before the restart.
     const toggled = await app.http().patch(`${base}/subscriptions/${first.subscriptionIds[0]}`).set('Authorization', admin).send({ autoRenewEnabled: true }).expect(200);
     expect(commitOf(toggled.headers['x-log-position'])).toBeGreaterThan(lastPosition);
-    const third = await placeOrder(app, admin, customerId, [{ skuId: SKU.sqlStandardP3Y, quantity: 1, billingCycle: 'triennial' }]);
+    const third = await placeOrder(app, customerId, [{ skuId: SKU.sqlStandard3y, quantity: 1, billingCycle: 'triennial' }]);
     expect(commitOf(third.position)).toBeGreaterThan(commitOf(toggled.headers['x-log-position']));
     orderIds.push(third.id);
     subscriptionIds.push(...third.subscriptionIds);
@@ -169,7 +160,7 @@ describe('a crash in the middle of a lifecycle catch-up', () => {
     id: string;
     purchasedAt: string;
     years: number;
-    cycle: 'monthly' | 'annual' | 'triennial';
+    cycle: InstallmentCycle;
     autoRenew: boolean;
   }
 
@@ -178,18 +169,18 @@ describe('a crash in the middle of a lifecycle catch-up', () => {
     const t1 = '2029-04-01T00:00:00.000Z';
     const first = await E2eApp.start({ dataDir, now: t0 });
     const admin = await first.token({ roles: ['AdminAgent'] });
-    const customerId = await registerCustomer(first, admin);
+    const customerId = (await registerCustomer(first, { token: admin })).id;
     const planned: Planned[] = [];
     for (let orderIndex = 0; orderIndex < 6; orderIndex++) {
       if (orderIndex > 0) first.clock.advanceMs(DAY_MS + 3 * 60 * 60 * 1000);
-      const lines: LineRequest[] = [
+      const lines: LineItemRequest[] = [
         { skuId: SKU.rdsCal, quantity: orderIndex + 1, billingCycle: 'monthly' },
-        { skuId: SKU.standardP1Y, quantity: 2, billingCycle: 'monthly' },
-        { skuId: SKU.datacenterP1Y, quantity: 1, billingCycle: 'annual' },
-        { skuId: SKU.sqlStandardP3Y, quantity: 1, billingCycle: 'annual' },
-        { skuId: SKU.sqlStandardP3Y, quantity: 1, billingCycle: 'triennial' },
+        { skuId: SKU.standard1y, quantity: 2, billingCycle: 'monthly' },
+        { skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' },
+        { skuId: SKU.sqlStandard3y, quantity: 1, billingCycle: 'annual' },
+        { skuId: SKU.sqlStandard3y, quantity: 1, billingCycle: 'triennial' },
       ];
-      const order = await placeOrder(first, admin, customerId, lines);
+      const order = await placeOrder(first, customerId, lines);
       order.subscriptionIds.forEach((id, index) =>
         planned.push({
           id,

@@ -1,7 +1,6 @@
 import { E2eApp } from '@csp/testing/e2e-harness';
+import { addDays, addMs, addYears, DAY_MS, installmentsOf } from './support/calendar';
 import {
-  addDays,
-  addYears,
   buy,
   catalogueEntry,
   eventCount,
@@ -16,8 +15,6 @@ import {
   SKU,
   type RegisteredCustomer,
 } from './support/e2e-support';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('subscriptions: GET/PATCH /v1/customers/{id}/subscriptions', () => {
   let app: E2eApp;
@@ -342,52 +339,33 @@ describe('subscriptions: GET/PATCH /v1/customers/{id}/subscriptions', () => {
         const start = annual.purchasedAt;
         expect([monthly.purchasedAt, lastMinute.purchasedAt, tooLate.purchasedAt]).toEqual([start, start, start]);
         const termEnd = addYears(start, 1);
+        /** SPEC's refund for cancelling now a line bought at `start`. */
+        const refundNow = (termPrice: number, charged = termPrice) =>
+          expectedRefund({ termStart: start, termEnd, termPrice, charged, at: app.clock.now() });
 
         // 3 days and 1 hour in: 4 started days are used.
-        app.clock.set(new Date(Date.parse(start) + 3 * DAY_MS + 60 * 60 * 1000).toISOString());
+        app.clock.set(addMs(start, 3 * DAY_MS + 60 * 60 * 1000));
         await app.runScheduler();
 
-        const annualPrice = linePrice(SKU.datacenter1y, 'DE', 2);
         const annualCancel = await patch(customer.id, annual.subscriptionId, { status: 'cancelled' });
         expect(annualCancel.status).toBe(200);
-        const annualExpected = expectedRefund({
-          termStart: start,
-          termEnd,
-          termPrice: annualPrice.amount,
-          charged: annualPrice.amount,
-          at: app.clock.now(),
-        });
+        const annualExpected = refundNow(linePrice(SKU.datacenter1y, 'DE', 2).amount);
         expect(annualExpected.usedDays).toBe(4);
         expect(annualCancel.body.refund).toEqual({ amount: annualExpected.refund, currency: 'EUR' });
 
         // Monthly: only the first installment (1/12 of the term price, remainder cents on it) was charged.
-        const monthlyPrice = linePrice(SKU.sqlStandard1y, 'DE', 3);
-        const base = Math.floor(monthlyPrice.amount / 12);
-        const firstInstallment = monthlyPrice.amount - 11 * base;
+        const monthlyPrice = linePrice(SKU.sqlStandard1y, 'DE', 3).amount;
         const monthlyCancel = await patch(customer.id, monthly.subscriptionId, { status: 'cancelled' });
         expect(monthlyCancel.status).toBe(200);
-        const monthlyExpected = expectedRefund({
-          termStart: start,
-          termEnd,
-          termPrice: monthlyPrice.amount,
-          charged: firstInstallment,
-          at: app.clock.now(),
-        });
+        const monthlyExpected = refundNow(monthlyPrice, installmentsOf(monthlyPrice, 1, 'monthly')[0]!);
         expect(monthlyExpected.refund).toBeGreaterThan(0);
         expect(monthlyCancel.body.refund).toEqual({ amount: monthlyExpected.refund, currency: 'EUR' });
 
         // One millisecond before the window ends: still open, 7 used days.
-        app.clock.set(new Date(Date.parse(addDays(start, 7)) - 1).toISOString());
-        const lastMinutePrice = linePrice(SKU.standard1y, 'DE', 5);
+        app.clock.set(addMs(addDays(start, 7), -1));
         const lastMinuteCancel = await patch(customer.id, lastMinute.subscriptionId, { status: 'cancelled' });
         expect(lastMinuteCancel.status).toBe(200);
-        const lastMinuteExpected = expectedRefund({
-          termStart: start,
-          termEnd,
-          termPrice: lastMinutePrice.amount,
-          charged: lastMinutePrice.amount,
-          at: app.clock.now(),
-        });
+        const lastMinuteExpected = refundNow(linePrice(SKU.standard1y, 'DE', 5).amount);
         expect(lastMinuteExpected.usedDays).toBe(7);
         expect(lastMinuteCancel.body.refund).toEqual({ amount: lastMinuteExpected.refund, currency: 'EUR' });
 

@@ -1,26 +1,38 @@
+import type { RecordedEvent } from '@csp/event-store';
 import type { E2eApp } from '@csp/testing/e2e-harness';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type request from 'supertest';
+import { DAY_MS } from './calendar';
 
 /**
- * Shared helpers for the HTTP-contract e2e suites: real catalogue ids and prices (read straight from
- * the data file, not from the service), customer registration and purchases, and the problem+json
- * assertions every error answer must pass.
+ * Shared helpers for the e2e suites: real catalogue ids and prices (read straight from the data
+ * file, not from the service), the refund oracle, customer registration and purchases, reading the
+ * log, and the problem+json assertions every error answer must pass. Calendar arithmetic lives in
+ * ./calendar.
+ *
+ * Expected values are computed here from SPEC.md's formulas and the real catalogue file, on purpose
+ * without the domain's own helpers (proration, installments, ...), so a wrong rule in production
+ * code cannot make its own test pass.
  */
-
-export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Real SKU ids from data/catalogue.json. */
 export const SKU = {
+  /** ServerSubscription, P1Y, annual or monthly. */
   datacenter1y: 'windows-server-2022-datacenter-2core:P1Y',
   datacenter3y: 'windows-server-2022-datacenter-2core:P3Y',
+  /** ServerSubscription, P1Y, annual or monthly. */
   standard1y: 'windows-server-2022-standard-2core:P1Y',
   sqlStandard1y: 'sql-server-2022-standard-2core:P1Y',
+  /** ServerSubscription, P3Y, annual or triennial. */
+  sqlStandard3y: 'sql-server-2022-standard-2core:P3Y',
+  /** SoftwareSubscription, P1Y, monthly only. */
   rdsCal: 'windows-rds-cal-2022-user:P1Y',
   userCal: 'windows-server-2022-user-cal:P1Y',
+  /** PerpetualSoftware, oneTime. */
   office: 'office-ltsc-professional-plus-2021:PERPETUAL',
+  /** RedHat: never cancellable. */
   rhel1y: 'rhel-server-1-4-vcpu:P1Y',
   rhel3y: 'rhel-server-1-4-vcpu:P3Y',
   sles1y: 'sles-priority-1-2-vcpu:P1Y',
@@ -68,6 +80,11 @@ export function unitPrice(skuId: string, country: string): Money {
   return price;
 }
 
+/** Length of one term in years (P3Y: 3, everything else: 1). */
+export function termYears(skuId: string): number {
+  return catalogueEntry(skuId).termDuration === 'P3Y' ? 3 : 1;
+}
+
 export function linePrice(skuId: string, country: string, quantity: number): Money {
   const unit = unitPrice(skuId, country);
   return { amount: unit.amount * quantity, currency: unit.currency };
@@ -80,24 +97,6 @@ export function roundHalfEven(numerator: bigint, denominator: bigint): bigint {
   if (twiceRemainder > denominator) return quotient + 1n;
   if (twiceRemainder === denominator) return quotient % 2n === 0n ? quotient : quotient + 1n;
   return quotient;
-}
-
-/** start + n calendar years in UTC (no Feb 29 in the instants these tests use). */
-export function addYears(instant: string, years: number): string {
-  const d = new Date(instant);
-  d.setUTCFullYear(d.getUTCFullYear() + years);
-  return d.toISOString();
-}
-
-export function addDays(instant: string, days: number): string {
-  return new Date(Date.parse(instant) + days * DAY_MS).toISOString();
-}
-
-/** `YYYY-MM` of the month after the one `instant` falls in. */
-export function nextMonth(instant: string): string {
-  const d = new Date(instant);
-  const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
-  return next.toISOString().slice(0, 7);
 }
 
 /**
@@ -176,22 +175,56 @@ export async function buy(app: E2eApp, customerId: string, lineItems: LineItemRe
   return response;
 }
 
+export interface PlacedOrder {
+  id: string;
+  /** The answer's X-Log-Position. */
+  position: string;
+  /** The subscription ids of the subscription lines, in line order (perpetual lines have none). */
+  subscriptionIds: string[];
+}
+
+/** Buys (expects 201) and picks out the order id, the position and the new subscription ids. */
+export async function placeOrder(app: E2eApp, customerId: string, lineItems: LineItemRequest[], token?: string): Promise<PlacedOrder> {
+  const response = await buy(app, customerId, lineItems, token);
+  return {
+    id: response.body.id,
+    position: response.headers['x-log-position'],
+    subscriptionIds: (response.body.lineItems as Array<{ subscriptionId?: string }>).flatMap((line) => line.subscriptionId ?? []),
+  };
+}
+
+/** POST a raw (not JSON-encoded) body with the given Content-Type; no expectation on the status. */
+export function postRaw(app: E2eApp, path: string, token: string, contentType: string, body: string): request.Test {
+  return app.http().post(path).set('Authorization', token).set('Content-Type', contentType).send(body);
+}
+
 /** A GET that waits for `position` (read-your-writes) when given. */
 export async function get(app: E2eApp, path: string, token: string, position?: string): Promise<request.Response> {
   const call = app.http().get(path).set('Authorization', token);
   return position ? call.set('X-Min-Position', position) : call;
 }
 
-/** Every error: application/problem+json with type, title, status, detail, code, and no X-Log-Position. */
-export function expectProblem(response: request.Response, status: number, code: string): void {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
+/** GET one subscription (after `position` when given) and expects 200; answers the body. */
+export async function getSubscription(app: E2eApp, customerId: string, subscriptionId: string, token: string, position?: string) {
+  const response = await get(app, `/v1/customers/${customerId}/subscriptions/${subscriptionId}`, token, position);
+  if (response.status !== 200) throw new Error(`getSubscription: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/**
+ * Every error: application/problem+json with type, title, status, detail and a stable upper-case
+ * code (the given one, when given), and no X-Log-Position.
+ */
+export function expectProblem(response: request.Response, status: number, code?: string): void {
+  const expectedCode = code ?? expect.stringMatching(/^[A-Z][A-Z0-9_]*$/);
+  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code: expectedCode });
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(response.body).toMatchObject({
     type: expect.any(String),
     title: expect.any(String),
     status,
     detail: expect.any(String),
-    code,
+    code: expectedCode,
   });
   expect(response.body.type.length).toBeGreaterThan(0);
   expect(response.headers['x-log-position']).toBeUndefined();
@@ -210,6 +243,18 @@ export function logPosition(response: request.Response): string {
   return position as string;
 }
 
+/** The commit part of an `X-Log-Position` (`<commit>.<prepare>`), for ordering. */
+export function commitOf(position: string): bigint {
+  const match = /^(\d+)\.(\d+)$/.exec(position);
+  if (!match) throw new Error(`not a log position: ${position}`);
+  return BigInt(match[1]!);
+}
+
 export async function eventCount(app: E2eApp): Promise<number> {
   return (await app.events()).length;
+}
+
+/** The events of one type in `events`, of one subscription when `subscriptionId` is given. */
+export function ofType(events: readonly RecordedEvent[], type: string, subscriptionId?: string): RecordedEvent[] {
+  return events.filter((event) => event.type === type && (subscriptionId === undefined || event.data['subscriptionId'] === subscriptionId));
 }
