@@ -1,6 +1,7 @@
 /**
  * Type checking runs once in `npm run typecheck`; jest only transpiles, which keeps a 2-core run fast.
- * Two projects: every test on the default stores, and the e2e suite again on the EventStoreDB adapter.
+ * Three projects: every test on the default stores, then the e2e suite again on the EventStoreDB
+ * adapter (log) and again with the read models in PostgreSQL.
  */
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
@@ -36,6 +37,14 @@ module.exports = {
       roots: ['<rootDir>/test/e2e'],
       testMatch: ['**/*.e2e.spec.ts'],
       setupFiles: ['<rootDir>/test/support/e2e-on-eventstoredb.setup.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e-postgres',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/*.e2e.spec.ts'],
+      setupFiles: ['<rootDir>/test/support/e2e-on-postgres.setup.ts'],
+      globalTeardown: '<rootDir>/test/support/e2e-on-postgres.teardown.ts',
     },
   ],
 };

@@ -36,12 +36,12 @@ describe('lifecycle scheduler with a moved clock', () => {
   it('renews an annual P1Y subscription at its term end: new term dates, still active, a second InstallmentBilled for term 2', async () => {
     const purchasedAt = '2026-04-15T09:30:00.000Z';
     const { app, admin, customerId } = await start(purchasedAt);
-    const { subscriptionIds } = await placeOrder(app, customerId, [{ skuId: SKU.datacenter1y, quantity: 3, billingCycle: 'annual' }]);
+    const { subscriptionIds, position: purchased } = await placeOrder(app, customerId, [{ skuId: SKU.datacenter1y, quantity: 3, billingCycle: 'annual' }]);
     const id = subscriptionIds[0]!;
     const termEnd = '2027-04-15T09:30:00.000Z';
     const termPrice = unitPrice(SKU.datacenter1y, 'DE').amount * 3;
 
-    const subscription = await getSubscription(app, customerId, id, admin);
+    const subscription = await getSubscription(app, customerId, id, admin, purchased);
     expect(subscription).toMatchObject({ termStartDate: purchasedAt, termEndDate: termEnd, termNumber: 1, autoRenewEnabled: true });
 
     // One millisecond before the term end nothing is due.
@@ -98,7 +98,7 @@ describe('lifecycle scheduler with a moved clock', () => {
   it('bills monthly installments once each as months pass, from Jan 31 of a leap year: Feb 29, Mar 31, Apr 30, ...', async () => {
     const purchasedAt = '2028-01-31T10:00:00.000Z';
     const { app, admin, customerId } = await start(purchasedAt);
-    const { subscriptionIds } = await placeOrder(app, customerId, [{ skuId: SKU.rdsCal, quantity: 7, billingCycle: 'monthly' }]);
+    const { subscriptionIds, position: purchased } = await placeOrder(app, customerId, [{ skuId: SKU.rdsCal, quantity: 7, billingCycle: 'monthly' }]);
     const id = subscriptionIds[0]!;
     const termPrice = unitPrice(SKU.rdsCal, 'DE').amount * 7;
     const amounts = installmentsOf(termPrice, 1, 'monthly');
@@ -112,7 +112,7 @@ describe('lifecycle scheduler with a moved clock', () => {
       '2028-05-31T10:00:00.000Z',
     ]);
 
-    const view = await getSubscription(app, customerId, id, admin);
+    const view = await getSubscription(app, customerId, id, admin, purchased);
     expect(view.installments.map((installment: { dueDate: string; amount: { amount: number } }) => [installment.dueDate, installment.amount.amount])).toEqual(
       dueDates.map((dueAt, index) => [dueAt, amounts[index]]),
     );
@@ -214,12 +214,12 @@ describe('lifecycle scheduler with a moved clock', () => {
   it('a term bought on Feb 29 ends on Feb 28 of the next year and renews from there', async () => {
     const purchasedAt = '2028-02-29T12:00:00.000Z';
     const { app, admin, customerId } = await start(purchasedAt);
-    const { subscriptionIds } = await placeOrder(app, customerId, [
+    const { subscriptionIds, position: purchased } = await placeOrder(app, customerId, [
       { skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' },
       { skuId: SKU.standard1y, quantity: 1, billingCycle: 'annual' },
     ]);
     const [renewing, cancelling] = subscriptionIds as [string, string];
-    expect(await getSubscription(app, customerId, renewing, admin)).toMatchObject({
+    expect(await getSubscription(app, customerId, renewing, admin, purchased)).toMatchObject({
       termStartDate: purchasedAt,
       termEndDate: '2029-02-28T12:00:00.000Z',
     });

@@ -128,14 +128,14 @@ describe('restart on the same data directory', () => {
     await running.stop({ keepData: true });
     app = undefined;
 
-    for (const file of ['read-models.db', 'read-models.db-wal', 'read-models.db-shm']) rmSync(join(dataDir, file), { force: true });
-    expect(existsSync(join(dataDir, 'read-models.db'))).toBe(false);
+    await E2eApp.discardReadModels(dataDir);
+    expect(await E2eApp.hasReadModels(dataDir)).toBe(false);
     // The log itself stays (SQLite file, or the EventStoreDB test server's file in the esdb jest project).
     expect(existsSync(join(dataDir, 'events.db')) || existsSync(join(dataDir, 'esdb-log.jsonl'))).toBe(true);
 
     app = await E2eApp.start({ dataDir, now: '2026-03-04T10:00:00.000Z' });
     await app.runScheduler();
-    expect(existsSync(join(dataDir, 'read-models.db'))).toBe(true);
+    expect(await E2eApp.hasReadModels(dataDir)).toBe(true);
     expect(await snapshot(app)).toEqual(before);
     expect(await headCommit(app)).toBe(head);
     expect(before.subscriptions.totalCount).toBe(4);

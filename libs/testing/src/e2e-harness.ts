@@ -6,21 +6,45 @@ import type { EventStore, RecordedEvent } from '@csp/event-store';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import request from 'supertest';
 import { AppModule } from '../../../apps/api/src/app.module';
 import { configFromEnv, type AppConfig } from '../../../apps/api/src/config/app-config';
 import { configureHttp } from '../../../apps/api/src/http/configure-http';
 import { LifecycleTicker } from '../../../apps/api/src/infrastructure/lifecycle-ticker.service';
 import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server';
+import { TEST_POSTGRES_URL } from './test-postgres-url';
 
 /**
  * `E2E_EVENT_STORE=esdb` runs the same e2e suite on the EventStoreDB adapter, over real gRPC to the
  * EventStoreDB-protocol test server (its log kept in the data directory, so restarts find it again).
  */
 const onEventStoreDb = (): boolean => process.env['E2E_EVENT_STORE'] === 'esdb';
+
+/**
+ * `E2E_READ_MODELS=postgres` runs the same e2e suite with the read models in the real PostgreSQL,
+ * in a schema named after the data directory, so a restart on the same directory finds them again.
+ */
+const onPostgres = (): boolean => process.env['E2E_READ_MODELS'] === 'postgres';
+
+async function onTestPostgres<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The `csp_e2e_` prefix is what the PostgreSQL e2e project's teardown sweeps. */
+export function readModelsSchemaFor(dataDir: string): string {
+  return `csp_e2e_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+}
 
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -71,6 +95,7 @@ export class E2eApp {
       ...options.env,
       DATA_DIR: dataDir,
       ...(esdbServer ? { EVENTSTORE_CONNECTION_STRING: esdbServer.connectionString } : {}),
+      ...(onPostgres() ? { READ_MODELS_DATABASE_URL: TEST_POSTGRES_URL, READ_MODELS_SCHEMA: readModelsSchemaFor(dataDir) } : {}),
     };
     const config: AppConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
     const moduleRef = await Test.createTestingModule({
@@ -122,6 +147,30 @@ export class E2eApp {
   async stop(options: { keepData?: boolean } = {}): Promise<void> {
     await this.app.close();
     await this.esdbServer?.stop();
-    if (this.ownsDataDir && !options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir && !options.keepData) {
+      await E2eApp.discardReadModels(this.dataDir);
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Throws away the read store of a stopped app's data directory, whichever dialect holds it; the log stays. */
+  static async discardReadModels(dataDir: string): Promise<void> {
+    if (!onPostgres()) {
+      for (const file of ['read-models.db', 'read-models.db-wal', 'read-models.db-shm']) rmSync(join(dataDir, file), { force: true });
+      return;
+    }
+    await onTestPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${readModelsSchemaFor(dataDir)} CASCADE`));
+  }
+
+  /** Whether the data directory has a read store (SQLite file, or PostgreSQL schema with its tables). */
+  static async hasReadModels(dataDir: string): Promise<boolean> {
+    if (!onPostgres()) return existsSync(join(dataDir, 'read-models.db'));
+    const result = await onTestPostgres((client) =>
+      client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [
+        readModelsSchemaFor(dataDir),
+        'projection_checkpoints',
+      ]),
+    );
+    return result.rowCount === 1;
   }
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEST_POSTGRES_URL } from './test-postgres-url';
 
 export interface OpenedReadModels {
   db: ReadModelDb;
@@ -19,7 +20,7 @@ export interface ReadModelDialect {
 }
 
 /** The database the PostgreSQL suite uses; each `open` works in its own schema inside it. */
-export const TEST_POSTGRES_URL = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { TEST_POSTGRES_URL };
 
 export const sqliteReadModels: ReadModelDialect = {
   name: 'sqlite',
