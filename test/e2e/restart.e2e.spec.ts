@@ -222,10 +222,10 @@ describe('a crash in the middle of a lifecycle catch-up', () => {
         crashing.store.crashed,
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the catch-up never reached the crash point')), 4_000))),
       ]);
-      afterCrash = await crashing.events();
+      afterCrash = await crashing.e2e.events();
     } finally {
       clearTimeout(timer);
-      await crashing.close();
+      await crashing.e2e.stop();
     }
 
     // The crash left the work partly done: some subscriptions caught up, most not touched at all.

@@ -4,6 +4,7 @@ import {
   sqliteReadModels,
   type OpenedReadModels,
 } from '@csp/testing/read-model-dialects';
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { openPostgresReadModels, type ReadModelDb } from './database';
 import { CommerceLog, dumpReadModels, projectLog, writeStandardHistory } from './testing/commerce-log.fixture';
@@ -59,11 +60,12 @@ describe('openPostgresReadModels', () => {
     dbs.push(db);
     return db;
   };
-  const tablesIn = async (db: ReadModelDb, schema: string) =>
-    (await db.introspection.getTables())
-      .filter((table) => table.schema === schema)
-      .map((table) => table.name)
-      .sort();
+  // Only this schema: introspecting every schema races with other suites dropping theirs.
+  const tablesIn = async (db: ReadModelDb, schema: string) => {
+    const { rows } = await sql<{ table_name: string }>`
+      select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(db);
+    return rows.map((row) => row.table_name);
+  };
 
   afterEach(async () => {
     const [first] = dbs;
@@ -76,8 +78,10 @@ describe('openPostgresReadModels', () => {
     const db = await open(schema);
 
     expect(await tablesIn(db, schema)).toEqual(READ_MODEL_TABLES);
-    const customers = (await db.introspection.getTables()).find((table) => table.schema === schema && table.name === 'customers');
-    expect(customers?.columns.map((column) => column.name)).toEqual([
+    const { rows: columns } = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns
+      where table_schema = ${schema} and table_name = 'customers' order by ordinal_position`.execute(db);
+    expect(columns.map((column) => column.column_name)).toEqual([
       'id',
       'partner_id',
       'company_name',

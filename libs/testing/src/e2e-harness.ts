@@ -16,6 +16,7 @@ import { AppModule } from '../../../apps/api/src/app.module';
 import { configFromEnv, type AppConfig } from '../../../apps/api/src/config/app-config';
 import { configureHttp } from '../../../apps/api/src/http/configure-http';
 import { LifecycleTicker } from '../../../apps/api/src/infrastructure/lifecycle-ticker.service';
+import { openEventStore } from '../../../apps/api/src/infrastructure/stores';
 import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server';
 import { TEST_POSTGRES_URL } from './test-postgres-url';
 
@@ -63,6 +64,8 @@ export interface StartOptions {
   /** Where the test clock starts. */
   now?: string;
   env?: NodeJS.ProcessEnv;
+  /** Wraps the store the app would open (fault injection); the app then uses the wrapper everywhere. */
+  wrapEventStore?: (store: EventStore) => EventStore;
 }
 
 /**
@@ -98,9 +101,13 @@ export class E2eApp {
       ...(onPostgres() ? { READ_MODELS_DATABASE_URL: TEST_POSTGRES_URL, READ_MODELS_SCHEMA: readModelsSchemaFor(dataDir) } : {}),
     };
     const config: AppConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
-    const moduleRef = await Test.createTestingModule({
+    const builder = Test.createTestingModule({
       imports: [AppModule.forRoot({ config, env, clock, jwtSecret: TEST_JWT_SECRET })],
-    }).compile();
+    });
+    const wrap = options.wrapEventStore;
+    const moduleRef = await (
+      wrap ? builder.overrideProvider(EVENT_STORE).useFactory({ factory: () => wrap(openEventStore(config)) }) : builder
+    ).compile();
     const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     configureHttp(app);
     await app.init();

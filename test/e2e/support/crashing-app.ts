@@ -11,10 +11,7 @@
  * error like a dead process would, the module closes, and the next instance on the same DATA_DIR
  * must finish the work from the log alone.
  */
-import { TEST_JWT_SECRET } from '@csp/testing/e2e-harness';
-import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
-import { ManualClock } from '@csp/application/ports/clock.port';
-import { EVENT_STORE } from '@csp/application/tokens';
+import { E2eApp } from '@csp/testing/e2e-harness';
 import type {
   AppendOptions,
   AppendResult,
@@ -26,14 +23,6 @@ import type {
   RecordedEvent,
   SubscribeOptions,
 } from '@csp/event-store';
-import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
-import { join } from 'node:path';
-import { AppModule } from '../../../apps/api/src/app.module';
-import { configFromEnv, type AppConfig } from '../../../apps/api/src/config/app-config';
-import { configureHttp } from '../../../apps/api/src/http/configure-http';
-import { openEventStore } from '../../../apps/api/src/infrastructure/stores';
 
 export class SimulatedCrash extends Error {
   constructor(readonly append: number) {
@@ -88,54 +77,20 @@ export class CrashingEventStore implements EventStore {
 }
 
 export interface CrashingApp {
-  app: INestApplication;
+  e2e: E2eApp;
   store: CrashingEventStore;
-  clock: ManualClock;
-  /** Every event in the log as the crashed instance left it (reads still work after the crash). */
-  events(): Promise<RecordedEvent[]>;
-  /** Closes the app (and, on EventStoreDB, the test server, as `E2eApp.stop` does). */
-  close(): Promise<void>;
 }
 
 /**
- * The real AppModule (as `E2eApp.start` builds it) on `dataDir`, with the event store wrapped.
- * Its start-up catch-up (LifecycleTicker.onApplicationBootstrap) begins during `init()`.
+ * The real service (as `E2eApp.start` builds it, on whichever stores the jest project selects) on
+ * `dataDir`, with its event store wrapped. Its start-up catch-up (LifecycleTicker) begins during start.
  */
 export async function startCrashingApp(options: { dataDir: string; now: string; crashAtAppend: number }): Promise<CrashingApp> {
-  const clock = new ManualClock(options.now);
-  // Same store selection as E2eApp.start: the `e2e-eventstoredb` jest project runs on EventStoreDB.
-  const esdbServer: EsdbTestServer | undefined =
-    process.env['E2E_EVENT_STORE'] === 'esdb'
-      ? await startEsdbTestServer({ port: 0, file: join(options.dataDir, 'esdb-log.jsonl') })
-      : undefined;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: options.dataDir,
-    ...(esdbServer ? { EVENTSTORE_CONNECTION_STRING: esdbServer.connectionString } : {}),
-  };
-  const config: AppConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
   let store: CrashingEventStore | undefined;
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot({ config, env, clock, jwtSecret: TEST_JWT_SECRET })],
-  })
-    .overrideProvider(EVENT_STORE)
-    .useFactory({ factory: () => (store = new CrashingEventStore(openEventStore(config), options.crashAtAppend)) })
-    .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
-  configureHttp(app);
-  await app.init();
-  return {
-    app,
-    store: store!,
-    clock,
-    async events() {
-      const all: RecordedEvent[] = [];
-      for await (const event of store!.readAll()) all.push(event);
-      return all;
-    },
-    async close() {
-      await app.close();
-      await esdbServer?.stop();
-    },
-  };
+  const e2e = await E2eApp.start({
+    dataDir: options.dataDir,
+    now: options.now,
+    wrapEventStore: (inner) => (store = new CrashingEventStore(inner, options.crashAtAppend)),
+  });
+  return { e2e, store: store! };
 }
