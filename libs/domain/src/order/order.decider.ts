@@ -4,6 +4,7 @@ import type { CustomerState } from '../customer/customer.decider';
 import { azureReservationsAvailableIn } from '../markets/azure-reservation-markets';
 import { isCancellableProduct } from '../policies/cancellability.policy';
 import {
+  cancellationWindowClosed,
   isWithinPerpetualCancellationWindow,
   perpetualCancellationAllowedUntil,
 } from '../policies/cancellation-window.policy';
@@ -196,13 +197,7 @@ function cancelPerpetualLines(command: CancelPerpetualLines, state: OrderState):
     throw new DomainError('NOT_CANCELLABLE', 'unprocessable', 'This product can never be cancelled');
   }
   if (!isWithinPerpetualCancellationWindow(order.purchasedAt, command.at)) {
-    const cancellationAllowedUntil = perpetualCancellationAllowedUntil(order.purchasedAt);
-    throw new DomainError(
-      'CANCELLATION_WINDOW_CLOSED',
-      'unprocessable',
-      `Perpetual software can be cancelled only until ${cancellationAllowedUntil}`,
-      { cancellationAllowedUntil },
-    );
+    throw cancellationWindowClosed('This perpetual software', perpetualCancellationAllowedUntil(order.purchasedAt));
   }
   const invoicePeriod = nextInvoicePeriod(command.at);
   return targets.map((line) => ({

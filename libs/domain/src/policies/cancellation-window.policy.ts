@@ -1,3 +1,4 @@
+import { DomainError } from '../shared/domain-error';
 import { addDays, toMs } from '../shared/time';
 
 /** A software subscription can be cancelled in the first 7 days of each term. */
@@ -28,4 +29,14 @@ export function isWithinPerpetualCancellationWindow(purchasedAt: string, at: str
 export function daysLeftUntil(until: string, at: string): number {
   const remaining = toMs(until) - toMs(at);
   return remaining <= 0 ? 0 : Math.ceil(remaining / (24 * 60 * 60 * 1000));
+}
+
+/** The refusal names the instant the window closed, so a client can show it. */
+export function cancellationWindowClosed(what: string, cancellationAllowedUntil: string): DomainError {
+  return new DomainError(
+    'CANCELLATION_WINDOW_CLOSED',
+    'unprocessable',
+    `${what} could be cancelled only until ${cancellationAllowedUntil}`,
+    { cancellationAllowedUntil },
+  );
 }

@@ -1,5 +1,6 @@
 import type { OrderLine, OrderPlaced } from '../order/order.events';
 import {
+  cancellationWindowClosed,
   isWithinSubscriptionCancellationWindow,
   subscriptionCancellationAllowedUntil,
 } from '../policies/cancellation-window.policy';
@@ -249,13 +250,7 @@ function cancelSubscription(command: CancelSubscription, state: ExistingSubscrip
   }
   const { term, profile } = state;
   if (!isWithinSubscriptionCancellationWindow(term.start, command.at)) {
-    const cancellationAllowedUntil = subscriptionCancellationAllowedUntil(term.start);
-    throw new DomainError(
-      'CANCELLATION_WINDOW_CLOSED',
-      'unprocessable',
-      `This term could be cancelled only until ${cancellationAllowedUntil}`,
-      { cancellationAllowedUntil },
-    );
+    throw cancellationWindowClosed('This term', subscriptionCancellationAllowedUntil(term.start));
   }
   const proration = proratedRefund({
     termStart: term.start,
