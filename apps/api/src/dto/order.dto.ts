@@ -7,14 +7,14 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
-  IsOptional,
+  IsObject,
   IsString,
   Length,
   Max,
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsInstant, Omittable } from './validation.decorators';
 
 export class OrderLineItemDto {
   @ApiProperty()
@@ -33,7 +33,7 @@ export class OrderLineItemDto {
   billingCycle!: BillingCycle;
 
   @ApiPropertyOptional({ description: 'Name to find the subscription by; defaults to the product title', maxLength: 100 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   friendlyName?: string;
@@ -44,6 +44,7 @@ export class CreateOrderDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => OrderLineItemDto)
   lineItems!: OrderLineItemDto[];
@@ -63,10 +64,11 @@ export class PatchOrderDto {
   status!: 'cancelled';
 
   @ApiPropertyOptional({ type: [LineItemRefDto], description: 'Perpetual lines to cancel; all of them when left out' })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => LineItemRefDto)
   lineItems?: LineItemRefDto[];
@@ -79,6 +81,6 @@ export class ImportPurchaseDto extends CreateOrderDto {
   customerId!: string;
 
   @ApiProperty({ description: 'The real historic purchase instant (ISO 8601, UTC)', example: '2021-10-14T00:00:00Z' })
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   purchasedAt!: string;
 }

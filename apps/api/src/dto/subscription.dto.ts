@@ -1,15 +1,16 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { IsBoolean, IsIn } from 'class-validator';
+import { Omittable } from './validation.decorators';
 
 /** Either `autoRenewEnabled` or `status: "cancelled"`, not both. */
 export class PatchSubscriptionDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   autoRenewEnabled?: boolean;
 
   @ApiPropertyOptional({ enum: ['cancelled'] })
-  @IsOptional()
+  @Omittable()
   @IsIn(['cancelled'])
   status?: 'cancelled';
 }

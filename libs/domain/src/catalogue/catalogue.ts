@@ -2,6 +2,7 @@ import { isKnownCountryCode } from '../markets/iso-countries';
 import { NEVER_CANCELLABLE_PUBLISHERS } from '../policies/cancellability.policy';
 import type { Money } from '../shared/money';
 import { BILLING_CYCLES, PRODUCT_KINDS, TERM_DURATIONS, type BillingCycle, type Sku } from './sku';
+import { azureReservationsAvailableIn } from '../markets/azure-reservation-markets';
 
 /** Lists every problem at once, so whoever edits the catalogue file can fix it in one pass. */
 export class InvalidCatalogueError extends Error {
@@ -46,8 +47,13 @@ export class Catalogue {
     return own.prices[country];
   }
 
+  /** What can be sold in the market: priced there, and not an Azure Reservation where those are unavailable. */
   offersIn(country: string): readonly Sku[] {
-    return this.skus.filter((sku) => this.priceFor(sku, country) !== undefined);
+    return this.skus.filter(
+      (sku) =>
+        this.priceFor(sku, country) !== undefined &&
+        (sku.kind !== 'AzureReservation' || azureReservationsAvailableIn(country)),
+    );
   }
 }
 

@@ -112,6 +112,15 @@ describe('data/catalogue.json', () => {
     for (const sku of skus) expect(catalogue.priceFor(sku, market)?.currency).toBe(currency);
   });
 
+  it('offers Azure Reservations in Kosovo (XK) with a price but lists none there: they cannot be sold in XK', () => {
+    const reservations = skus.filter((sku) => sku.kind === 'AzureReservation');
+    expect(reservations.length).toBeGreaterThan(0);
+    for (const sku of reservations) expect(catalogue.priceFor(sku, 'XK')).toBeDefined();
+    const offered = catalogue.offersIn('XK');
+    expect(offered.some((sku) => sku.kind === 'AzureReservation')).toBe(false);
+    expect(offered).toHaveLength(skus.length - reservations.length);
+  });
+
   it('prices a three-year software term at a little under three one-year terms', () => {
     const threeYear = skus.filter((sku) => sku.termDuration === 'P3Y' && sku.kind !== 'AzureReservation');
     const ratios = threeYear.map((sku) => {

@@ -1,0 +1,32 @@
+import { ValidateBy, ValidateIf } from 'class-validator';
+
+/**
+ * The member may be left out, but when present it is validated, `null` included. (class-validator's
+ * `@IsOptional` lets `null` through, and a `null` status or flag must never reach a command.)
+ */
+export function Omittable(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+const INSTANT_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Date.parse rolls Feb 30 over into March; a date that does not exist is refused instead. */
+function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * An instant as API.md has them: ISO 8601 date and time with `Z` or an offset. Forms that name no
+ * single instant (week dates, a bare local time) are refused rather than read in the server's zone.
+ */
+export function IsInstant(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isInstant',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && INSTANT_WITH_OFFSET.test(value) && isCalendarDate(value),
+      defaultMessage: () => '$property must be an ISO 8601 instant with Z or an offset, e.g. 2021-10-14T00:00:00Z',
+    },
+  });
+}
