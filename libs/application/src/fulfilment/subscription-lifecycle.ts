@@ -6,7 +6,7 @@ import {
   type ExistingSubscriptionState,
   type SubscriptionState,
 } from '@csp/domain/subscription/subscription.decider';
-import { subscriptionStream } from '@csp/domain/subscription/subscription.events';
+import { subscriptionStream, type SubscriptionEvent } from '@csp/domain/subscription/subscription.events';
 import { maxPosition, type LogPosition } from '@csp/event-store';
 import { Injectable } from '@nestjs/common';
 import type { CommandContext } from '../command-handling/command-context';
@@ -42,21 +42,31 @@ export class SubscriptionLifecycle {
   }
 
   /** Appends every renewal, expiry and installment due up to `now`. */
-  async advance(
-    subscriptionId: string,
-    now: string,
-    context: CommandContext,
-  ): Promise<CommandOutcome<SubscriptionState, ReturnType<typeof subscriptionDecider.decide>[number]>> {
+  async advance(subscriptionId: string, now: string, context: CommandContext): Promise<CommandOutcome<SubscriptionState, SubscriptionEvent>> {
     return this.runner.run(
       subscriptionStream(subscriptionId),
       subscriptionDecider,
-      (state) =>
-        state.status === 'active'
-          ? subscriptionDecider.decide({ type: 'AdvanceLifecycle', now, ...this.renewalPrice(state) }, state)
-          : [],
+      (state) => this.dueTransitions(state, now),
       context,
       'AdvanceLifecycle',
     );
+  }
+
+  /**
+   * The renewals, expiries and installments due at `now` that the stream does not hold yet. The
+   * scheduler appends them when it comes by; until then a command on the subscription appends them
+   * first, so it is decided on the term that is really current (a renewed term's own 7-day window,
+   * an autorenew change after the term ended).
+   */
+  dueTransitions(state: SubscriptionState, now: string): SubscriptionEvent[] {
+    return state.status === 'active'
+      ? subscriptionDecider.decide({ type: 'AdvanceLifecycle', now, ...this.renewalPrice(state) }, state)
+      : [];
+  }
+
+  /** The subscription as it stands at `now`, due transitions applied (nothing is appended). */
+  stateAt<State extends SubscriptionState>(state: State, now: string): State {
+    return this.dueTransitions(state, now).reduce(subscriptionDecider.evolve, state as SubscriptionState) as State;
   }
 
   /** Renewals take the catalogue price of the day they are processed, for the customer's market. */

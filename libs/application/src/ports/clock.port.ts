@@ -29,8 +29,10 @@ export class ManualClock extends Clock {
     return new Date(this.current).toISOString();
   }
 
-  set(instant: string): void {
+  /** `notify: false` moves time without waking listeners: as if the scheduler had not come by yet. */
+  set(instant: string, options: { notify?: boolean } = {}): void {
     this.current = Date.parse(instant);
+    if (options.notify === false) return;
     for (const listener of this.listeners) listener(this.now());
   }
 

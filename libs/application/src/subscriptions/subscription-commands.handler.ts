@@ -1,7 +1,8 @@
 import {
   subscriptionDecider,
   subscriptionNotFound,
-  type SubscriptionCommand,
+  type CancelSubscription,
+  type ChangeAutoRenew,
   type SubscriptionState,
 } from '@csp/domain/subscription/subscription.decider';
 import { subscriptionStream, type AutoRenewChanged, type SubscriptionCancelled } from '@csp/domain/subscription/subscription.events';
@@ -13,6 +14,7 @@ import { requireRole } from '../auth/authorize';
 import type { Role } from '../auth/principal';
 import { answer } from '../command-handling/command-answer';
 import { CommandRunner } from '../command-handling/command-runner';
+import { SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
 import { subscriptionView } from '../views/subscription.view';
 import { CancelSubscriptionCommand, ChangeAutoRenewCommand } from './subscription-commands';
@@ -27,13 +29,14 @@ abstract class SubscriptionCommandHandler {
     protected readonly runner: CommandRunner,
     private readonly customers: CustomerDirectory,
     private readonly subscriptions: SubscriptionDirectory,
+    private readonly lifecycle: SubscriptionLifecycle,
     protected readonly clock: Clock,
   ) {}
 
   protected async decideOn(
     target: ChangeAutoRenewCommand['target'],
     roles: readonly Role[],
-    command: SubscriptionCommand,
+    command: ChangeAutoRenew | CancelSubscription,
     commandType: string,
   ) {
     requireRole(target.context.principal, roles);
@@ -44,7 +47,9 @@ abstract class SubscriptionCommandHandler {
       subscriptionDecider,
       (state: SubscriptionState) => {
         if (state.status === 'none' || state.profile.customerId !== customer.customerId) throw subscriptionNotFound();
-        return subscriptionDecider.decide(command, state);
+        const due = this.lifecycle.dueTransitions(state, command.at);
+        const current = due.reduce(subscriptionDecider.evolve, state);
+        return [...due, ...subscriptionDecider.decide(command, current)];
       },
       target.context,
       commandType,

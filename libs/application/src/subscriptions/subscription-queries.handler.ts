@@ -4,6 +4,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { CustomerDirectory } from '../access/customer-directory';
 import { SubscriptionDirectory } from '../access/subscription-directory';
+import { SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
 import { pageOfStates } from '../queries/paging';
 import { READ_MODEL_DB } from '../tokens';
@@ -15,15 +16,21 @@ export class ListSubscriptionsHandler implements IQueryHandler<ListSubscriptions
   constructor(
     private readonly customers: CustomerDirectory,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    private readonly lifecycle: SubscriptionLifecycle,
     private readonly clock: Clock,
   ) {}
 
-  /** Only purchases on or after 2021-10-14 are returned; older ones are visible through the orders list. */
+  /**
+   * Only purchases on or after 2021-10-14 are returned; older ones are visible through the orders list.
+   * Each as it stands now: a term that ended is shown renewed or expired even before the scheduler came by.
+   */
   async execute({ principal, customerRef, page }: ListSubscriptionsQuery) {
     const customer = await this.customers.forQuery(principal, customerRef);
     const base = this.db.selectFrom('subscriptions').where('customer_id', '=', customer.customerId).where('legacy', '=', 0);
     const now = this.clock.now();
-    return pageOfStates<ExistingSubscriptionState, SubscriptionView>(base, page, (state) => subscriptionView(state, now));
+    return pageOfStates<ExistingSubscriptionState, SubscriptionView>(base, page, (state) =>
+      subscriptionView(this.lifecycle.stateAt(state, now), now),
+    );
   }
 }
 
@@ -33,6 +40,7 @@ export class GetSubscriptionHandler implements IQueryHandler<GetSubscriptionQuer
     private readonly customers: CustomerDirectory,
     private readonly subscriptions: SubscriptionDirectory,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    private readonly lifecycle: SubscriptionLifecycle,
     private readonly clock: Clock,
   ) {}
 
@@ -46,6 +54,7 @@ export class GetSubscriptionHandler implements IQueryHandler<GetSubscriptionQuer
       .where('customer_id', '=', customer.customerId)
       .executeTakeFirst();
     if (!row) throw subscriptionNotFound();
-    return subscriptionView(JSON.parse(row.state) as ExistingSubscriptionState, this.clock.now());
+    const now = this.clock.now();
+    return subscriptionView(this.lifecycle.stateAt(JSON.parse(row.state) as ExistingSubscriptionState, now), now);
   }
 }

@@ -80,6 +80,10 @@ describe('PlaceOrder', () => {
     expect(event.data.lineItems[0]!.taxIncluded).toBe(taxIncluded);
   });
 
+  it('refuses an order without line items', () => {
+    spec.given([]).when(place([])).thenThrows('EMPTY_ORDER');
+  });
+
   it('refuses an unknown SKU', () => {
     spec.given([]).when(place([{ skuId: 'NOPE', quantity: 1, billingCycle: 'annual' }])).thenThrows('UNKNOWN_SKU');
   });
