@@ -128,6 +128,54 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
     expect(await eventCount(app)).toBe(before);
   });
 
+  describe('one key, different requests at the same time', () => {
+    it('lets one purchase through and refuses the other: one order, no subscription nobody bought', async () => {
+      const customer = await registerCustomer(app);
+      const idempotencyKey = key();
+      const path = `/v1/customers/${customer.id}/orders`;
+      const [a, b] = await Promise.all([
+        sendWithKey('post', path, idempotencyKey, { lineItems: [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }] }),
+        sendWithKey('post', path, idempotencyKey, {
+          lineItems: [
+            { skuId: SKU.standard1y, quantity: 7, billingCycle: 'monthly' },
+            { skuId: SKU.sqlStandard3y, quantity: 3, billingCycle: 'annual' },
+          ],
+        }),
+      ]);
+      const statuses = [a.status, b.status].sort();
+      expect(statuses).toEqual([201, 422]);
+      const refused = a.status === 422 ? a : b;
+      const accepted = a.status === 201 ? a : b;
+      expectProblem(refused, 422, 'IDEMPOTENCY_KEY_REUSED');
+      const events = (await app.events()).filter((event) => event.metadata['idempotencyKey'] === idempotencyKey);
+      expect(events.filter((event) => event.type === 'OrderPlaced')).toHaveLength(1);
+      const started = events.filter((event) => event.type === 'SubscriptionStarted');
+      expect(started.map((event) => event.data['subscriptionId']).sort()).toEqual(
+        accepted.body.lineItems.map((line: { subscriptionId: string }) => line.subscriptionId).sort(),
+      );
+    });
+
+    it('cancels one of two orders and refuses the other: one credit', async () => {
+      const customer = await registerCustomer(app);
+      const first = await buy(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);
+      const second = await buy(app, customer.id, [{ skuId: SKU.office, quantity: 2, billingCycle: 'oneTime' }]);
+      const idempotencyKey = key();
+      const cancel = (orderId: string) =>
+        sendWithKey('patch', `/v1/customers/${customer.id}/orders/${orderId}`, idempotencyKey, { status: 'cancelled' });
+      const answers = await Promise.all([cancel(first.body.id), cancel(second.body.id)]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 422]);
+      const credits = (await app.events()).filter(
+        (event) => event.type === 'PerpetualLineCancelled' && [first.body.id, second.body.id].includes(event.data['orderId']),
+      );
+      expect(credits).toHaveLength(1);
+      // The accepted request's retry still gets its answer back.
+      const accepted = answers.find((answer) => answer.status === 200)!;
+      const retry = await cancel(accepted.body.id);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toEqual(accepted.body);
+    });
+  });
+
   describe('a key reused on another resource', () => {
     it('refuses a second registration of another customer: 422, nothing appended, that customer not registered', async () => {
       const idempotencyKey = key();

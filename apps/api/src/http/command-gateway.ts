@@ -27,9 +27,7 @@ export class CommandGateway {
     response: Response,
   ): Promise<Body> {
     try {
-      await this.idempotencyKeys.assertUnused(context);
-      const result = await this.commandBus.execute(command);
-      if (!result.changedNothing) await this.idempotencyKeys.remember(context, name);
+      const result = await this.idempotencyKeys.guard(context, name, () => this.commandBus.execute(command));
       if (result.position) response.setHeader(LOG_POSITION_HEADER, result.position);
       this.metrics.recordCommand(name, 'succeeded');
       return result.body;

@@ -21,8 +21,6 @@ export interface CommandOutcome<State, Event extends DomainEvent> {
   events: Event[];
   /** Position of the command's last event; of the stream's last event when nothing was appended. */
   position: LogPosition | undefined;
-  /** True when the same idempotency key had already been handled: nothing new was appended. */
-  replayed: boolean;
 }
 
 export interface RunOptions {
@@ -46,7 +44,8 @@ const DEFAULT_MAX_ATTEMPTS = 10;
  *
  * Idempotency lives in the log itself: each event carries the caller's key and request hash, so a
  * retry finds the first run's events in the stream and answers from them, appending nothing.
- * Event ids derive from the key, so even a retry racing its own first run appends nothing twice.
+ * Event ids derive from the key and the request, so a retry racing its own first run appends
+ * nothing twice and answers what was recorded, while another request under the same key conflicts.
  *
  * @example
  *   const outcome = await runner.run('subscription-' + id, subscriptionDecider,
@@ -76,7 +75,7 @@ export class CommandRunner {
       const events = decide(state);
       const lastRevision = recorded.at(-1)?.revision;
       if (events.length === 0) {
-        return { state, events, position: recorded.at(-1)?.position, replayed: false };
+        return { state, events, position: recorded.at(-1)?.position };
       }
       const toAppend = events.map((event, index) =>
         this.toAppend(event, index, streamName, lastRevision, context, commandType),
@@ -85,8 +84,13 @@ export class CommandRunner {
         const result = await this.store.appendToStream(streamName, toAppend, {
           expectedRevision: lastRevision ?? NO_STREAM,
         });
-        const newState = events.reduce(decider.evolve, state);
-        return { state: newState, events, position: result.position, replayed: false };
+        if (context.idempotency) {
+          // The store answers a retry racing its own first run as appended (same ids, same place);
+          // only the recorded events say what that first run decided, at its instant.
+          const recordedRun = this.findReplay(await this.store.readStream(streamName), decider, context);
+          if (recordedRun) return recordedRun;
+        }
+        return { state: events.reduce(decider.evolve, state), events, position: result.position };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (attempt >= maxAttempts) {
@@ -120,7 +124,6 @@ export class CommandRunner {
       state: foldRecorded(decider, upToFirstRun),
       events: firstRun.map(toDomainEvent) as Event[],
       position: last.position,
-      replayed: true,
     };
   }
 
@@ -145,8 +148,17 @@ export class CommandRunner {
       const scope = idempotencyScope(context);
       Object.assign(metadata, { idempotencyScope: scope, idempotencyKey: idempotency.key, requestHash: idempotency.requestHash });
     }
+    // The request hash is part of the id: the same key with another request must conflict, not
+    // pass for a retry of the first.
     const id = idempotency
-      ? deterministicId(idempotencyScope(context), idempotency.key, streamName, String(lastRevision ?? -1n), String(index))
+      ? deterministicId(
+          idempotencyScope(context),
+          idempotency.key,
+          idempotency.requestHash,
+          streamName,
+          String(lastRevision ?? -1n),
+          String(index),
+        )
       : this.ids.newId();
     return { id, type: event.type, data: event.data as JsonObject, metadata };
   }

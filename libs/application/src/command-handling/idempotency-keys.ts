@@ -15,24 +15,62 @@ export const IDEMPOTENCY_KEY_USED = 'IdempotencyKeyUsed';
  * succeeded and changed something: a refused command still appends nothing, a no-op stays a no-op.
  *
  * @example
- *   await keys.assertUnused(context); const answer = await run(); await keys.remember(context, 'CancelSubscription');
+ *   const answer = await keys.guard(context, 'CancelSubscription', () => commandBus.execute(command));
  */
 @Injectable()
 export class IdempotencyKeys {
   private readonly logger = new Logger(IdempotencyKeys.name);
+  /** Per key, the tail of the requests waiting their turn. */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly ids: IdGenerator,
   ) {}
 
+  /**
+   * Runs a command under its key: refused when the key already answered another request, and
+   * remembered once the command changed something. Requests sharing a key run one at a time in this
+   * process, so two different requests sent at once under one key cannot both pass the check.
+   * (Across api replicas that window remains; each stream's own check still refuses a reuse on
+   * the same resource.)
+   */
+  async guard<Result extends { changedNothing?: boolean }>(
+    context: CommandContext,
+    commandType: string,
+    run: () => Promise<Result>,
+  ): Promise<Result> {
+    if (!context.idempotency) return run();
+    return this.inTurn(streamOf(context), async () => {
+      await this.assertUnused(context);
+      const result = await run();
+      if (!result.changedNothing) await this.remember(context, commandType);
+      return result;
+    });
+  }
+
+  private async inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(key) ?? Promise.resolve();
+    const mine = previous.then(work, work);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(key, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.turns.get(key) === settled) this.turns.delete(key);
+    }
+  }
+
   /** Throws 422 IDEMPOTENCY_KEY_REUSED when the key already answered a different request. */
-  async assertUnused(context: CommandContext): Promise<void> {
+  private async assertUnused(context: CommandContext): Promise<void> {
     const recorded = await this.recordedHash(context);
     if (recorded !== undefined && recorded !== context.idempotency?.requestHash) throw keyReused();
   }
 
-  async remember(context: CommandContext, commandType: string): Promise<void> {
+  private async remember(context: CommandContext, commandType: string): Promise<void> {
     const idempotency = context.idempotency;
     if (!idempotency) return;
     try {
