@@ -42,4 +42,23 @@ describe('api with an external projector', () => {
     const fresh = await api.http().get(`/v1/customers/${customerId}`).set('Authorization', admin).set('X-Min-Position', position).expect(200);
     expect(fresh.body).toMatchObject({ id: customerId, companyName: 'Fabrikam', country: 'GB' });
   }, 20_000);
+
+  it('lets a command that names a customer by its domain wait for the registration to be folded', async () => {
+    const admin = await api.token({ roles: ['AdminAgent'] });
+    const otherId = '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d';
+    const registered = await api
+      .http()
+      .post('/v1/customers')
+      .set('Authorization', admin)
+      .send({ id: otherId, companyName: 'Northwind', domain: 'northwind.example', country: 'DE' })
+      .expect(201);
+    const purchase = await api
+      .http()
+      .post('/v1/customers/northwind.example/orders')
+      .set('Authorization', admin)
+      .set('X-Min-Position', registered.headers['x-log-position'])
+      .send({ lineItems: [{ skuId: 'office-ltsc-professional-plus-2021:PERPETUAL', quantity: 1, billingCycle: 'oneTime' }] });
+    expect(purchase.status).toBe(201);
+    expect(purchase.body.customerId).toBe(otherId);
+  });
 });

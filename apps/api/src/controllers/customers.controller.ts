@@ -14,6 +14,7 @@ import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 @ApiTags('customers')
+@UseInterceptors(ConsistencyInterceptor)
 @Controller('v1/customers')
 export class CustomersController {
   constructor(
@@ -29,7 +30,6 @@ export class CustomersController {
   }
 
   @Get(':customerId')
-  @UseInterceptors(ConsistencyInterceptor)
   get(@Param('customerId', ReferencePipe) customerId: string, @CurrentPrincipal() principal: Principal) {
     return this.queries.execute(new GetCustomerQuery(principal, customerId));
   }

@@ -16,6 +16,7 @@ import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 @ApiTags('orders')
+@UseInterceptors(ConsistencyInterceptor)
 @Controller('v1/customers/:customerId/orders')
 export class OrdersController {
   constructor(
@@ -36,7 +37,6 @@ export class OrdersController {
   }
 
   @Get()
-  @UseInterceptors(ConsistencyInterceptor)
   list(@Param('customerId', ReferencePipe) customerId: string, @Query() page: PageQueryDto, @CurrentPrincipal() principal: Principal) {
     return this.queries.execute(
       new ListOrdersQuery(principal, customerId, { continuationToken: page.continuationToken, pageSize: page.size }),
@@ -44,7 +44,6 @@ export class OrdersController {
   }
 
   @Get(':orderId')
-  @UseInterceptors(ConsistencyInterceptor)
   get(
     @Param('customerId', ReferencePipe) customerId: string,
     @Param('orderId', ReferencePipe) orderId: string,
@@ -70,6 +69,7 @@ export class OrdersController {
 }
 
 @ApiTags('import')
+@UseInterceptors(ConsistencyInterceptor)
 @Controller('v1/import/purchases')
 export class ImportController {
   constructor(private readonly commands: CommandGateway) {}

@@ -16,6 +16,7 @@ import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 @ApiTags('subscriptions')
+@UseInterceptors(ConsistencyInterceptor)
 @Controller('v1/customers/:customerId/subscriptions')
 export class SubscriptionsController {
   constructor(
@@ -25,7 +26,6 @@ export class SubscriptionsController {
 
   /** Subscriptions purchased on or after 2021-10-14 only. */
   @Get()
-  @UseInterceptors(ConsistencyInterceptor)
   list(@Param('customerId', ReferencePipe) customerId: string, @Query() page: PageQueryDto, @CurrentPrincipal() principal: Principal) {
     return this.queries.execute(
       new ListSubscriptionsQuery(principal, customerId, { continuationToken: page.continuationToken, pageSize: page.size }),
@@ -33,7 +33,6 @@ export class SubscriptionsController {
   }
 
   @Get(':subscriptionId')
-  @UseInterceptors(ConsistencyInterceptor)
   get(
     @Param('customerId', ReferencePipe) customerId: string,
     @Param('subscriptionId', ReferencePipe) subscriptionId: string,

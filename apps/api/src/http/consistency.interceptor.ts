@@ -10,8 +10,10 @@ import { ReadModelProjection } from '../infrastructure/read-model-projection.ser
 export const MIN_POSITION_HEADER = 'x-min-position';
 
 /**
- * Read-your-writes: a query carrying `X-Min-Position` (the `X-Log-Position` of an earlier command)
+ * Read-your-writes: a request carrying `X-Min-Position` (the `X-Log-Position` of an earlier command)
  * is answered only once the read models reflect that position, or 503 PROJECTION_LAGGING after 5 s.
+ * Queries need it; commands accept it too, for when they name a customer or subscription by a name
+ * that only the read models resolve (a domain just registered, a friendly name just bought).
  */
 @Injectable()
 export class ConsistencyInterceptor implements NestInterceptor {
