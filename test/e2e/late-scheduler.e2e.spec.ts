@@ -50,11 +50,12 @@ describe('commands and views between a term end and the next scheduler run', () 
   });
 
   it('refuses switching autorenew on after a term that was set to expire has ended: it expired', async () => {
-    const { path, subscriptionId, position } = await annualSubscription();
-    expect((await app.http().patch(path).set('Authorization', admin).send({ autoRenewEnabled: false })).status).toBe(200);
+    const { path, subscriptionId } = await annualSubscription();
+    const switchedOff = await app.http().patch(path).set('Authorization', admin).send({ autoRenewEnabled: false });
+    expect(switchedOff.status).toBe(200);
     app.clock.set(addMs(termEnd, 6 * 60 * 60 * 1000), { notify: false });
 
-    expect((await get(app, path, admin, position)).body).toMatchObject({ status: 'expired', expirationDate: termEnd });
+    expect((await get(app, path, admin, logPosition(switchedOff))).body).toMatchObject({ status: 'expired', expirationDate: termEnd });
     const before = await eventCount(app);
     expectProblem(await app.http().patch(path).set('Authorization', admin).send({ autoRenewEnabled: true }), 422, 'AUTORENEW_NOT_AVAILABLE');
     expect(await eventCount(app)).toBe(before);
