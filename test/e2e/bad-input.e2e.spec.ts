@@ -14,6 +14,8 @@ describe('bad input appends nothing', () => {
   let subscriptionId: string;
   let foreignCustomerId: string;
   let foreignSubscriptionId: string;
+  /** Position of the last write of the setup (the foreign purchase). */
+  let setupPosition: string;
 
   const validLine: LineItemRequest = { skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' };
 
@@ -24,7 +26,9 @@ describe('bad input appends nothing', () => {
     subscriptionId = (await placeOrder(app, customerId, [validLine])).subscriptionIds[0]!;
     const otherPartner = await app.token({ roles: ['AdminAgent'], tenant: 'partner-2' });
     foreignCustomerId = (await registerCustomer(app, { token: otherPartner })).id;
-    foreignSubscriptionId = (await placeOrder(app, foreignCustomerId, [validLine], otherPartner)).subscriptionIds[0]!;
+    const foreignOrder = await placeOrder(app, foreignCustomerId, [validLine], otherPartner);
+    foreignSubscriptionId = foreignOrder.subscriptionIds[0]!;
+    setupPosition = foreignOrder.position;
   });
   afterAll(() => app.stop());
 
@@ -182,7 +186,10 @@ describe('bad input appends nothing', () => {
       await refused(patchSubscription({ status: 'cancelled' }, { customer: foreignCustomerId, subscription: foreignSubscriptionId }), 404);
       // Own customer, someone else's subscription id: not found either.
       await refused(patchSubscription({ status: 'cancelled' }, { subscription: foreignSubscriptionId }), 404);
-      await refused(() => app.http().get(`/v1/customers/${foreignCustomerId}/subscriptions`).set('Authorization', admin), 404);
+      await refused(
+        () => app.http().get(`/v1/customers/${foreignCustomerId}/subscriptions`).set('Authorization', admin).set('X-Min-Position', setupPosition),
+        404,
+      );
     });
 
     it('a wrong role is 403', async () => {

@@ -40,8 +40,11 @@ describe('error codes without another e2e test', () => {
     return response;
   }
 
-  const patchSubscription = (customerId: string, ref: string, body: object) =>
-    app.http().patch(`/v1/customers/${customerId}/subscriptions/${encodeURIComponent(ref)}`).set('Authorization', admin).send(body);
+  /** PATCH a subscription; after `position` when given (a friendly name resolves through the read models). */
+  const patchSubscription = (customerId: string, ref: string, body: object, position?: string) => {
+    const call = app.http().patch(`/v1/customers/${customerId}/subscriptions/${encodeURIComponent(ref)}`).set('Authorization', admin);
+    return (position ? call.set('X-Min-Position', position) : call).send(body);
+  };
 
   const patchOrder = (customerId: string, orderId: string, body: object) =>
     app.http().patch(`/v1/customers/${customerId}/orders/${orderId}`).set('Authorization', admin).send(body);
@@ -58,7 +61,7 @@ describe('error codes without another e2e test', () => {
 
       await expectRefused(() => get(app, `/v1/customers/${ref}`, admin, second.position), 409, 'AMBIGUOUS_CUSTOMER');
       await expectRefused(
-        () => postOrder(app, ref, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }], admin),
+        () => postOrder(app, ref, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }], admin, second.position),
         409,
         'AMBIGUOUS_CUSTOMER',
       );
@@ -88,11 +91,19 @@ describe('error codes without another e2e test', () => {
         409,
         'AMBIGUOUS_SUBSCRIPTION',
       );
-      await expectRefused(() => patchSubscription(customer.id, friendlyName, { autoRenewEnabled: false }), 409, 'AMBIGUOUS_SUBSCRIPTION');
-      await expectRefused(() => patchSubscription(customer.id, friendlyName, { status: 'cancelled' }), 409, 'AMBIGUOUS_SUBSCRIPTION');
+      await expectRefused(
+        () => patchSubscription(customer.id, friendlyName, { autoRenewEnabled: false }, placed.position),
+        409,
+        'AMBIGUOUS_SUBSCRIPTION',
+      );
+      await expectRefused(
+        () => patchSubscription(customer.id, friendlyName, { status: 'cancelled' }, placed.position),
+        409,
+        'AMBIGUOUS_SUBSCRIPTION',
+      );
       // Both are untouched.
       for (const id of placed.subscriptionIds) {
-        expect(await getSubscription(app, customer.id, id, admin)).toMatchObject({ status: 'active', autoRenewEnabled: true });
+        expect(await getSubscription(app, customer.id, id, admin, placed.position)).toMatchObject({ status: 'active', autoRenewEnabled: true });
       }
     });
   });

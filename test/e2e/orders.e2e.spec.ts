@@ -255,12 +255,12 @@ describe('orders: POST/GET/PATCH /v1/customers/{id}/orders', () => {
       expect(first.body.totalCount).toBe(3);
       expect(first.body.items).toHaveLength(2);
       expect(typeof first.body.continuationToken).toBe('string');
-      const second = await get(app, `${path}?size=2&continuationToken=${encodeURIComponent(first.body.continuationToken)}`, admin);
+      const second = await get(app, `${path}?size=2&continuationToken=${encodeURIComponent(first.body.continuationToken)}`, admin, last);
       expect(second.body.items).toHaveLength(1);
       expect(second.body).not.toHaveProperty('continuationToken');
       const seen = [...first.body.items, ...second.body.items].map((order: { id: string }) => order.id);
       expect(seen.sort()).toEqual([...ids].sort());
-      expect((await get(app, `${path}?continuationToken=not-a-token`, admin)).status).toBe(400);
+      expect((await get(app, `${path}?continuationToken=not-a-token`, admin, last)).status).toBe(400);
       expectProblem(await get(app, `${path}?size=0`, admin), 400, 'VALIDATION_FAILED');
     });
 

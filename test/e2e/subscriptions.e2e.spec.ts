@@ -45,8 +45,11 @@ describe('subscriptions: GET/PATCH /v1/customers/{id}/subscriptions', () => {
     return { order: order.body, subscriptionId, position, purchasedAt: order.body.creationDate as string };
   }
 
-  const patch = (customerId: string, ref: string, body: object, token = admin) =>
-    app.http().patch(`/v1/customers/${customerId}/subscriptions/${encodeURIComponent(ref)}`).set('Authorization', token).send(body);
+  /** PATCH a subscription; after `position` when given (a friendly name resolves through the read models). */
+  const patch = (customerId: string, ref: string, body: object, token = admin, position?: string) => {
+    const call = app.http().patch(`/v1/customers/${customerId}/subscriptions/${encodeURIComponent(ref)}`).set('Authorization', token);
+    return (position ? call.set('X-Min-Position', position) : call).send(body);
+  };
 
   describe('list', () => {
     it('lists the subscription lines of every order (not perpetual lines) at the purchase position', async () => {
@@ -206,7 +209,7 @@ describe('subscriptions: GET/PATCH /v1/customers/{id}/subscriptions', () => {
     it('is addressed by friendly name too', async () => {
       const customer = await registerCustomer(app);
       const bought = await buyOne(customer, SKU.standard1y, 'annual', { friendlyName: 'Domain controllers' });
-      const response = await patch(customer.id, 'Domain controllers', { autoRenewEnabled: false });
+      const response = await patch(customer.id, 'Domain controllers', { autoRenewEnabled: false }, admin, bought.position);
       expect(response.status).toBe(200);
       expect(response.body.id).toBe(bought.subscriptionId);
     });
@@ -290,7 +293,7 @@ describe('subscriptions: GET/PATCH /v1/customers/{id}/subscriptions', () => {
     it('cancels by friendly name', async () => {
       const customer = await registerCustomer(app);
       const bought = await buyOne(customer, SKU.sqlStandard1y, 'annual', { friendlyName: 'SQL cluster' });
-      const response = await patch(customer.id, 'SQL cluster', { status: 'cancelled' });
+      const response = await patch(customer.id, 'SQL cluster', { status: 'cancelled' }, admin, bought.position);
       expect(response.status).toBe(200);
       expect(response.body.id).toBe(bought.subscriptionId);
     });

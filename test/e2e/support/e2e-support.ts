@@ -154,18 +154,19 @@ export async function registerCustomer(
   return { ...body, position: String(response.headers['x-log-position']) };
 }
 
-/** POST an order; no expectation on the status. */
+/** POST an order (after `position` when given: a customer named by domain or company name); no expectation on the status. */
 export async function postOrder(
   app: E2eApp,
   customerId: string,
   lineItems: LineItemRequest[],
   token?: string,
+  position?: string,
 ): Promise<request.Response> {
-  return app
+  const call = app
     .http()
     .post(`/v1/customers/${customerId}/orders`)
-    .set('Authorization', token ?? (await app.token({ roles: ['AdminAgent'] })))
-    .send({ lineItems });
+    .set('Authorization', token ?? (await app.token({ roles: ['AdminAgent'] })));
+  return (position ? call.set('X-Min-Position', position) : call).send({ lineItems });
 }
 
 /** Buys and expects 201. */
