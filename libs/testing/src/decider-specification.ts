@@ -1,4 +1,4 @@
-import type { Decider } from '@csp/domain/shared/decider';
+import { fold, type Decider } from '@csp/domain/shared/decider';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import type { DomainEvent } from '@csp/domain/shared/event';
 
@@ -16,8 +16,7 @@ export function deciderSpecification<Command, Event extends DomainEvent, State>(
     given(history: Event[]) {
       return {
         when(command: Command) {
-          const run = (): Event[] =>
-            decider.decide(command, history.reduce(decider.evolve, decider.initialState()));
+          const run = (): Event[] => decider.decide(command, fold(decider, history));
           return {
             then(expected: Event[]): Event[] {
               const produced = run();

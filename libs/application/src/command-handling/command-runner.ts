@@ -1,4 +1,4 @@
-import type { Decider } from '@csp/domain/shared/decider';
+import { fold, type Decider } from '@csp/domain/shared/decider';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import type { DomainEvent } from '@csp/domain/shared/event';
 import {
@@ -177,7 +177,7 @@ export function foldRecorded<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   recorded: readonly RecordedEvent[],
 ): State {
-  return recorded.reduce((state, event) => decider.evolve(state, toDomainEvent(event) as Event), decider.initialState());
+  return fold(decider, recorded.map(toDomainEvent) as Event[]);
 }
 
 function jitter(attempt: number): Promise<void> {

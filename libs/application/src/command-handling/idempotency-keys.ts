@@ -6,7 +6,7 @@ import { EVENT_STORE } from '../tokens';
 import type { CommandContext } from './command-context';
 import { idempotencyScope } from './command-runner';
 
-export const IDEMPOTENCY_KEY_USED = 'IdempotencyKeyUsed';
+const IDEMPOTENCY_KEY_USED = 'IdempotencyKeyUsed';
 
 /**
  * Remembers, per tenant, which request each Idempotency-Key first answered, so the same key sent

@@ -4,6 +4,7 @@ import { Catalogue } from '../catalogue/catalogue';
 import type { BillingCycle } from '../catalogue/sku';
 import { createOrderDecider } from '../order/order.decider';
 import type { OrderPlaced } from '../order/order.events';
+import { fold as foldEvents } from '../shared/decider';
 import { money } from '../shared/money';
 import { cancellationStatus, subscriptionDecider, type ExistingSubscriptionState } from './subscription.decider';
 import type { SubscriptionEvent, SubscriptionStarted } from './subscription.events';
@@ -35,8 +36,7 @@ function startedHistory(skuId: string, billingCycle: BillingCycle, purchasedAt: 
   );
 }
 
-const fold = (events: SubscriptionEvent[]) =>
-  events.reduce(subscriptionDecider.evolve, subscriptionDecider.initialState()) as ExistingSubscriptionState;
+const fold = (events: SubscriptionEvent[]) => foldEvents(subscriptionDecider, events) as ExistingSubscriptionState;
 
 const purchasedAt = '2026-01-01T00:00:00.000Z';
 const annualDatacenter = () => startedHistory('WS2022DC-P1Y', 'annual', purchasedAt);
