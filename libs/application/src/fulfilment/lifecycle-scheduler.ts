@@ -7,6 +7,8 @@ import { Clock } from '../ports/clock.port';
 import { READ_MODEL_DB } from '../tokens';
 import { SubscriptionLifecycle } from './subscription-lifecycle';
 
+const PROGRESS_EVERY = 500;
+
 /** The scheduler acts as the service itself; its events say so in their metadata. */
 const SCHEDULER: Principal = { userId: 'lifecycle-scheduler', tenantId: 'system', kind: 'service', roles: [] };
 
@@ -72,9 +74,11 @@ export class LifecycleScheduler {
       .orderBy('next_due_at')
       .execute();
     let advanced = 0;
-    for (const { id } of due) {
+    for (const [index, { id }] of due.entries()) {
       const outcome = await this.lifecycle.advance(id, now, context);
       if (outcome.events.length > 0) advanced++;
+      // A catch-up after downtime or a large import can take a while: say how far it is.
+      if ((index + 1) % PROGRESS_EVERY === 0) this.logger.log(`lifecycle pass at ${now}: ${index + 1}/${due.length} due subscriptions looked at`);
     }
     if (owed.length > 0 || advanced > 0) {
       this.logger.log(`lifecycle pass at ${now}: ${owed.length} orders fulfilled, ${advanced} subscriptions advanced`);
