@@ -92,8 +92,24 @@ async function lifecycleOverHttp(label, env) {
   }
 }
 
+async function refusesProductionWithoutSecret() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'csp-smoke-'));
+  // An empty secret counts as none, also when the calling environment has one.
+  const api = start('dist/apps/api/src/main.js', [], { NODE_ENV: 'production', AUTH_JWT_SECRET: '', DATA_DIR: dataDir, PORT: String(await freePort()) });
+  const code = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('still running'), 15_000);
+    api.child.once('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  check('production without AUTH_JWT_SECRET refuses to start', code !== 0 && code !== 'still running' && /AUTH_JWT_SECRET/.test(api.output()), `exit ${code}: ${api.output().slice(-300)}`);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 try {
   console.log('smoke: the built service');
+  await refusesProductionWithoutSecret();
   await lifecycleOverHttp('embedded SQLite', {});
   const esdbPort = await freePort();
   const esdb = start('dist/libs/testing/src/esdb-test-server/main.js', ['--port', String(esdbPort)], {});
