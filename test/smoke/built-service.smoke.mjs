@@ -68,7 +68,7 @@ async function lifecycleOverHttp(label, env) {
   const dataDir = mkdtempSync(join(tmpdir(), 'csp-smoke-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const api = start('dist/apps/api/src/main.js', [], { ...env, PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development', LOG_LEVEL: 'warn' });
+  const api = start('dist/apps/api/src/main.js', [], { ...env, PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development', AUTH_JWT_SECRET: '', LOG_LEVEL: 'warn' });
   try {
     await waitFor(async () => (await fetch(`${base}/health`)).status === 200, `${label}: /health`);
     const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(api.output())?.[1];
