@@ -17,7 +17,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObj
 export interface EventMetadata extends JsonObject {}
 
 export interface EventToAppend {
-  /** UUID. Deterministic ids make a retried append idempotent (same ids at the same place = no-op). */
+  /**
+   * UUID. Deterministic ids make a retried append idempotent (same ids at the same place = no-op).
+   * Rely on that with `no_stream` or an exact revision: with `any`, EventStoreDB detects duplicates
+   * only from a bounded cache of recent writes, lost on restart or leader change.
+   */
   id: string;
   type: string;
   data: JsonObject;
@@ -98,5 +102,20 @@ export class WrongExpectedRevisionError extends Error {
   ) {
     super(`Stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}`);
     this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/**
+ * Thrown when the store could not be reached for long enough that the call gave up. For an append
+ * the adapter has checked that the events are not in the stream, so a retry of the same command
+ * (with the same Idempotency-Key) appends them at most once.
+ */
+export class EventStoreUnavailableError extends Error {
+  constructor(
+    readonly operation: string,
+    override readonly cause: unknown,
+  ) {
+    super(`The event store is unavailable (${operation}): ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'EventStoreUnavailableError';
   }
 }

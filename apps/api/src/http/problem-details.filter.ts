@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, DomainErrorCategory } from '@csp/domain/shared/domain-error';
+import { EventStoreUnavailableError } from '@csp/event-store/event-store.port';
 import { Metrics } from '../observability/metrics.service';
 import { ProblemException } from './problem.exception';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem-document';
@@ -51,12 +52,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     response.removeHeader(LOG_POSITION_HEADER);
     if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
+    if (problem.code === 'EVENT_STORE_UNAVAILABLE') response.setHeader('Retry-After', '1');
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).json(problem);
   }
 
   private toProblem(exception: unknown): ProblemDocument {
     if (exception instanceof DomainError) {
       return problemDocument(STATUS_BY_CATEGORY[exception.category], exception.code, exception.message, exception.details);
+    }
+    if (exception instanceof EventStoreUnavailableError) {
+      this.logger.warn(exception.message);
+      return problemDocument(503, 'EVENT_STORE_UNAVAILABLE', 'The event log cannot be reached right now; retry with the same Idempotency-Key');
     }
     if (exception instanceof ProblemException) {
       return problemDocument(exception.status, exception.code, exception.message, exception.details);

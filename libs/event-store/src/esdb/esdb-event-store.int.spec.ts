@@ -9,7 +9,7 @@ import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { describeEventStoreConformance } from '@csp/testing/event-store-conformance';
 import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
-import { NO_STREAM, type EventToAppend, type LogSubscription, type RecordedEvent } from '../event-store.port';
+import { EventStoreUnavailableError, NO_STREAM, type EventToAppend, type LogSubscription, type RecordedEvent } from '../event-store.port';
 import { EsdbEventStore } from './esdb-event-store';
 
 describe.each([
@@ -238,6 +238,62 @@ describe('EsdbEventStore, beyond the port contract', () => {
     subscription[Symbol.asyncIterator]();
     expect(() => subscription[Symbol.asyncIterator]()).toThrow(/only once/);
     await subscription.close();
+  });
+
+  it('sends an append again when the server was away, once it is back, and writes it once', async () => {
+    const store = open({ appendRetry: { attempts: 40, initialDelayMs: 25, maxDelayMs: 50 } });
+    const stream = `${newCategory()}-1`;
+    await store.appendToStream(stream, [newEvent()], { expectedRevision: NO_STREAM });
+    const port = server.port;
+    const log = server.log;
+    await server.stop();
+
+    const event = newEvent();
+    const appending = store.appendToStream(stream, [event], { expectedRevision: 0n });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server = await startEsdbTestServer({ port, log });
+
+    const result = await appending;
+    expect(result.nextExpectedRevision).toBe(1n);
+    expect((await store.readStream(stream)).map((recorded) => recorded.id).filter((id) => id === event.id)).toHaveLength(1);
+  });
+
+  it('answers an append whose reply was lost after the write from the stream, without writing again', async () => {
+    const client = EventStoreDBClient.connectionString(server.connectionString);
+    // The write reaches the server; the answer does not (a connection cut between the two).
+    const losesReplies = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== 'appendToStream') return Reflect.get(target, property, receiver);
+        return async (...args: Parameters<EventStoreDBClient['appendToStream']>) => {
+          await target.appendToStream(...args);
+          throw Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: 14 });
+        };
+      },
+    });
+    const store = new EsdbEventStore(losesReplies);
+    stores.push(store);
+    const stream = `${newCategory()}-1`;
+    const events = [newEvent(), newEvent()];
+
+    const result = await store.appendToStream(stream, events, { expectedRevision: NO_STREAM });
+
+    const recorded = await store.readStream(stream);
+    expect(recorded.map((event) => event.id)).toEqual(events.map((event) => event.id));
+    expect(result).toEqual({ nextExpectedRevision: 1n, position: recorded[1]!.position });
+  });
+
+  it('gives up with EventStoreUnavailableError when the server stays away, having written nothing', async () => {
+    const store = open({ appendRetry: { attempts: 3, initialDelayMs: 10, maxDelayMs: 10 } });
+    const stream = `${newCategory()}-1`;
+    await store.appendToStream(stream, [newEvent()], { expectedRevision: NO_STREAM });
+    const port = server.port;
+    const log = server.log;
+    await server.stop();
+
+    await expect(store.appendToStream(stream, [newEvent()], { expectedRevision: 0n })).rejects.toBeInstanceOf(EventStoreUnavailableError);
+
+    server = await startEsdbTestServer({ port, log });
+    expect(await store.readStream(stream)).toHaveLength(1);
   });
 });
 

@@ -26,6 +26,7 @@ import {
   ANY,
   NO_STREAM,
   STREAM_EXISTS,
+  EventStoreUnavailableError,
   WrongExpectedRevisionError,
   type AppendOptions,
   type AppendResult,
@@ -38,21 +39,34 @@ import {
 } from '../event-store.port';
 import { comparePositions, type LogPosition } from '../log-position';
 import { EsdbLogSubscription, type ReconnectPolicy } from './esdb-log-subscription';
+import { isTransientFailure } from './esdb-transient-failure';
 import { isApplicationEvent, toClientPosition, toLogPosition, toRecordedEvent } from './esdb-event.mapper';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface AppendRetryPolicy {
+  attempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
 
 export interface EsdbEventStoreOptions {
   /** How subscriptions come back after the connection drops. */
   reconnect?: Partial<ReconnectPolicy>;
+  /** How an append whose connection failed is retried. */
+  appendRetry?: Partial<AppendRetryPolicy>;
   /** Events fetched per request when reading `$all`; filtering happens here, so pages keep memory bounded. */
   readPageSize?: number;
 }
 
 const DEFAULT_RECONNECT: ReconnectPolicy = { initialDelayMs: 250, maxDelayMs: 10_000 };
+/** About 6 s in all: long enough for a leader election, short enough for an HTTP client waiting. */
+const DEFAULT_APPEND_RETRY: AppendRetryPolicy = { attempts: 6, initialDelayMs: 200, maxDelayMs: 2000 };
 const DEFAULT_READ_PAGE_SIZE = 512;
 
 export class EsdbEventStore implements EventStore {
   private readonly subscriptions = new Set<EsdbLogSubscription>();
   private readonly reconnect: ReconnectPolicy;
+  private readonly appendRetry: AppendRetryPolicy;
   private readonly readPageSize: number;
   private closed = false;
 
@@ -61,6 +75,7 @@ export class EsdbEventStore implements EventStore {
     options: EsdbEventStoreOptions = {},
   ) {
     this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.appendRetry = { ...DEFAULT_APPEND_RETRY, ...options.appendRetry };
     this.readPageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
   }
 
@@ -69,16 +84,37 @@ export class EsdbEventStore implements EventStore {
     return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), options);
   }
 
+  /**
+   * Appends on the leader. When the connection fails mid-call the outcome is unknown: the events may
+   * be written. The stream is then read back; if they are there (same ids, in order) that is the
+   * answer, otherwise the append is sent again with the same ids, which EventStoreDB accepts at most
+   * once for `no_stream` and exact revisions. After `appendRetry.attempts` it gives up with
+   * EventStoreUnavailableError, having checked the events are not written.
+   */
   async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     this.assertOpen();
-    const { expectedRevision } = options;
     if (events.length === 0) return this.checkRevisionWithoutWriting(streamName, options);
+    const resendable = options.expectedRevision === NO_STREAM || typeof options.expectedRevision === 'bigint';
+    for (let failures = 1; ; failures++) {
+      try {
+        return await this.appendOnce(streamName, events, options);
+      } catch (error) {
+        if (!isTransientFailure(error)) throw error;
+        const written = await this.findWritten(streamName, events);
+        if (written) return written;
+        if (!resendable || failures >= this.appendRetry.attempts) throw new EventStoreUnavailableError(`append to ${streamName}`, error);
+        await sleep(Math.min(this.appendRetry.maxDelayMs, this.appendRetry.initialDelayMs * 2 ** (failures - 1)));
+      }
+    }
+  }
+
+  private async appendOnce(streamName: string, events: EventToAppend[], { expectedRevision }: AppendOptions): Promise<AppendResult> {
     try {
       const result = await this.client.appendToStream(
         streamName,
         events.map(({ id, type, data, metadata }) => jsonEvent({ id, type, data, metadata })),
         // The port's revision constants are the client's own strings; exact revisions are bigints in both.
-        { expectedRevision },
+        { expectedRevision, requiresLeader: true },
       );
       if (!result.position) throw new Error(`EventStoreDB returned no position for an append to ${streamName}`);
       return { nextExpectedRevision: result.nextExpectedRevision, position: toLogPosition(result.position) };
@@ -90,11 +126,28 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
+  /** The append's result if the stream holds these events (a write whose answer was lost), else undefined. */
+  private async findWritten(streamName: string, events: EventToAppend[]): Promise<AppendResult | undefined> {
+    let recorded: RecordedEvent[];
+    try {
+      recorded = await this.readStream(streamName);
+    } catch (error) {
+      if (isTransientFailure(error)) return undefined;
+      throw error;
+    }
+    const first = recorded.findIndex((event) => event.id === events[0]!.id);
+    if (first < 0) return undefined;
+    const run = recorded.slice(first, first + events.length);
+    if (run.length !== events.length || run.some((event, index) => event.id !== events[index]!.id)) return undefined;
+    const last = run.at(-1)!;
+    return { nextExpectedRevision: last.revision, position: last.position };
+  }
+
   async readStream(streamName: string): Promise<RecordedEvent[]> {
     this.assertOpen();
     const events: RecordedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(streamName, { fromRevision: START, direction: FORWARDS })) {
+      for await (const resolved of this.client.readStream(streamName, { fromRevision: START, direction: FORWARDS, requiresLeader: true })) {
         if (resolved.event) events.push(toRecordedEvent(resolved.event));
       }
     } catch (error) {

@@ -8,13 +8,7 @@
  *   for await (const event of subscription) await project(event);   // elsewhere: await subscription.close()
  */
 import {
-  CancelledError,
-  DeadlineExceededError,
-  NotLeaderError,
   START,
-  TimeoutError,
-  UnavailableError,
-  UnknownError,
   excludeSystemEvents,
   streamNameFilter,
   type AllStreamSubscription,
@@ -25,6 +19,7 @@ import {
 import type { LogSubscription, RecordedEvent, SubscribeOptions } from '../event-store.port';
 import { maxPosition, type LogPosition } from '../log-position';
 import { isApplicationEvent, toClientPosition, toLogPosition, toRecordedEvent } from './esdb-event.mapper';
+import { isTransientFailure } from './esdb-transient-failure';
 
 export interface ReconnectPolicy {
   /** Wait before the first resubscription; doubles per consecutive failure. */
@@ -91,7 +86,7 @@ export class EsdbLogSubscription implements LogSubscription {
         }
       } catch (error) {
         if (this.closed) return;
-        if (!isTransient(error)) throw error;
+        if (!isTransientFailure(error)) throw error;
         failures += 1;
         const delayMs = this.delayFor(failures);
         this.reconnect.onRetry?.(error, failures, delayMs);
@@ -133,17 +128,4 @@ export class EsdbLogSubscription implements LogSubscription {
       this.cancelDelay = finish;
     });
   }
-}
-
-/** Errors a new connection can cure: the node went away, stepped down, or the call was cut. */
-function isTransient(error: unknown): boolean {
-  return (
-    error instanceof UnavailableError ||
-    error instanceof CancelledError ||
-    error instanceof DeadlineExceededError ||
-    error instanceof TimeoutError ||
-    error instanceof NotLeaderError ||
-    // grpc-js reports a connection reset mid-stream as INTERNAL, which the client files under unknown.
-    error instanceof UnknownError
-  );
 }
