@@ -258,6 +258,22 @@ describe('EsdbEventStore, beyond the port contract', () => {
     expect((await store.readStream(stream)).map((recorded) => recorded.id).filter((id) => id === event.id)).toHaveLength(1);
   });
 
+  it('reads a stream once the server is back instead of failing the command that needs it', async () => {
+    const store = open({ appendRetry: { attempts: 40, initialDelayMs: 25, maxDelayMs: 50 } });
+    const stream = `${newCategory()}-1`;
+    const event = newEvent();
+    await store.appendToStream(stream, [event], { expectedRevision: NO_STREAM });
+    const port = server.port;
+    const log = server.log;
+    await server.stop();
+
+    const reading = store.readStream(stream);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server = await startEsdbTestServer({ port, log });
+
+    expect((await reading).map((recorded) => recorded.id)).toEqual([event.id]);
+  });
+
   it('answers an append whose reply was lost after the write from the stream, without writing again', async () => {
     const client = EventStoreDBClient.connectionString(server.connectionString);
     // The write reaches the server; the answer does not (a connection cut between the two).

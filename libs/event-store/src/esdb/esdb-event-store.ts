@@ -52,7 +52,7 @@ export interface AppendRetryPolicy {
 export interface EsdbEventStoreOptions {
   /** How subscriptions come back after the connection drops. */
   reconnect?: Partial<ReconnectPolicy>;
-  /** How an append whose connection failed is retried. */
+  /** How an append or stream read whose connection failed is retried. */
   appendRetry?: Partial<AppendRetryPolicy>;
   /** Events fetched per request when reading `$all`; filtering happens here, so pages keep memory bounded. */
   readPageSize?: number;
@@ -103,7 +103,7 @@ export class EsdbEventStore implements EventStore {
         const written = await this.findWritten(streamName, events);
         if (written) return written;
         if (!resendable || failures >= this.appendRetry.attempts) throw new EventStoreUnavailableError(`append to ${streamName}`, error);
-        await sleep(Math.min(this.appendRetry.maxDelayMs, this.appendRetry.initialDelayMs * 2 ** (failures - 1)));
+        await sleep(this.retryDelay(failures));
       }
     }
   }
@@ -126,11 +126,15 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
+  private retryDelay(failures: number): number {
+    return Math.min(this.appendRetry.maxDelayMs, this.appendRetry.initialDelayMs * 2 ** (failures - 1));
+  }
+
   /** The append's result if the stream holds these events (a write whose answer was lost), else undefined. */
   private async findWritten(streamName: string, events: EventToAppend[]): Promise<AppendResult | undefined> {
     let recorded: RecordedEvent[];
     try {
-      recorded = await this.readStream(streamName);
+      recorded = await this.readStreamOnce(streamName);
     } catch (error) {
       if (isTransientFailure(error)) return undefined;
       throw error;
@@ -143,8 +147,21 @@ export class EsdbEventStore implements EventStore {
     return { nextExpectedRevision: last.revision, position: last.position };
   }
 
+  /** Reads on the leader; a failure that passes (an election, a dropped connection) is retried like an append. */
   async readStream(streamName: string): Promise<RecordedEvent[]> {
     this.assertOpen();
+    for (let failures = 1; ; failures++) {
+      try {
+        return await this.readStreamOnce(streamName);
+      } catch (error) {
+        if (!isTransientFailure(error)) throw error;
+        if (failures >= this.appendRetry.attempts) throw new EventStoreUnavailableError(`read of ${streamName}`, error);
+        await sleep(this.retryDelay(failures));
+      }
+    }
+  }
+
+  private async readStreamOnce(streamName: string): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     try {
       for await (const resolved of this.client.readStream(streamName, { fromRevision: START, direction: FORWARDS, requiresLeader: true })) {
