@@ -107,6 +107,26 @@ describe('openPostgresReadModels', () => {
     expect(Number(count)).toBe(1);
   });
 
+  it('lets several processes open a fresh schema at the same moment: every open succeeds, each table exists once', async () => {
+    // api and projector start together on a fresh server: unserialised `CREATE ... IF NOT EXISTS`
+    // races on the catalogue (`duplicate key value violates unique constraint "pg_type_typname_nsp_index"`).
+    const schema = newSchema();
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => open(schema)));
+
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    const [db] = dbs;
+    expect(await tablesIn(db!, schema)).toEqual(READ_MODEL_TABLES);
+    const { rows: indexes } = await sql<{ indexname: string }>`
+      select indexname from pg_indexes where schemaname = ${schema} and indexname not like '%_pkey' order by indexname`.execute(db!);
+    expect(indexes.map((index) => index.indexname)).toEqual([
+      'customers_partner',
+      'orders_customer',
+      'orders_pending_fulfilment',
+      'subscriptions_customer',
+      'subscriptions_due',
+    ]);
+  });
+
   it('refuses a schema name that is not a plain identifier, before connecting', async () => {
     await expect(openPostgresReadModels('postgres://nobody@127.0.0.1:1/none', { schema: 'x"; drop table y; --' })).rejects.toThrow(
       RangeError,

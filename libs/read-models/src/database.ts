@@ -42,6 +42,13 @@ export interface PostgresReadModelsOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
+ * First half of the advisory lock key that serialises opening the read models; the second half is
+ * `hashtext(schema)`, so stores in different schemas do not wait for each other. The two-`int4`
+ * form of `pg_advisory_xact_lock` keeps clear of locks other code takes with a single `bigint` key.
+ */
+const READ_MODELS_LOCK = sql`hashtext('csp-read-models')`;
+
+/**
  * Opens (and migrates) the read store on PostgreSQL.
  *
  * The schema is chosen through each connection's `search_path`, not Kysely's `withSchema`: the
@@ -69,16 +76,27 @@ export async function openPostgresReadModels(
   });
   const db = new Kysely<ReadModelSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
-    if (schema !== undefined) {
-      await db.schema.createSchema(schema).ifNotExists().execute();
-      // An `options` parameter in the connection string would replace ours: refuse rather than
-      // migrate into whatever schema the server picks.
-      const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
-      if (rows[0]?.schema !== schema) {
-        throw new Error(`Read models expected schema ${schema}, the connection uses ${String(rows[0]?.schema)}`);
+    // Several processes (api, projector) may open the same store on a fresh server at the same
+    // moment. `CREATE ... IF NOT EXISTS` is not safe against itself: both see the name missing and
+    // the slower one fails on the catalogue's unique index (`pg_namespace_nspname_index`,
+    // `pg_type_typname_nsp_index`). So the schema and the migrations go into one transaction
+    // that first takes an advisory lock per schema; the lock ends with the transaction, and
+    // whoever waited finds everything in place. DDL is transactional in PostgreSQL, so a failed
+    // open leaves nothing half-made behind.
+    await db.transaction().execute(async (trx) => {
+      const lockedSchema = sql`coalesce(${schema ?? null}::text, current_schema(), '')`;
+      await sql`select pg_advisory_xact_lock(${READ_MODELS_LOCK}, hashtext(${lockedSchema}))`.execute(trx);
+      if (schema !== undefined) {
+        await trx.schema.createSchema(schema).ifNotExists().execute();
+        // An `options` parameter in the connection string would replace ours: refuse rather than
+        // migrate into whatever schema the server picks.
+        const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(trx);
+        if (rows[0]?.schema !== schema) {
+          throw new Error(`Read models expected schema ${schema}, the connection uses ${String(rows[0]?.schema)}`);
+        }
       }
-    }
-    await migrateReadModels(db);
+      await migrateReadModels(trx);
+    });
   } catch (error) {
     await db.destroy();
     throw error;

@@ -1,7 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { ReadModelSchema } from './schema';
 
-/** Creates the read-model tables when missing. Written with Kysely's builder so it runs on SQLite and PostgreSQL alike. */
+/**
+ * Creates the read-model tables when missing. Written with Kysely's builder so it runs on SQLite and PostgreSQL alike.
+ *
+ * `CREATE ... IF NOT EXISTS` does not make two concurrent runs safe on PostgreSQL (both can see a
+ * name missing; the slower one then fails on a catalogue unique index). Pass a transaction that
+ * holds a lock shared by every process that migrates the same store, as `openPostgresReadModels`
+ * does; a Kysely `Transaction` is a `Kysely`. SQLite serialises writers itself.
+ */
 export async function migrateReadModels(db: Kysely<ReadModelSchema>): Promise<void> {
   await db.schema
     .createTable('customers')

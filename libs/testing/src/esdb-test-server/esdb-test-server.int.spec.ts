@@ -257,6 +257,19 @@ describe('EventStoreDB test server, reads and subscriptions', () => {
     return positions;
   }
 
+  /** Fails with what was awaited instead of running into the suite timeout. */
+  async function within<T>(promise: Promise<T>, what: () => string, ms = 5000): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what()}`)), ms);
+    });
+    try {
+      return await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   it('reads $all forwards and backwards with counts, inclusive forwards and exclusive backwards from a position', async () => {
     const positions = await appendEach(['a-1', 'b-1', 'a-1', 'b-1', 'a-1']);
 
@@ -356,25 +369,46 @@ describe('EventStoreDB test server, reads and subscriptions', () => {
   });
 
   it('catches up and goes live with no gap and no duplicate while appends continue', async () => {
-    const streamNames = Array.from({ length: 300 }, (_, index) => `live-${index % 5}`);
-    await appendEach(streamNames.slice(0, 150));
+    const names = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}-${index % 5}`);
+    const [historyCount, racingCount, liveCount] = [150, 50, 20];
+    const total = historyCount + racingCount + liveCount;
+    await appendEach(names('history', historyCount));
+
     const subscription = client.subscribeToAll({ fromPosition: START });
-    let caughtUpAfter = -1;
     const received: Position[] = [];
-    subscription.on('caughtUp', () => {
-      caughtUpAfter = received.length;
-    });
-    const appending = appendEach(streamNames.slice(150));
-    for await (const resolved of subscription) {
-      received.push(resolved.event!.position!);
-      if (received.length === streamNames.length) break;
-    }
+    // The client emits `caughtUp` while transforming the responses in order, so the events that came
+    // before caught_up are the ones the loop below has taken plus those still in the stream's buffer.
+    let beforeCaughtUp = -1;
+    const caughtUp = new Promise<void>((resolve) =>
+      subscription.once('caughtUp', () => {
+        beforeCaughtUp = received.length + subscription.readableLength;
+        resolve();
+      }),
+    );
+    const consumed = (async () => {
+      for await (const resolved of subscription) {
+        received.push(resolved.event!.position!);
+        if (received.length === total) break;
+      }
+    })();
+    // These race the catch-up: each lands either in the history the server is still walking or live.
+    const racing = appendEach(names('racing', racingCount));
+    await within(caughtUp, () => 'caught_up');
+    await racing;
+    // Appended only once the client has seen caught_up, so the server can deliver these only live.
+    const live = await appendEach(names('live', liveCount));
+    await within(consumed, () => `all ${total} events, ${received.length} received`);
     await subscription.unsubscribe();
-    await appending;
 
     const written = (await readAllEvents(client)).map((recorded) => recorded.position);
+    expect(written).toHaveLength(total);
+    // Every event exactly once, in log order, none missing: what a projection relies on.
     expect(received).toEqual(written);
-    expect(caughtUpAfter).toBeGreaterThanOrEqual(150);
+    expect(received.every((position, index) => index === 0 || position.commit > received[index - 1]!.commit)).toBe(true);
+    // caught_up came after the whole history, and at least the live batch came after caught_up.
+    expect(beforeCaughtUp).toBeGreaterThanOrEqual(historyCount);
+    expect(received.length - beforeCaughtUp).toBeGreaterThanOrEqual(liveCount);
+    expect(received.slice(-liveCount)).toEqual(live);
   });
 
   it('subscribes to $all strictly after a position', async () => {
