@@ -229,14 +229,26 @@ describe('idempotency: Idempotency-Key and MS-RequestId', () => {
       expect(await eventCount(app)).toBe(before);
     });
 
-    it('remembers nothing for a no-op: autorenew set to its current value appends nothing, even with a key', async () => {
+    it('a no-op under a key leaves the subscription untouched, and the key then answers only that request', async () => {
       const customer = await registerCustomer(app);
       const order = await buy(app, customer.id, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }]);
-      const before = await eventCount(app);
-      const subscriptionPath = `/v1/customers/${customer.id}/subscriptions/${order.body.lineItems[0].subscriptionId}`;
-      const unchanged = await sendWithKey('patch', subscriptionPath, key(), { autoRenewEnabled: true });
+      const subscriptionId = order.body.lineItems[0].subscriptionId as string;
+      const onSubscription = async () => (await app.events()).filter((event) => event.streamName === `subscription-${subscriptionId}`).length;
+      const subscriptionPath = `/v1/customers/${customer.id}/subscriptions/${subscriptionId}`;
+      const idempotencyKey = key();
+      const before = await onSubscription();
+
+      const unchanged = await sendWithKey('patch', subscriptionPath, idempotencyKey, { autoRenewEnabled: true });
       expect(unchanged.status).toBe(200);
-      expect(await eventCount(app)).toBe(before);
+      expect(await onSubscription()).toBe(before);
+
+      const allBefore = await eventCount(app);
+      expectProblem(await sendWithKey('patch', subscriptionPath, idempotencyKey, { autoRenewEnabled: false }), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expect(await eventCount(app)).toBe(allBefore);
+
+      const repeated = await sendWithKey('patch', subscriptionPath, idempotencyKey, { autoRenewEnabled: true });
+      expect(repeated.status).toBe(200);
+      expect(repeated.body).toEqual(unchanged.body);
     });
   });
 

@@ -11,8 +11,9 @@ const IDEMPOTENCY_KEY_USED = 'IdempotencyKeyUsed';
 /**
  * Remembers, per tenant, which request each Idempotency-Key first answered, so the same key sent
  * with another request is refused even when that request targets another resource (the runner's
- * in-stream check only sees its own stream). The record is written only after the command
- * succeeded and changed something: a refused command still appends nothing, a no-op stays a no-op.
+ * in-stream check only sees its own stream). The record is written in the key's own stream, only
+ * after the command succeeded: a refused command appends nothing, and a no-op (autorenew set to its
+ * current value) leaves the subscription untouched while its key still answers only that request.
  *
  * @example
  *   const answer = await keys.guard(context, 'CancelSubscription', () => commandBus.execute(command));
@@ -35,16 +36,12 @@ export class IdempotencyKeys {
    * (Across api replicas that window remains; each stream's own check still refuses a reuse on
    * the same resource.)
    */
-  async guard<Result extends { changedNothing?: boolean }>(
-    context: CommandContext,
-    commandType: string,
-    run: () => Promise<Result>,
-  ): Promise<Result> {
+  async guard<Result>(context: CommandContext, commandType: string, run: () => Promise<Result>): Promise<Result> {
     if (!context.idempotency) return run();
     return this.inTurn(streamOf(context), async () => {
       await this.assertUnused(context);
       const result = await run();
-      if (!result.changedNothing) await this.remember(context, commandType);
+      await this.remember(context, commandType);
       return result;
     });
   }
@@ -87,7 +84,13 @@ export class IdempotencyKeys {
         { expectedRevision: NO_STREAM },
       );
     } catch (error) {
-      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      // The command itself is done and acknowledged by now; failing to remember its key must not
+      // turn its answer into an error. A later reuse of the key is then caught by the stream's own
+      // check where it targets the same resource.
+      if (!(error instanceof WrongExpectedRevisionError)) {
+        this.logger.warn(`could not remember an Idempotency-Key (${commandType}): ${String(error)}`);
+        return;
+      }
       // Already remembered: by this request's earlier run, or by a different request racing this one.
       if ((await this.recordedHash(context)) !== idempotency.requestHash) {
         this.logger.warn(`Idempotency-Key reused concurrently for different requests (${commandType})`);

@@ -26,12 +26,13 @@ export class CancelPerpetualOrderHandler implements ICommandHandler<CancelPerpet
   async execute({ context, customerRef, orderId, lineItemNumbers }: CancelPerpetualOrderCommand) {
     requireRole(context.principal, ['AdminAgent']);
     const customer = await this.customers.forCommand(context.principal, customerRef);
-    const at = this.clock.now();
     const outcome = await this.runner.run(
       orderStream(orderId),
       this.orderDecider,
       (state: OrderState) => {
         if (state.status !== 'placed' || state.order.customerId !== customer.customerId) throw orderNotFound();
+        // Dated when the stream is read, on every attempt, so it never precedes what is already there.
+        const at = this.clock.now();
         return this.orderDecider.decide({ type: 'CancelPerpetualLines', at, ...(lineItemNumbers ? { lineItemNumbers } : {}) }, state);
       },
       context,

@@ -2,7 +2,9 @@ import { Catalogue } from '@csp/domain/catalogue/catalogue';
 import { createOrderDecider, type OrderState } from '@csp/domain/order/order.decider';
 import { orderStream, type OrderPlaced } from '@csp/domain/order/order.events';
 import { DomainError } from '@csp/domain/shared/domain-error';
+import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { LogPosition } from '@csp/event-store';
 import { CustomerDirectory } from '../access/customer-directory';
 import { requireRole } from '../auth/authorize';
 import { answer } from '../command-handling/command-answer';
@@ -17,6 +19,7 @@ import { PlaceOrderCommand } from './place-order.command';
 @CommandHandler(PlaceOrderCommand)
 export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
   private readonly orderDecider;
+  private readonly logger = new Logger(PlaceOrderHandler.name);
 
   constructor(
     private readonly runner: CommandRunner,
@@ -64,20 +67,35 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
     );
     if (outcome.state.status !== 'placed') throw new Error(`Order ${orderId} was not placed`);
     const placed = outcome.state.order as OrderPlaced['data'];
-    let position = later(outcome.position, await this.lifecycle.fulfil(placed, context));
-    if (placed.backfilled) {
-      // Catching up is driven by the calendar, not by the caller's request, so it runs without the
-      // Idempotency-Key: with it, the runner would take the fulfilment just appended under that key
-      // for an earlier run of this step and skip the catch-up. The step needs no key: it appends
-      // only what is due and not yet in the stream, under the stream's expected revision.
-      const catchUp: CommandContext = { principal, correlationId: context.correlationId };
-      for (const line of placed.lineItems) {
-        if (!line.subscriptionId) continue;
-        position = later(position, (await this.lifecycle.advance(line.subscriptionId, now, catchUp)).position);
-      }
-    }
+    const position = later(outcome.position, await this.completeOrder(placed, context, now));
     // A repeat (same Idempotency-Key) answers as the first run did: a purchase's view as of its
     // instant, which is the first run's clock; a backfill's as of now (its first run's clock is not kept).
     return answer(orderView(outcome.state, placed.backfilled ? now : placed.purchasedAt), position);
+  }
+
+  /**
+   * Starts the order's subscriptions and, for a backfill, catches them up to now. The order is
+   * durable already, so a failure here does not make the purchase fail (a retry without a key would
+   * buy twice): the lifecycle scheduler finishes what is owed, at start-up and on every pass.
+   */
+  private async completeOrder(placed: OrderPlaced['data'], context: CommandContext, now: string): Promise<LogPosition | undefined> {
+    try {
+      let position = await this.lifecycle.fulfil(placed, context);
+      if (placed.backfilled) {
+        // Catching up is driven by the calendar, not by the caller's request, so it runs without the
+        // Idempotency-Key: with it, the runner would take the fulfilment just appended under that key
+        // for an earlier run of this step and skip the catch-up. The step needs no key: it appends
+        // only what is due and not yet in the stream, under the stream's expected revision.
+        const catchUp: CommandContext = { principal: context.principal, correlationId: context.correlationId };
+        for (const line of placed.lineItems) {
+          if (!line.subscriptionId) continue;
+          position = later(position, (await this.lifecycle.advance(line.subscriptionId, now, catchUp)).position);
+        }
+      }
+      return position;
+    } catch (error) {
+      this.logger.warn(`order ${placed.orderId} is placed; the scheduler will finish its subscriptions (${String(error)})`);
+      return undefined;
+    }
   }
 }

@@ -5,7 +5,12 @@ import {
   type ChangeAutoRenew,
   type SubscriptionState,
 } from '@csp/domain/subscription/subscription.decider';
-import { subscriptionStream, type AutoRenewChanged, type SubscriptionCancelled } from '@csp/domain/subscription/subscription.events';
+import {
+  subscriptionStream,
+  type AutoRenewChanged,
+  type SubscriptionCancelled,
+  type SubscriptionEvent,
+} from '@csp/domain/subscription/subscription.events';
 import { Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CustomerDirectory } from '../access/customer-directory';
@@ -13,7 +18,7 @@ import { SubscriptionDirectory } from '../access/subscription-directory';
 import { requireRole } from '../auth/authorize';
 import type { Role } from '../auth/principal';
 import { answer } from '../command-handling/command-answer';
-import { CommandRunner } from '../command-handling/command-runner';
+import { CommandRunner, type CommandOutcome } from '../command-handling/command-runner';
 import { SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
 import { subscriptionView } from '../views/subscription.view';
@@ -33,27 +38,34 @@ abstract class SubscriptionCommandHandler {
     protected readonly clock: Clock,
   ) {}
 
+  /**
+   * Decides at the instant the stream is read, on every attempt: a scheduler run that renewed the
+   * term meanwhile came before this command, so the command must not be dated before it.
+   */
   protected async decideOn(
     target: ChangeAutoRenewCommand['target'],
     roles: readonly Role[],
-    command: ChangeAutoRenew | CancelSubscription,
+    commandAt: (at: string) => ChangeAutoRenew | CancelSubscription,
     commandType: string,
-  ) {
+  ): Promise<{ outcome: CommandOutcome<SubscriptionState, SubscriptionEvent>; at: string }> {
     requireRole(target.context.principal, roles);
     const customer = await this.customers.forCommand(target.context.principal, target.customerRef);
     const subscriptionId = await this.subscriptions.resolveId(customer.customerId, target.subscriptionRef);
-    return this.runner.run(
+    let at = this.clock.now();
+    const outcome = await this.runner.run(
       subscriptionStream(subscriptionId),
       subscriptionDecider,
       (state: SubscriptionState) => {
         if (state.status === 'none' || state.profile.customerId !== customer.customerId) throw subscriptionNotFound();
-        const due = this.lifecycle.dueTransitions(state, command.at);
+        at = this.clock.now();
+        const due = this.lifecycle.dueTransitions(state, at);
         const current = due.reduce(subscriptionDecider.evolve, state);
-        return [...due, ...subscriptionDecider.decide(command, current)];
+        return [...due, ...subscriptionDecider.decide(commandAt(at), current)];
       },
       target.context,
       commandType,
     );
+    return { outcome, at };
   }
 
   protected view(state: SubscriptionState, at: string) {
@@ -65,26 +77,22 @@ abstract class SubscriptionCommandHandler {
 @CommandHandler(ChangeAutoRenewCommand)
 export class ChangeAutoRenewHandler extends SubscriptionCommandHandler implements ICommandHandler<ChangeAutoRenewCommand> {
   async execute({ target, autoRenewEnabled }: ChangeAutoRenewCommand) {
-    const at = this.clock.now();
-    const outcome = await this.decideOn(
+    const { outcome, at } = await this.decideOn(
       target,
       ['AdminAgent', 'GlobalAdmin'],
-      { type: 'ChangeAutoRenew', autoRenewEnabled, at },
+      (instant) => ({ type: 'ChangeAutoRenew', autoRenewEnabled, at: instant }),
       'ToggleAutorenew',
     );
     // A repeat (same Idempotency-Key) answers as the first run did: the view as of that change.
     const changed = outcome.events.find((event): event is AutoRenewChanged => event.type === 'AutoRenewChanged');
-    return answer(this.view(outcome.state, changed?.data.changedAt ?? at), outcome.position, {
-      changedNothing: outcome.events.length === 0,
-    });
+    return answer(this.view(outcome.state, changed?.data.changedAt ?? at), outcome.position);
   }
 }
 
 @CommandHandler(CancelSubscriptionCommand)
 export class CancelSubscriptionHandler extends SubscriptionCommandHandler implements ICommandHandler<CancelSubscriptionCommand> {
   async execute({ target }: CancelSubscriptionCommand) {
-    const at = this.clock.now();
-    const outcome = await this.decideOn(target, ['AdminAgent'], { type: 'CancelSubscription', at }, 'CancelSubscription');
+    const { outcome } = await this.decideOn(target, ['AdminAgent'], (at) => ({ type: 'CancelSubscription', at }), 'CancelSubscription');
     const cancelled = outcome.events.find((event): event is SubscriptionCancelled => event.type === 'SubscriptionCancelled')!;
     // The view as of the cancellation (the same instant on the first run; the first run's on a repeat).
     return answer({ ...this.view(outcome.state, cancelled.data.cancelledAt), refund: cancelled.data.refund }, outcome.position);
