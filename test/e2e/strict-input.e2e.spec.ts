@@ -91,4 +91,37 @@ describe('strict input: null members, nested arrays, ambiguous instants', () => 
     expect(response.status).toBe(201);
     expect(response.body.creationDate).toBe(instant);
   });
+
+  it('refuses a control character in a company name (PostgreSQL text cannot hold NUL)', async () => {
+    const body = { id: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', companyName: 'Acme\u0000', domain: 'acme-nul.example', country: 'DE' };
+    await expectRefusedWithoutAppending(() => app.http().post('/v1/customers').set('Authorization', admin).send(body), 'companyName');
+  });
+
+  it('refuses a control character in a friendly name', async () => {
+    const customer = await registerCustomer(app);
+    const body = { lineItems: [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual', friendlyName: 'a\u0000b' }] };
+    await expectRefusedWithoutAppending(
+      () => app.http().post(`/v1/customers/${customer.id}/orders`).set('Authorization', admin).send(body),
+      'lineItems[0].friendlyName',
+    );
+  });
+
+  it('refuses a control character in a path reference with 400, before any lookup', async () => {
+    const response = await app.http().get('/v1/customers/abc%00def').set('Authorization', admin);
+    expectProblem(response, 400, 'VALIDATION_FAILED');
+  });
+
+  it('refuses a body nested thousands of levels deep with 400, not a stack overflow', async () => {
+    const customer = await registerCustomer(app);
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const before = await eventCount(app);
+    const response = await app
+      .http()
+      .post(`/v1/customers/${customer.id}/orders`)
+      .set('Authorization', admin)
+      .set('Content-Type', 'application/json')
+      .send(`{"lineItems":[{"skuId":"${SKU.datacenter1y}","quantity":1,"billingCycle":"annual"}],"x":${deep}}`);
+    expectProblem(response, 400, 'VALIDATION_FAILED');
+    expect(await eventCount(app)).toBe(before);
+  });
 });

@@ -1,6 +1,7 @@
 import { isKnownCountryCode } from '@csp/domain/markets/iso-countries';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, IsUUID, Length, Matches, ValidateBy } from 'class-validator';
+import { NoControlCharacters } from './validation.decorators';
 
 /** ISO 3166-1 alpha-2 or Kosovo's user-assigned XK. */
 export function IsCountryCode(): PropertyDecorator {
@@ -21,6 +22,7 @@ export class CreateCustomerDto {
   @ApiProperty({ maxLength: 200 })
   @IsString()
   @Length(1, 200)
+  @NoControlCharacters()
   companyName!: string;
 
   @ApiProperty({ description: 'Primary domain', example: 'contoso.onmicrosoft.com' })

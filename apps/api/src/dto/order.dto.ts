@@ -14,12 +14,13 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsInstant, Omittable } from './validation.decorators';
+import { IsInstant, NoControlCharacters, Omittable } from './validation.decorators';
 
 export class OrderLineItemDto {
   @ApiProperty()
   @IsString()
   @Length(1, 100)
+  @NoControlCharacters()
   skuId!: string;
 
   @ApiProperty({ minimum: 1, maximum: 10_000 })
@@ -36,6 +37,7 @@ export class OrderLineItemDto {
   @Omittable()
   @IsString()
   @Length(1, 100)
+  @NoControlCharacters()
   friendlyName?: string;
 }
 
@@ -78,6 +80,7 @@ export class ImportPurchaseDto extends CreateOrderDto {
   @ApiProperty({ format: 'uuid' })
   @IsString()
   @Length(1, 253)
+  @NoControlCharacters()
   customerId!: string;
 
   @ApiProperty({ description: 'The real historic purchase instant (ISO 8601, UTC)', example: '2021-10-14T00:00:00Z' })

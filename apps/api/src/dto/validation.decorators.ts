@@ -30,3 +30,20 @@ export function IsInstant(): PropertyDecorator {
     },
   });
 }
+
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** Names and ids are text a person reads: no control characters (a NUL cannot even be stored in PostgreSQL text). */
+export function NoControlCharacters(): PropertyDecorator {
+  return ValidateBy({
+    name: 'noControlCharacters',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || !CONTROL_CHARACTER.test(value),
+      defaultMessage: () => '$property must not contain control characters',
+    },
+  });
+}
+
+export function hasControlCharacter(value: string): boolean {
+  return CONTROL_CHARACTER.test(value);
+}

@@ -1,14 +1,15 @@
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { hasControlCharacter } from '../dto/validation.decorators';
 
-/** Path references (GUIDs, domains, friendly names) are short; anything else is refused before any lookup. */
+/** Path references (GUIDs, domains, friendly names) are short printable text; anything else is refused before any lookup. */
 @Injectable()
 export class ReferencePipe implements PipeTransform<string, string> {
   transform(value: string, metadata: ArgumentMetadata): string {
-    if (value.length >= 1 && value.length <= 253) return value;
+    if (value.length >= 1 && value.length <= 253 && !hasControlCharacter(value)) return value;
     const field = metadata.data ?? 'path';
-    throw new DomainError('VALIDATION_FAILED', 'invalid', `${field} must be 1 to 253 characters`, {
-      errors: [{ in: 'path', field, messages: ['must be 1 to 253 characters'] }],
+    throw new DomainError('VALIDATION_FAILED', 'invalid', `${field} must be 1 to 253 characters without control characters`, {
+      errors: [{ in: 'path', field, messages: ['must be 1 to 253 characters without control characters'] }],
     });
   }
 }

@@ -63,6 +63,15 @@ describe.each(readModelDialects)('read-model projection on $name', (dialect) => 
   };
   const currentCustomer = () => log.registerCustomer({ at: '2025-01-10T09:00:00.000Z' });
 
+  it('folds a name holding NUL (written before the api refused it) instead of stopping on it', async () => {
+    const registered = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', companyName: 'Acme\u0000 Ltd' });
+
+    await projectEvents(db, registered.events);
+
+    const row = await db.selectFrom('customers').selectAll().where('id', '=', registered.customerId).executeTakeFirstOrThrow();
+    expect(row.company_name).toBe('Acme\uFFFD Ltd');
+  });
+
   it('CustomerRegistered inserts the customer with every column', async () => {
     const registered = await log.registerCustomer({
       at: '2025-01-10T09:00:00.000Z',

@@ -25,7 +25,14 @@ export async function projectReadModels(trx: Trx, recorded: RecordedEvent): Prom
       const { customerId, partnerId, companyName, domain, country, registeredAt } = event.data;
       await trx
         .insertInto('customers')
-        .values({ id: customerId, partner_id: partnerId, company_name: companyName, domain, country, registered_at: registeredAt })
+        .values({
+          id: customerId,
+          partner_id: partnerId,
+          company_name: storableText(companyName),
+          domain: storableText(domain),
+          country,
+          registered_at: registeredAt,
+        })
         .onConflict((conflict) => conflict.column('id').doNothing())
         .execute();
       return;
@@ -98,10 +105,19 @@ async function projectSubscription(trx: Trx, event: SubscriptionEvent): Promise<
       customer_id: profile.customerId,
       partner_id: profile.partnerId,
       order_id: profile.orderId,
-      friendly_name: profile.friendlyName,
+      friendly_name: storableText(profile.friendlyName),
       purchased_at: profile.purchasedAt,
       legacy: profile.legacy ? 1 : 0,
       ...columns,
     })
     .execute();
+}
+
+/**
+ * PostgreSQL text cannot hold NUL, and one event it refuses would stop the projection for every
+ * tenant. The api refuses control characters; an event written before that (or by another writer)
+ * is folded with NUL replaced. (The JSON `state` column escapes it and keeps the original.)
+ */
+function storableText(text: string): string {
+  return text.replace(/\u0000/g, '\uFFFD');
 }
