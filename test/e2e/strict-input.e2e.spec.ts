@@ -124,4 +124,18 @@ describe('strict input: null members, nested arrays, ambiguous instants', () => 
     expectProblem(response, 400, 'VALIDATION_FAILED');
     expect(await eventCount(app)).toBe(before);
   });
+
+  it('refuses a body of tens of thousands of values with 400 before validation walks them', async () => {
+    const customer = await registerCustomer(app);
+    const before = await eventCount(app);
+    const started = Date.now();
+    const response = await app
+      .http()
+      .post(`/v1/customers/${customer.id}/orders`)
+      .set('Authorization', admin)
+      .send({ lineItems: Array.from({ length: 40_000 }, () => ({})) });
+    expectProblem(response, 400, 'VALIDATION_FAILED');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await eventCount(app)).toBe(before);
+  });
 });

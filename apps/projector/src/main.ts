@@ -9,7 +9,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(ProjectorModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  app.get(Logger).log(`projector running on ${config.eventStoreConnectionString ?? config.dataDir}`);
+  app.get(Logger).log(`projector running on ${config.eventStoreConnectionString ? 'EventStoreDB' : config.dataDir}`);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -31,7 +31,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: resolve(env['DATA_DIR'] ?? './data'),
     production: env['NODE_ENV'] === 'production',
     minPositionWaitMs: 5000,
-    schedulerIntervalMs: Number(env['SCHEDULER_INTERVAL_MS'] ?? 60_000),
+    schedulerIntervalMs: schedulerInterval(env['SCHEDULER_INTERVAL_MS']),
     projections: env['PROJECTIONS'] === 'external' ? 'external' : 'in-process',
   };
   if (env['EVENTSTORE_CONNECTION_STRING']) config.eventStoreConnectionString = env['EVENTSTORE_CONNECTION_STRING'];
@@ -39,4 +39,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (env['READ_MODELS_SCHEMA']) config.readModelsSchema = env['READ_MODELS_SCHEMA'];
   if (env['CATALOGUE_FILE']) config.catalogueFile = env['CATALOGUE_FILE'];
   return config;
+}
+
+/** Milliseconds, at least one second: a typo like `60s` must not turn into a pass every millisecond. */
+function schedulerInterval(text: string | undefined): number {
+  if (text === undefined) return 60_000;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 1000) throw new Error(`SCHEDULER_INTERVAL_MS must be whole milliseconds, at least 1000, got ${text}`);
+  return ms;
 }

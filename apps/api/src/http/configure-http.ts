@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Metrics } from '../observability/metrics.service';
 import { requireJsonBody } from './json-content-type.middleware';
-import { limitJsonDepth } from './json-depth.middleware';
+import { limitJsonShape } from './json-shape.middleware';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
 
@@ -31,7 +31,7 @@ export function configureHttp(app: NestExpressApplication, options: HttpOptions 
     limit: options.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
     type: ['application/json', 'application/*+json'],
   });
-  app.use(limitJsonDepth);
+  app.use(limitJsonShape);
   app.useGlobalFilters(new ProblemDetailsFilter(findMetrics(app)));
   app.useGlobalPipes(createValidationPipe());
 

@@ -1,5 +1,5 @@
 import { SqliteEventStore, type EventStore } from '@csp/event-store';
-import { EsdbEventStore } from '@csp/event-store/esdb';
+import { EsdbEventStore, type EsdbEventStoreOptions } from '@csp/event-store/esdb';
 import { openPostgresReadModels, openSqliteReadModels, type ReadModelDb } from '@csp/read-models';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import type { AppConfig } from '../config/app-config';
 export function openEventStore(config: AppConfig): EventStore {
   if (!config.eventStoreConnectionString) return SqliteEventStore.open(join(config.dataDir, 'events.db'));
   const logger = new Logger('EventStoreDB');
-  return EsdbEventStore.connect(config.eventStoreConnectionString, {
+  return connectWithoutLeakingCredentials(config.eventStoreConnectionString, {
     reconnect: {
       onRetry: (error, attempt, delayMs) =>
         logger.warn(`subscription lost (${error instanceof Error ? error.message : String(error)}); retry ${attempt} in ${delayMs} ms`),
@@ -21,4 +21,13 @@ export function openReadModels(config: AppConfig): Promise<ReadModelDb> {
   return config.readModelsConnectionString
     ? openPostgresReadModels(config.readModelsConnectionString, config.readModelsSchema ? { schema: config.readModelsSchema } : {})
     : openSqliteReadModels(join(config.dataDir, 'read-models.db'));
+}
+
+/** The client's parse errors quote the whole connection string, user and password included. */
+function connectWithoutLeakingCredentials(connectionString: string, options: EsdbEventStoreOptions): EventStore {
+  try {
+    return EsdbEventStore.connect(connectionString, options);
+  } catch {
+    throw new Error('EVENTSTORE_CONNECTION_STRING is not a valid esdb:// connection string');
+  }
 }

@@ -67,8 +67,22 @@ export class Metrics {
     this.projectionPosition.set({ projection }, position);
   }
 
+  /**
+   * A measurement that fails or hangs (a store that cannot be reached) keeps its last value; the
+   * scrape still answers, since an outage is exactly when the other metrics are wanted.
+   */
   async render(): Promise<string> {
-    await Promise.all(this.beforeScrape.map((measure) => measure()));
+    await Promise.allSettled(this.beforeScrape.map((measure) => withTimeout(measure(), SCRAPE_MEASURE_TIMEOUT_MS)));
     return this.registry.metrics();
   }
+}
+
+const SCRAPE_MEASURE_TIMEOUT_MS = 1000;
+
+function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`measurement took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import {
   ANY,
   DuplicateEventIdError,
+  EventStoreUnavailableError,
   NO_STREAM,
   SqliteEventStore,
   WrongExpectedRevisionError,
@@ -11,6 +12,7 @@ import {
   type SqliteEventStoreOptions,
 } from '@csp/event-store';
 import { describeEventStoreConformance } from '@csp/testing';
+import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +48,21 @@ describe('SqliteEventStore', () => {
     opened.push(store);
     return store;
   };
+
+  it('answers an append EventStoreUnavailableError while another process holds the write lock, and appends once it is free', async () => {
+    const file = join(dir, 'events.sqlite');
+    const store = open({ busyTimeoutMs: 50 }, file);
+    const otherProcess = new Database(file);
+    otherProcess.exec('BEGIN IMMEDIATE');
+    const event = { id: uuid(), type: 'Locked', data: {} };
+
+    await expect(store.appendToStream('locked-1', [event], { expectedRevision: NO_STREAM })).rejects.toBeInstanceOf(EventStoreUnavailableError);
+
+    otherProcess.exec('ROLLBACK');
+    otherProcess.close();
+    await store.appendToStream('locked-1', [event], { expectedRevision: NO_STREAM });
+    expect((await store.readStream('locked-1')).map((recorded) => recorded.id)).toEqual([event.id]);
+  });
 
   it('creates missing parent directories and starts with an empty log', async () => {
     const store = open({}, join(dir, 'nested', 'deeper', 'events.sqlite'));

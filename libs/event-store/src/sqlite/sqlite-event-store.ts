@@ -5,6 +5,7 @@ import { validate as isUuid } from 'uuid';
 import {
   ANY,
   NO_STREAM,
+  EventStoreUnavailableError,
   STREAM_EXISTS,
   WrongExpectedRevisionError,
   type AppendOptions,
@@ -264,7 +265,10 @@ export class SqliteEventStore implements EventStore {
     try {
       outcomes = this.commitBatch(batch);
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      // Another process held the write lock past the busy timeout: nothing was written, and trying
+      // again shortly may well succeed.
+      const failure = isLockTimeout(error) ? new EventStoreUnavailableError('append', error) : error;
+      for (const pending of batch) pending.reject(failure);
       return;
     }
     const durationMs = performance.now() - started;
@@ -464,4 +468,9 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 
 function toPosition(position: bigint): LogPosition {
   return { commit: position, prepare: position };
+}
+
+function isLockTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }

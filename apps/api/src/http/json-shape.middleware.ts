@@ -1,0 +1,34 @@
+import type { NextFunction, Request, Response } from 'express';
+import { RequestValidationError } from './request-validation.error';
+
+/** No request of the contract nests deeper than a handful of levels or holds long lists. */
+export const MAX_JSON_DEPTH = 32;
+export const MAX_JSON_NODES = 5_000;
+
+/**
+ * Refuses bodies nested deeper than MAX_JSON_DEPTH or holding more than MAX_JSON_NODES values,
+ * before validation sees them: validation and the idempotency hash walk the body recursively, and
+ * a few kilobytes of brackets would exhaust the stack, while 85,000 empty objects in 256 kb keep
+ * validation busy for seconds. Measured without recursion, so the check itself cannot overflow.
+ */
+export function limitJsonShape(request: Request, _response: Response, next: NextFunction): void {
+  const problem = shapeProblem(request.body);
+  if (problem) {
+    next(new RequestValidationError([{ in: 'body', field: '', messages: [problem] }]));
+    return;
+  }
+  next();
+}
+
+function shapeProblem(root: unknown): string | undefined {
+  const pending: Array<[unknown, number]> = [[root, 1]];
+  let nodes = 0;
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, depth] = next;
+    if (++nodes > MAX_JSON_NODES) return `must not hold more than ${MAX_JSON_NODES} values`;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
+    for (const member of Object.values(value)) pending.push([member, depth + 1]);
+  }
+  return undefined;
+}
