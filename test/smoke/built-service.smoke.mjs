@@ -54,6 +54,20 @@ async function call(base, token, method, path, body, headers = {}) {
   return { status: response.status, position: response.headers.get('x-log-position'), body: await response.json() };
 }
 
+/** The exit code, or 'still running' (and the process killed) after `ms`: a hang must fail, not stall the run. */
+function exitWithin(child, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('still running');
+    }, ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
 function check(name, condition, detail) {
   if (condition) {
     passed++;
@@ -107,8 +121,60 @@ async function refusesProductionWithoutSecret() {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+async function stopsUnderLoadLosingNothing() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'csp-smoke-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development', AUTH_JWT_SECRET: '', LOG_LEVEL: 'warn' };
+  const first = start('dist/apps/api/src/main.js', [], env);
+  const acknowledged = [];
+  try {
+    await waitFor(async () => (await fetch(`${base}/health`)).status === 200, 'stop under load: /health');
+    const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(first.output())?.[1];
+    let sending = true;
+    // Busy keep-alive clients: registrations whose 201 must survive, and reads that keep the connections busy.
+    const clients = Array.from({ length: 8 }, async (_, client) => {
+      for (let index = 0; sending; index++) {
+        try {
+          const id = crypto.randomUUID();
+          const answer = await call(base, token, 'POST', '/v1/customers', { id, companyName: `Load ${client}-${index}`, domain: `l${client}x${index}.example`, country: 'DE' });
+          if (answer.status === 201) acknowledged.push([id, answer.position]);
+          await fetch(`${base}/v1/products?country=DE`, { headers: { authorization: `Bearer ${token}` } });
+        } catch {
+          return; // the server closed the connection: the client stops
+        }
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const signalled = Date.now();
+    first.child.kill('SIGTERM');
+    const exitCode = await exitWithin(first.child, 15_000);
+    const stoppedInMs = Date.now() - signalled;
+    sending = false;
+    await Promise.all(clients);
+    check('stop under load: SIGTERM exits cleanly and promptly', exitCode === 0 && stoppedInMs < 12_000, `exit ${exitCode} after ${stoppedInMs} ms`);
+
+    const second = start('dist/apps/api/src/main.js', [], env);
+    try {
+      await waitFor(async () => (await fetch(`${base}/health`)).status === 200, 'stop under load: restart');
+      const token2 = /Development AdminAgent token[^\n]*\n(\S+)/.exec(second.output())?.[1];
+      let missing = 0;
+      for (const [id, position] of acknowledged) {
+        if ((await call(base, token2, 'GET', `/v1/customers/${id}`, undefined, { 'x-min-position': position })).status !== 200) missing++;
+      }
+      check(`stop under load: all ${acknowledged.length} acknowledged registrations are there after a restart`, acknowledged.length > 0 && missing === 0, `${missing} missing`);
+    } finally {
+      second.child.kill('SIGTERM');
+      await new Promise((resolve) => second.child.once('exit', resolve));
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 try {
   console.log('smoke: the built service');
+  await stopsUnderLoadLosingNothing();
   await refusesProductionWithoutSecret();
   await lifecycleOverHttp('embedded SQLite', {});
   const esdbPort = await freePort();

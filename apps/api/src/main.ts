@@ -7,13 +7,14 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configFromEnv } from './config/app-config';
 import { configureHttp } from './http/configure-http';
+import { stopGracefullyOnSignals } from './http/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const config = configFromEnv();
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  app.enableShutdownHooks();
+  stopGracefullyOnSignals(app, logger);
   configureHttp(app);
   await app.listen(config.port);
   logger.log(`CSP subscription engine listening on http://127.0.0.1:${config.port} (docs at /docs), data in ${config.dataDir}`);

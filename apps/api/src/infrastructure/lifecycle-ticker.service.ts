@@ -15,6 +15,7 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
   private timer: NodeJS.Timeout | undefined;
   private unsubscribeClock: (() => void) | undefined;
   private inFlight: Promise<unknown> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     private readonly scheduler: LifecycleScheduler,
@@ -33,6 +34,7 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     this.unsubscribeClock?.();
     await this.inFlight;
@@ -42,10 +44,13 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
   async runNow(): Promise<void> {
     await this.projection.catchUpWithLog(this.config.minPositionWaitMs);
     await this.scheduler.runDue();
-    await this.projection.catchUpWithLog(this.config.minPositionWaitMs);
+    // Stopping: the projection is stopping too, and nothing after this pass reads the read models.
+    if (!this.stopping) await this.projection.catchUpWithLog(this.config.minPositionWaitMs);
   }
 
   private tick(): void {
-    this.inFlight = this.runNow().catch((error: unknown) => this.logger.error(`lifecycle pass failed: ${String(error)}`));
+    this.inFlight = this.runNow().catch((error: unknown) => {
+      if (!this.stopping) this.logger.error(`lifecycle pass failed: ${String(error)}`);
+    });
   }
 }

@@ -61,7 +61,8 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnModuleDest
     for (;;) {
       const slice = Math.min(WAIT_SLICE_MS, deadline - Date.now());
       if (await this.runner.waitFor(position, Math.max(0, slice))) return true;
-      if (Date.now() >= deadline) return false;
+      // A stopped projection will not get there: answer now rather than at the deadline.
+      if (Date.now() >= deadline || this.destroyed) return false;
     }
   }
 
