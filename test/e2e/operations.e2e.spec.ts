@@ -78,6 +78,20 @@ describe('operations: health, metrics and the OpenAPI document', () => {
     expect(JSON.stringify(response.body.components?.securitySchemes ?? {})).toMatch(/bearer/i);
   });
 
+  it('GET /docs-json documents the problem answers with their codes and the consistency and idempotency headers', async () => {
+    const document = (await app.http().get('/docs-json')).body;
+    const cancel = document.paths['/v1/customers/{customerId}/subscriptions/{subscriptionId}'].patch;
+    expect(cancel.responses['422'].description).toMatch(/CANCELLATION_WINDOW_CLOSED/);
+    expect(cancel.responses['409'].description).toMatch(/ALREADY_CANCELLED/);
+    expect(cancel.responses['422'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+    expect(document.components.schemas.Problem.required).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail', 'code']));
+    expect(cancel.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(expect.arrayContaining(['Idempotency-Key', 'X-Min-Position']));
+    expect(Object.keys(cancel.responses['200'].headers)).toContain('X-Log-Position');
+    const list = document.paths['/v1/customers/{customerId}/subscriptions'].get;
+    expect(list.parameters.map((parameter: { name: string }) => parameter.name)).toContain('X-Min-Position');
+    expect(list.responses['503'].description).toMatch(/PROJECTION_LAGGING/);
+  });
+
   it('GET /docs serves a browsable page', async () => {
     const response = await app.http().get('/docs').redirects(1);
     expect(response.status).toBe(200);

@@ -3,6 +3,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Metrics } from '../observability/metrics.service';
 import { requireJsonBody } from './json-content-type.middleware';
 import { limitJsonShape } from './json-shape.middleware';
+import { withApiConventions } from './openapi-conventions';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
 
@@ -43,7 +44,7 @@ export function configureHttp(app: NestExpressApplication, options: HttpOptions 
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .addSecurityRequirements('bearer')
     .build();
-  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, withApiConventions(SwaggerModule.createDocument(app, config)), { jsonDocumentUrl: 'docs-json' });
 }
 
 /** Narrow test apps may leave out the metrics module; errors are then answered but not counted. */
