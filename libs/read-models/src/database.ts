@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Pool } from 'pg';
@@ -16,8 +16,9 @@ export type ReadModelDb = Kysely<ReadModelSchema>;
  *   const db = await openSqliteReadModels(join(dataDir, 'read-models.db'));
  */
 export async function openSqliteReadModels(filePath: string): Promise<ReadModelDb> {
-  mkdirSync(dirname(filePath), { recursive: true });
+  mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
   const database = new Database(filePath);
+  chmodSync(filePath, 0o600);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');

@@ -13,7 +13,7 @@ import {
 } from '@csp/event-store';
 import { describeEventStoreConformance } from '@csp/testing';
 import Database from 'better-sqlite3';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
@@ -62,6 +62,15 @@ describe('SqliteEventStore', () => {
     otherProcess.close();
     await store.appendToStream('locked-1', [event], { expectedRevision: NO_STREAM });
     expect((await store.readStream('locked-1')).map((recorded) => recorded.id)).toEqual([event.id]);
+  });
+
+  it('keeps the log readable by its owner only', async () => {
+    const file = join(dir, 'private', 'events.sqlite');
+    const store = open({}, file);
+    await store.appendToStream('private-1', [{ id: uuid(), type: 'Private', data: {} }], { expectedRevision: NO_STREAM });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(`${file}-wal`)).mode & 0o077).toBe(0);
+    expect((await stat(join(dir, 'private'))).mode & 0o077).toBe(0);
   });
 
   it('creates missing parent directories and starts with an empty log', async () => {

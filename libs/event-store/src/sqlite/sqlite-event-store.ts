@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { validate as isUuid } from 'uuid';
 import {
@@ -172,8 +172,11 @@ export class SqliteEventStore implements EventStore {
 
   /** Opens (creating if needed) the log at `filePath`; the parent directory is created too. */
   static open(filePath: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
-    mkdirSync(dirname(filePath), { recursive: true });
+    mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
     const db = new Database(filePath, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    // The log names people and companies: readable by the service's user only (SQLite gives its
+    // -wal and -shm files the same permissions).
+    chmodSync(filePath, 0o600);
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
