@@ -85,6 +85,15 @@ describe('EsdbEventStore, beyond the port contract', () => {
     server = await startEsdbTestServer({ port: 0 });
   });
 
+  /** Stops the server; the returned function starts it again on the same port with the same log. */
+  async function stopServer(): Promise<() => Promise<void>> {
+    const { port, log } = server;
+    await server.stop();
+    return async () => {
+      server = await startEsdbTestServer({ port, log });
+    };
+  }
+
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((store) => store.close()));
     await server.stop();
@@ -244,14 +253,12 @@ describe('EsdbEventStore, beyond the port contract', () => {
     const store = open({ appendRetry: { attempts: 40, initialDelayMs: 25, maxDelayMs: 50 } });
     const stream = `${newCategory()}-1`;
     await store.appendToStream(stream, [newEvent()], { expectedRevision: NO_STREAM });
-    const port = server.port;
-    const log = server.log;
-    await server.stop();
+    const restartServer = await stopServer();
 
     const event = newEvent();
     const appending = store.appendToStream(stream, [event], { expectedRevision: 0n });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    server = await startEsdbTestServer({ port, log });
+    await restartServer();
 
     const result = await appending;
     expect(result.nextExpectedRevision).toBe(1n);
@@ -263,13 +270,11 @@ describe('EsdbEventStore, beyond the port contract', () => {
     const stream = `${newCategory()}-1`;
     const event = newEvent();
     await store.appendToStream(stream, [event], { expectedRevision: NO_STREAM });
-    const port = server.port;
-    const log = server.log;
-    await server.stop();
+    const restartServer = await stopServer();
 
     const reading = store.readStream(stream);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    server = await startEsdbTestServer({ port, log });
+    await restartServer();
 
     expect((await reading).map((recorded) => recorded.id)).toEqual([event.id]);
   });
@@ -302,13 +307,11 @@ describe('EsdbEventStore, beyond the port contract', () => {
     const store = open({ appendRetry: { attempts: 3, initialDelayMs: 10, maxDelayMs: 10 } });
     const stream = `${newCategory()}-1`;
     await store.appendToStream(stream, [newEvent()], { expectedRevision: NO_STREAM });
-    const port = server.port;
-    const log = server.log;
-    await server.stop();
+    const restartServer = await stopServer();
 
     await expect(store.appendToStream(stream, [newEvent()], { expectedRevision: 0n })).rejects.toBeInstanceOf(EventStoreUnavailableError);
 
-    server = await startEsdbTestServer({ port, log });
+    await restartServer();
     expect(await store.readStream(stream)).toHaveLength(1);
   });
 });
