@@ -81,22 +81,30 @@ async function readStream(log: EsdbMemoryLog, call: ReadCall, options: Options):
   call.end();
 }
 
+/** The log index an $all read or subscription starts at; `afterPosition` shifts a given position past its event. */
+function allStartIndex(
+  log: EsdbMemoryLog,
+  allOptions: ReturnType<Options['getAll']>,
+  what: 'read' | 'subscription',
+  afterPosition: bigint,
+): number {
+  switch (allOptions?.getAllOptionCase()) {
+    case AllOptionCase.START:
+      return 0;
+    case AllOptionCase.END:
+      return log.length;
+    case AllOptionCase.POSITION:
+      return log.indexAtOrAfter(BigInt(allOptions.getPosition()!.getCommitPosition()) + afterPosition);
+    default:
+      throw invalidArgument(`$all ${what} needs a start, an end or a position`);
+  }
+}
+
 async function readAll(log: EsdbMemoryLog, call: ReadCall, options: Options): Promise<void> {
   const allOptions = options.getAll();
   const backwards = options.getReadDirection() === ReadDirection.BACKWARDS;
   // Forwards from a position includes the event there; backwards from it starts just before it.
-  const boundary = (() => {
-    switch (allOptions?.getAllOptionCase()) {
-      case AllOptionCase.START:
-        return 0;
-      case AllOptionCase.END:
-        return log.length;
-      case AllOptionCase.POSITION:
-        return log.indexAtOrAfter(BigInt(allOptions.getPosition()!.getCommitPosition()));
-      default:
-        throw invalidArgument('$all read needs a start, an end or a position');
-    }
-  })();
+  const boundary = allStartIndex(log, allOptions, 'read', 0n);
   const matches = filterOf(options);
   const structuredIds = usesStructuredIds(options);
   const sender = new ResponseSender(call);
@@ -114,18 +122,7 @@ async function readAll(log: EsdbMemoryLog, call: ReadCall, options: Options): Pr
 async function subscribeToAll(log: EsdbMemoryLog, call: ReadCall, options: Options): Promise<void> {
   const allOptions = options.getAll();
   // Unlike a read, a subscription from a position starts strictly after the event there.
-  const startIndex = (() => {
-    switch (allOptions?.getAllOptionCase()) {
-      case AllOptionCase.START:
-        return 0;
-      case AllOptionCase.END:
-        return log.length;
-      case AllOptionCase.POSITION:
-        return log.indexAtOrAfter(BigInt(allOptions.getPosition()!.getCommitPosition()) + 1n);
-      default:
-        throw invalidArgument('$all subscription needs a start, an end or a position');
-    }
-  })();
+  const startIndex = allStartIndex(log, allOptions, 'subscription', 1n);
   const filter = options.getFilter();
   const checkpointInterval =
     options.getFilterOptionCase() === FilterOptionCase.FILTER && filter
