@@ -14,6 +14,7 @@ const STATUS_BY_CATEGORY: Record<DomainErrorCategory, number> = {
   invalid: 400,
   forbidden: 403,
   not_found: 404,
+  gone: 410,
   conflict: 409,
   unprocessable: 422,
   unavailable: 503,
