@@ -1,6 +1,6 @@
 import { signToken } from '@csp/application/auth/jwt';
 import type { PrincipalKind, Role } from '@csp/application/auth/principal';
-import { E2eApp, TEST_JWT_SECRET } from '@csp/testing/e2e-harness';
+import { E2eApp, TEST_JWT_SECRET } from '../support/e2e-harness';
 import type request from 'supertest';
 import { buy, eventCount, expectProblem, logPosition, newTenantId, registerCustomer, SKU } from './support/e2e-support';
 

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { addMonths } from './support/calendar';
 import { commitOf, expectProblem, getSubscription, invalidFields, ofType, registerCustomer, SKU, unitPrice } from './support/e2e-support';
 

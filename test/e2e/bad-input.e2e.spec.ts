@@ -1,5 +1,5 @@
 import { signToken } from '@csp/application/auth/jwt';
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import type { Response } from 'supertest';
 import { expectProblem, invalidFields, placeOrder, postRaw, registerCustomer, SKU, type LineItemRequest } from './support/e2e-support';
 

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { expectProblem, get, invalidFields, logPosition, newTenantId, postRaw, registerCustomer } from './support/e2e-support';
 
 describe('customers: POST /v1/customers and GET /v1/customers/{id}', () => {

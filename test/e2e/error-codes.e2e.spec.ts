@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import type request from 'supertest';
 import { addMs, addYears } from './support/calendar';
 import {

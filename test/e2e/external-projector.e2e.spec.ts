@@ -1,7 +1,7 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configFromEnv } from '../../apps/api/src/config/app-config';
+import { configFromEnv } from '@csp/engine/config/engine-config';
 import { ProjectorModule } from '../../apps/projector/src/projector.module';
 
 const customerId = '6b0c3f8e-2f1c-4e57-9d36-0a1b2c3d4e5f';

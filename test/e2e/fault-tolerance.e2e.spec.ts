@@ -1,6 +1,6 @@
 import type { AppendOptions, AppendResult, EventStore, EventToAppend } from '@csp/event-store';
 import { EventStoreUnavailableError } from '@csp/event-store';
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { buy, get, logPosition, ofType, registerCustomer, SKU } from './support/e2e-support';
 
 /** The real store, whose appends to some streams fail as if the store had gone away. */

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { randomUUID } from 'node:crypto';
 import type request from 'supertest';
 import { buy, eventCount, expectProblem, get, logPosition, newTenantId, registerCustomer, SKU } from './support/e2e-support';

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { addDays, addMs, addYears } from './support/calendar';
 import { buy, eventCount, expectedRefund, expectProblem, get, logPosition, ofType, registerCustomer, SKU, unitPrice } from './support/e2e-support';
 

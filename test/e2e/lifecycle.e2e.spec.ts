@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import type { RecordedEvent } from '@csp/event-store';
 import { addMonths, addMs, installmentsOf } from './support/calendar';
 import { expectedRefund, expectProblem, getSubscription, ofType, placeOrder, registerCustomer, SKU, unitPrice } from './support/e2e-support';

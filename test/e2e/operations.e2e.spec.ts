@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { buy, postOrder, registerCustomer, SKU } from './support/e2e-support';
 
 /** API.md "Operations" and the OpenAPI document: /health, /metrics, /docs-json, /docs. */

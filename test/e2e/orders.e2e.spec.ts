@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { addDays, addMs, nextMonth } from './support/calendar';
 import { buy, eventCount, expectProblem, get, invalidFields, linePrice, logPosition, newTenantId, postOrder, registerCustomer, SKU } from './support/e2e-support';
 

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { catalogue, expectProblem, get, invalidFields, SKU, unitPrice } from './support/e2e-support';
 
 interface ProductItem {

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import type { RecordedEvent } from '@csp/event-store';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

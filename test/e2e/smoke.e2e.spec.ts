@@ -1,6 +1,6 @@
 import { SqliteEventStore } from '@csp/event-store';
 import { EsdbEventStore } from '@csp/event-store/esdb';
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 
 const customerId = '0f8fad5b-d9cb-469f-a165-70867728950e';
 

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { buy, eventCount, expectProblem, invalidFields, registerCustomer, SKU } from './support/e2e-support';
 
 /** `null` is not "left out", nested lines must be objects, and instants must name one instant. */

@@ -1,4 +1,4 @@
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../support/e2e-harness';
 import { addDays, addMs, addYears, DAY_MS, installmentsOf } from './support/calendar';
 import {
   buy,

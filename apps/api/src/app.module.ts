@@ -16,21 +16,21 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
-import type { AppConfig } from './config/app-config';
+import type { EngineConfig } from '@csp/engine/config/engine-config';
 import { CustomersController } from './controllers/customers.controller';
 import { ImportController, OrdersController } from './controllers/orders.controller';
 import { ProductsController } from './controllers/products.controller';
 import { SubscriptionsController } from './controllers/subscriptions.controller';
 import { CommandGateway } from './http/command-gateway';
 import { ConsistencyInterceptor } from './http/consistency.interceptor';
-import { EngineModule } from './infrastructure/engine.module';
-import { LifecycleTicker } from './infrastructure/lifecycle-ticker.service';
-import { ReadModelProjection } from './infrastructure/read-model-projection.service';
-import { buildLoggerParams } from './observability/logging';
+import { EngineModule } from '@csp/engine/engine.module';
+import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
+import { ReadModelProjection } from '@csp/engine/projections/read-model-projection.service';
+import { buildLoggerParams } from '@csp/engine/observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 
 export interface AppOptions {
-  config: AppConfig;
+  config: EngineConfig;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   /** Tests pass the secret they sign with; the service resolves it from the environment. */

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { configFromEnv } from './config/app-config';
+import { configFromEnv } from '@csp/engine/config/engine-config';
 import { configureHttp } from './http/configure-http';
 import { stopGracefullyOnSignals } from './http/graceful-shutdown';
 

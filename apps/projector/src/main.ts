@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { configFromEnv } from '../../api/src/config/app-config';
+import { configFromEnv } from '@csp/engine/config/engine-config';
 import { ProjectorModule } from './projector.module';
 
 async function bootstrap(): Promise<void> {

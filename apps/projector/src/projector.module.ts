@@ -1,11 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { AppConfig } from '../../api/src/config/app-config';
-import { EngineModule } from '../../api/src/infrastructure/engine.module';
-import { LifecycleTicker } from '../../api/src/infrastructure/lifecycle-ticker.service';
-import { ReadModelProjection } from '../../api/src/infrastructure/read-model-projection.service';
-import { buildLoggerParams } from '../../api/src/observability/logging';
-import { MetricsModule } from '../../api/src/observability/metrics.module';
+import type { EngineConfig } from '@csp/engine/config/engine-config';
+import { EngineModule } from '@csp/engine/engine.module';
+import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
+import { ReadModelProjection } from '@csp/engine/projections/read-model-projection.service';
+import { buildLoggerParams } from '@csp/engine/observability/logging';
+import { MetricsModule } from '@csp/engine/observability/metrics.module';
 
 /**
  * The projector process of the at-scale layout: folds the log into the shared read store and
@@ -13,7 +13,7 @@ import { MetricsModule } from '../../api/src/observability/metrics.module';
  */
 @Module({})
 export class ProjectorModule {
-  static forRoot(config: AppConfig, env: NodeJS.ProcessEnv = process.env): DynamicModule {
+  static forRoot(config: EngineConfig, env: NodeJS.ProcessEnv = process.env): DynamicModule {
     return {
       module: ProjectorModule,
       imports: [

@@ -11,7 +11,7 @@
  * error like a dead process would, the module closes, and the next instance on the same DATA_DIR
  * must finish the work from the log alone.
  */
-import { E2eApp } from '@csp/testing/e2e-harness';
+import { E2eApp } from '../../support/e2e-harness';
 import type {
   AppendOptions,
   AppendResult,

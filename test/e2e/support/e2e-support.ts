@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@csp/event-store';
-import type { E2eApp } from '@csp/testing/e2e-harness';
+import type { E2eApp } from '../../support/e2e-harness';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@ import { DomainError } from '@csp/domain/shared/domain-error';
 import { Injectable } from '@nestjs/common';
 import { Command, CommandBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { Metrics } from '../observability/metrics.service';
+import { Metrics } from '@csp/engine/observability/metrics.service';
 import { LOG_POSITION_HEADER } from './problem-details.filter';
 
 /**

@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Metrics } from '../observability/metrics.service';
+import { Metrics } from '@csp/engine/observability/metrics.service';
 import { requireJsonBody } from './json-content-type.middleware';
 import { limitJsonShape } from './json-shape.middleware';
 import { withApiConventions } from './openapi-conventions';

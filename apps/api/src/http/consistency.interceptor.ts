@@ -3,9 +3,9 @@ import { positionFromString } from '@csp/event-store';
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { from, switchMap, type Observable } from 'rxjs';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.token';
-import { ReadModelProjection } from '../infrastructure/read-model-projection.service';
+import type { EngineConfig } from '@csp/engine/config/engine-config';
+import { ENGINE_CONFIG } from '@csp/engine/config/engine-config.token';
+import { ReadModelProjection } from '@csp/engine/projections/read-model-projection.service';
 
 export const MIN_POSITION_HEADER = 'x-min-position';
 
@@ -19,7 +19,7 @@ export const MIN_POSITION_HEADER = 'x-min-position';
 export class ConsistencyInterceptor implements NestInterceptor {
   constructor(
     private readonly projection: ReadModelProjection,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

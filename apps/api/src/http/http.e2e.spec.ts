@@ -13,8 +13,8 @@ import { DomainError } from '@csp/domain/shared/domain-error';
 import { AuthModule } from '../auth/auth.module';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { Public } from '../auth/public.decorator';
-import { buildLoggerParams } from '../observability/logging';
-import { Metrics } from '../observability/metrics.service';
+import { buildLoggerParams } from '@csp/engine/observability/logging';
+import { Metrics } from '@csp/engine/observability/metrics.service';
 import { ObservabilityModule } from '../observability/observability.module';
 import { configureHttp } from './configure-http';
 

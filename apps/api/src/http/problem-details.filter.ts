@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Response } from 'express';
 import { DomainError, DomainErrorCategory } from '@csp/domain/shared/domain-error';
 import { EventStoreUnavailableError } from '@csp/event-store/event-store.port';
-import { Metrics } from '../observability/metrics.service';
+import { Metrics } from '@csp/engine/observability/metrics.service';
 import { ProblemException } from './problem.exception';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem-document';
 import { RequestValidationError } from './request-validation.error';

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Logger } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/public.decorator';
 import { ProblemException } from '../http/problem.exception';
-import { READINESS_CHECKS, READINESS_TIMEOUT_MS, ReadinessCheck } from './readiness-check';
+import { READINESS_CHECKS, READINESS_TIMEOUT_MS, ReadinessCheck } from '@csp/engine/observability/readiness-check';
 
 export type CheckStatus = 'ok' | 'failed' | 'timed_out';
 

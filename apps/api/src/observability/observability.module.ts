@@ -1,7 +1,8 @@
 import { DynamicModule, InjectionToken, Module, ModuleMetadata } from '@nestjs/common';
 import { HealthController } from './health.controller';
-import { MetricsModule } from './metrics.module';
-import { READINESS_CHECKS, READINESS_TIMEOUT_MS, ReadinessCheck } from './readiness-check';
+import { MetricsController } from './metrics.controller';
+import { MetricsModule } from '@csp/engine/observability/metrics.module';
+import { READINESS_CHECKS, READINESS_TIMEOUT_MS, ReadinessCheck } from '@csp/engine/observability/readiness-check';
 
 export interface ObservabilityOptions {
   /** Modules whose providers the readiness factory injects (event store, read store). */
@@ -21,7 +22,7 @@ export class ObservabilityModule {
     return {
       module: ObservabilityModule,
       imports: [MetricsModule, ...(options.imports ?? [])],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         {
           provide: READINESS_CHECKS,

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 /** Everything the service reads from its environment, read once at start. */
-export interface AppConfig {
+export interface EngineConfig {
   port: number;
   dataDir: string;
   production: boolean;
@@ -23,10 +23,10 @@ export interface AppConfig {
   projections: 'in-process' | 'external';
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const port = Number(env['PORT'] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env['PORT']}`);
-  const config: AppConfig = {
+  const config: EngineConfig = {
     port,
     dataDir: resolve(env['DATA_DIR'] ?? './data'),
     production: env['NODE_ENV'] === 'production',

@@ -1,4 +1,4 @@
-import { configFromEnv } from './app-config';
+import { configFromEnv } from './engine-config';
 
 describe('configFromEnv', () => {
   it('reads the scheduler interval in milliseconds', () => {

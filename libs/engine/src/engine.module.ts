@@ -12,9 +12,9 @@ import { Catalogue } from '@csp/domain/catalogue/catalogue';
 import type { EventStore } from '@csp/event-store';
 import type { ReadModelDb } from '@csp/read-models';
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.token';
-import { openEventStore, openReadModels } from './stores';
+import type { EngineConfig } from './config/engine-config';
+import { ENGINE_CONFIG } from './config/engine-config.token';
+import { openEventStore, openReadModels } from './stores/stores';
 
 /** Closes the stores last, after every consumer (projection, scheduler) has stopped in onModuleDestroy. */
 @Injectable()
@@ -31,7 +31,7 @@ class StoreCloser implements OnApplicationShutdown {
 }
 
 export interface EngineOptions {
-  config: AppConfig;
+  config: EngineConfig;
   /** Tests pass a ManualClock; the service uses the system clock. */
   clock?: Clock;
 }
@@ -42,7 +42,7 @@ export interface EngineOptions {
 export class EngineModule {
   static forRoot({ config, clock }: EngineOptions): DynamicModule {
     const shared = [
-      { provide: APP_CONFIG, useValue: config },
+      { provide: ENGINE_CONFIG, useValue: config },
       { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
       { provide: READ_MODEL_DB, useFactory: () => openReadModels(config) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },

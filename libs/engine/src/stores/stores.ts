@@ -3,10 +3,10 @@ import { EsdbEventStore, type EsdbEventStoreOptions } from '@csp/event-store/esd
 import { openPostgresReadModels, openSqliteReadModels, type ReadModelDb } from '@csp/read-models';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
-import type { AppConfig } from '../config/app-config';
+import type { EngineConfig } from '../config/engine-config';
 
 /** EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set; otherwise the embedded SQLite log under DATA_DIR. */
-export function openEventStore(config: AppConfig): EventStore {
+export function openEventStore(config: EngineConfig): EventStore {
   if (!config.eventStoreConnectionString) return SqliteEventStore.open(join(config.dataDir, 'events.db'));
   const logger = new Logger('EventStoreDB');
   return connectWithoutLeakingCredentials(config.eventStoreConnectionString, {
@@ -17,7 +17,7 @@ export function openEventStore(config: AppConfig): EventStore {
   });
 }
 
-export function openReadModels(config: AppConfig): Promise<ReadModelDb> {
+export function openReadModels(config: EngineConfig): Promise<ReadModelDb> {
   return config.readModelsConnectionString
     ? openPostgresReadModels(config.readModelsConnectionString, config.readModelsSchema ? { schema: config.readModelsSchema } : {})
     : openSqliteReadModels(join(config.dataDir, 'read-models.db'));

@@ -1,9 +1,9 @@
 import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-scheduler';
 import { Clock, ManualClock } from '@csp/application/ports/clock.port';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.token';
-import { ReadModelProjection } from './read-model-projection.service';
+import type { EngineConfig } from '../config/engine-config';
+import { ENGINE_CONFIG } from '../config/engine-config.token';
+import { ReadModelProjection } from '../projections/read-model-projection.service';
 
 /**
  * Runs the lifecycle scheduler at start (catching up whatever fell due while the service was down),
@@ -21,7 +21,7 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly scheduler: LifecycleScheduler,
     private readonly projection: ReadModelProjection,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { configFromEnv } from '../config/app-config';
+import { configFromEnv } from '../config/engine-config';
 import { Metrics } from '../observability/metrics.service';
 import { ReadModelProjection } from './read-model-projection.service';
 

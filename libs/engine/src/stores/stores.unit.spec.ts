@@ -1,4 +1,4 @@
-import { configFromEnv } from '../config/app-config';
+import { configFromEnv } from '../config/engine-config';
 import { openEventStore } from './stores';
 
 describe('openEventStore', () => {

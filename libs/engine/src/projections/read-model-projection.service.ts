@@ -3,8 +3,8 @@ import { DomainError } from '@csp/domain/shared/domain-error';
 import type { EventStore, LogPosition } from '@csp/event-store';
 import { CheckpointWatcher, ProjectionRunner, projectReadModels, readCheckpoint, type ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.token';
+import type { EngineConfig } from '../config/engine-config';
+import { ENGINE_CONFIG } from '../config/engine-config.token';
 import { Metrics } from '../observability/metrics.service';
 
 export const READ_MODELS_PROJECTION = 'read-models';
@@ -29,7 +29,7 @@ export class ReadModelProjection implements OnApplicationBootstrap, OnModuleDest
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(ENGINE_CONFIG) config: EngineConfig,
     private readonly metrics: Metrics,
   ) {
     this.external = config.projections === 'external' ? new CheckpointWatcher(db, READ_MODELS_PROJECTION) : undefined;

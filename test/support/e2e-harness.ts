@@ -12,13 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { AppModule } from '../../../apps/api/src/app.module';
-import { configFromEnv, type AppConfig } from '../../../apps/api/src/config/app-config';
-import { configureHttp } from '../../../apps/api/src/http/configure-http';
-import { LifecycleTicker } from '../../../apps/api/src/infrastructure/lifecycle-ticker.service';
-import { openEventStore } from '../../../apps/api/src/infrastructure/stores';
-import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server';
-import { TEST_POSTGRES_URL } from './test-postgres-url';
+import { AppModule } from '../../apps/api/src/app.module';
+import { configFromEnv, type EngineConfig } from '@csp/engine/config/engine-config';
+import { configureHttp } from '../../apps/api/src/http/configure-http';
+import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
+import { openEventStore } from '@csp/engine/stores/stores';
+import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
+import { TEST_POSTGRES_URL } from '@csp/testing/test-postgres-url';
 
 /**
  * `E2E_EVENT_STORE=esdb` runs the same e2e suite on the EventStoreDB adapter, over real gRPC to the
@@ -100,7 +100,7 @@ export class E2eApp {
       ...(esdbServer ? { EVENTSTORE_CONNECTION_STRING: esdbServer.connectionString } : {}),
       ...(onPostgres() ? { READ_MODELS_DATABASE_URL: TEST_POSTGRES_URL, READ_MODELS_SCHEMA: readModelsSchemaFor(dataDir) } : {}),
     };
-    const config: AppConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
+    const config: EngineConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
     const builder = Test.createTestingModule({
       imports: [AppModule.forRoot({ config, env, clock, jwtSecret: TEST_JWT_SECRET })],
     });

@@ -1,2 +1,0 @@
-/** Injection token for the AppConfig read at start. */
-export const APP_CONFIG = Symbol('APP_CONFIG');
