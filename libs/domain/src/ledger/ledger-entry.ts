@@ -1,0 +1,159 @@
+import type { PerpetualLineCancelled } from '../order/order.events';
+import type { DomainEvent } from '../shared/event';
+import type { Money } from '../shared/money';
+import type { InstallmentBilled, InstallmentVoided, SubscriptionCancelled } from '../subscription/subscription.events';
+import type { SupportRequestApproved } from '../support-request/support-request.events';
+
+export type LedgerEntryKind = 'charge' | 'refund' | 'credit' | 'void';
+
+/** One line of the refund/credit ledger, derived from exactly one event of the log. */
+export interface LedgerEntry {
+  /** `<source event id>:<index>`: a rebuild from the same log gives the same ids. */
+  id: string;
+  kind: LedgerEntryKind;
+  customerId: string;
+  orderId?: string;
+  subscriptionId?: string;
+  supportRequestId?: string;
+  /** Signed: charges positive; refunds, credits and voids negative (never -0). */
+  amount: Money;
+  /** `YYYY-MM`. */
+  invoicePeriod: string;
+  reason: string;
+  /** The source event's log position, `<commit>.<prepare>`. */
+  position: string;
+  /** The domain instant of the fact: dueAt, cancelledAt, voidedAt or decidedAt. */
+  occurredAt: string;
+}
+
+export interface LedgerSource {
+  eventId: string;
+  position: string;
+}
+
+type LedgerSourceEvent =
+  | InstallmentBilled
+  | SubscriptionCancelled
+  | InstallmentVoided
+  | PerpetualLineCancelled
+  | SupportRequestApproved;
+
+const LEDGER_SOURCE_TYPES: ReadonlySet<string> = new Set<LedgerSourceEvent['type']>([
+  'InstallmentBilled',
+  'SubscriptionCancelled',
+  'InstallmentVoided',
+  'PerpetualLineCancelled',
+  'SupportRequestApproved',
+]);
+
+/**
+ * The ledger entries one event yields; pure, so replaying the log rebuilds the same ledger.
+ * Every period is the one the event itself carries:
+ * - `InstallmentBilled` → `charge` (+amount) in the month the installment falls due;
+ * - `SubscriptionCancelled` → `refund` (−refund) on the next monthly invoice, only when something is refunded;
+ * - `InstallmentVoided` → `void` (−amount) on the same next invoice as the cancellation's refund (the
+ *   decider stamps the cancellation's period on it), not in the month it would have fallen due: the
+ *   withdrawal is news on the invoice that reports the cancellation, and a void is never in `net`;
+ * - `PerpetualLineCancelled` → `credit` (−credit) on the next monthly invoice;
+ * - `SupportRequestApproved` → `credit` (−approved amount) on the invoice after the month of approval;
+ * - anything else → nothing.
+ *
+ * @example ledgerEntriesOf(installmentBilled, { eventId: 'e-1', position: '42.42' })
+ *   // [{ id: 'e-1:0', kind: 'charge', amount: { amount: 30417, currency: 'EUR' }, invoicePeriod: '2026-01', ... }]
+ */
+export function ledgerEntriesOf(event: DomainEvent, source: LedgerSource): LedgerEntry[] {
+  if (!isLedgerSource(event)) return [];
+  const entry = (index: number, fields: Omit<LedgerEntry, 'id' | 'position'>): LedgerEntry => ({
+    id: `${source.eventId}:${index}`,
+    ...fields,
+    position: source.position,
+  });
+  switch (event.type) {
+    case 'InstallmentBilled': {
+      const { data } = event;
+      return [
+        entry(0, {
+          kind: 'charge',
+          customerId: data.customerId,
+          orderId: data.orderId,
+          subscriptionId: data.subscriptionId,
+          amount: data.amount,
+          invoicePeriod: data.invoicePeriod,
+          reason: `installment ${data.sequence} of term ${data.termNumber}`,
+          occurredAt: data.dueAt,
+        }),
+      ];
+    }
+    case 'SubscriptionCancelled': {
+      const { data } = event;
+      if (data.refund.amount <= 0) return [];
+      return [
+        entry(0, {
+          kind: 'refund',
+          customerId: data.customerId,
+          orderId: data.orderId,
+          subscriptionId: data.subscriptionId,
+          amount: negated(data.refund),
+          invoicePeriod: data.invoicePeriod,
+          reason: `prorated refund: ${data.usedDays} of ${data.termDays} days used`,
+          occurredAt: data.cancelledAt,
+        }),
+      ];
+    }
+    case 'InstallmentVoided': {
+      const { data } = event;
+      return [
+        entry(0, {
+          kind: 'void',
+          customerId: data.customerId,
+          orderId: data.orderId,
+          subscriptionId: data.subscriptionId,
+          amount: negated(data.amount),
+          invoicePeriod: data.invoicePeriod,
+          reason: `installment ${data.sequence} of term ${data.termNumber} withdrawn (was due ${data.dueAt.slice(0, 10)})`,
+          occurredAt: data.voidedAt,
+        }),
+      ];
+    }
+    case 'PerpetualLineCancelled': {
+      const { data } = event;
+      return [
+        entry(0, {
+          kind: 'credit',
+          customerId: data.customerId,
+          orderId: data.orderId,
+          amount: negated(data.credit),
+          invoicePeriod: data.invoicePeriod,
+          reason: `perpetual line ${data.lineItemNumber} cancelled: full credit`,
+          occurredAt: data.cancelledAt,
+        }),
+      ];
+    }
+    case 'SupportRequestApproved': {
+      const { data } = event;
+      const extent = data.approvedAmount.amount < data.requestedAmount.amount ? 'in part' : 'in full';
+      return [
+        entry(0, {
+          kind: 'credit',
+          customerId: data.customerId,
+          ...(data.orderId ? { orderId: data.orderId } : {}),
+          ...(data.subscriptionId ? { subscriptionId: data.subscriptionId } : {}),
+          supportRequestId: data.requestId,
+          amount: negated(data.approvedAmount),
+          invoicePeriod: data.invoicePeriod,
+          reason: `support request approved ${extent}`,
+          occurredAt: data.decidedAt,
+        }),
+      ];
+    }
+  }
+}
+
+function isLedgerSource(event: DomainEvent): event is LedgerSourceEvent {
+  return LEDGER_SOURCE_TYPES.has(event.type);
+}
+
+// 0 - 0 is +0 where -0 would be -0: a zero amount must render as "0" in the checksum and exports.
+function negated(amount: Money): Money {
+  return { amount: 0 - amount.amount, currency: amount.currency };
+}
