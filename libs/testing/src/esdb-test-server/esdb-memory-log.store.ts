@@ -20,6 +20,8 @@ export const DELETED_STREAM_REVISION = 9223372036854775807n;
 
 export const STREAM_METADATA_EVENT_TYPE = '$metadata';
 export const STREAM_DELETED_EVENT_TYPE = '$streamDeleted';
+/** A link: its data `<revision>@<stream>` points at an event of another stream. */
+export const LINK_EVENT_TYPE = '$>';
 
 /** Mirrors the wire's expected-revision oneof. */
 export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | bigint;
@@ -68,8 +70,16 @@ type CommitCheck =
   | { decision: 'wrong-expected-version'; currentVersion: bigint }
   | { decision: 'deleted' };
 
+/** What stream metadata says about which events reads of the stream still return. */
+interface StreamRetention {
+  truncateBefore?: bigint;
+  maxCount?: number;
+  maxAgeSeconds?: number;
+}
+
 const NO_EVENTS = -1n;
 const TICKS_PER_MILLISECOND = 10_000n;
+const TICKS_PER_SECOND = 10_000_000n;
 /** Gives positions the gaps of a real log so nobody can mistake them for sequence numbers. */
 const RECORD_HEADER_BYTES = 96n;
 /** A real log opens with its epoch records, so no event ever sits at position 0 (the port's "origin"). */
@@ -110,6 +120,11 @@ export class EsdbMemoryLog {
 
   get length(): number {
     return this.records.length;
+  }
+
+  /** The position the next record will be written at. */
+  get endPosition(): bigint {
+    return this.nextPosition;
   }
 
   recordAt(index: number): LogRecord {
@@ -176,6 +191,22 @@ export class EsdbMemoryLog {
     return { kind: 'written', currentRevision: revision, position: last?.position };
   }
 
+  /**
+   * Writes one of the database's own events (JSON data), the way the node's services write them:
+   * no expected-version check, next revision of its stream, announced to subscribers like any write.
+   */
+  appendSystemEvent(streamName: string, type: string, data: unknown): LogRecord {
+    const record = this.write(streamName, this.lastRevision(streamName) + 1n, {
+      id: randomUUID(),
+      type,
+      contentType: 'application/json',
+      data: Buffer.from(JSON.stringify(data), 'utf8'),
+      customMetadata: new Uint8Array(),
+    });
+    this.notify();
+    return record;
+  }
+
   /** Soft delete: a `$metadata` event with `$tb` = DeletedStream in `$$stream`; the stream can be recreated. */
   deleteStream(streamName: string, expected: ExpectedVersion): WriteOutcome {
     const refusal = this.refuseDelete(streamName, expected);
@@ -210,16 +241,44 @@ export class EsdbMemoryLog {
     return { kind: 'written', currentRevision: undefined, position: record.position };
   }
 
-  readStream(streamName: string): StreamReadResult {
+  /** The stream's events a read returns: none below `$tb`, only the last `$maxCount`, none older than `$maxAge`. */
+  readStream(streamName: string, now = Date.now()): StreamReadResult {
     const state = this.streams.get(streamName);
     if (state?.tombstoned) return { kind: 'deleted' };
     const truncateBefore = this.truncateBefore(streamName) ?? 0n;
     if (!state || state.events.length === 0 || truncateBefore === DELETED_STREAM_REVISION) return { kind: 'not-found' };
-    return {
-      kind: 'found',
-      records: state.events.slice(Number(truncateBefore)),
-      firstVisibleRevision: truncateBefore,
-    };
+    const records = state.events.filter((record) => this.isVisibleInStream(record, now));
+    return { kind: 'found', records, firstVisibleRevision: records[0]?.revision ?? BigInt(state.events.length) };
+  }
+
+  /** Whether reads of its stream still return this record (the retention rules of `readStream`). */
+  isVisibleInStream(record: LogRecord, now = Date.now()): boolean {
+    const retention = this.retention(record.streamName);
+    if (retention.truncateBefore !== undefined && record.revision < retention.truncateBefore) return false;
+    if (retention.maxCount !== undefined && record.revision <= this.lastRevision(record.streamName) - BigInt(retention.maxCount)) {
+      return false;
+    }
+    if (retention.maxAgeSeconds !== undefined) {
+      const oldestKept = BigInt(now) * TICKS_PER_MILLISECOND - BigInt(retention.maxAgeSeconds) * TICKS_PER_SECOND;
+      if (record.createdTicks < oldestKept) return false;
+    }
+    return true;
+  }
+
+  /**
+   * What a read asking for resolved links makes of a link (StorageReaderWorker.ResolveLinkToEvent):
+   * undefined when its data does not start with a revision (it is then read as a plain event), else
+   * the event it points at, or no target when that is gone or hidden from reads of its stream.
+   */
+  resolveLink(link: LogRecord, now = Date.now()): { target: LogRecord | undefined } | undefined {
+    const payload = Buffer.from(link.data).toString('utf8');
+    const separator = payload.indexOf('@');
+    const revisionText = separator < 0 ? payload : payload.slice(0, separator);
+    if (!/^\d+$/.test(revisionText)) return undefined;
+    if (separator < 0) return { target: undefined };
+    const state = this.streams.get(payload.slice(separator + 1));
+    const target = state && !state.tombstoned ? state.events[Number(revisionText)] : undefined;
+    return { target: target && this.isVisibleInStream(target, now) ? target : undefined };
   }
 
   isTombstoned(streamName: string): boolean {
@@ -228,11 +287,27 @@ export class EsdbMemoryLog {
 
   /** Revision below which a stream's events are hidden from stream reads (`$tb` of its metadata). */
   truncateBefore(streamName: string): bigint | undefined {
+    return this.retention(streamName).truncateBefore;
+  }
+
+  private retention(streamName: string): StreamRetention {
     const metadata = this.streams.get(metastreamOf(streamName))?.events.at(-1);
-    if (!metadata) return undefined;
-    // Parsed by hand: JSON.parse would round DeletedStream (2^63 - 1) to 2^63.
-    const match = /"\$tb"\s*:\s*(\d+)/.exec(Buffer.from(metadata.data).toString('utf8'));
-    return match ? BigInt(match[1]!) : undefined;
+    if (!metadata) return {};
+    const text = Buffer.from(metadata.data).toString('utf8');
+    // `$tb` by hand: JSON.parse would round DeletedStream (2^63 - 1) to 2^63.
+    const truncateBefore = /"\$tb"\s*:\s*(\d+)/.exec(text)?.[1];
+    let parsed: Record<string, unknown> = {};
+    try {
+      const value: unknown = JSON.parse(text);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) parsed = value as Record<string, unknown>;
+    } catch {
+      // Unreadable metadata sets no limit, as on the real node.
+    }
+    return {
+      truncateBefore: truncateBefore === undefined ? undefined : BigInt(truncateBefore),
+      maxCount: positiveInteger(parsed.$maxCount),
+      maxAgeSeconds: positiveInteger(parsed.$maxAge),
+    };
   }
 
   private refuseDelete(streamName: string, expected: ExpectedVersion): WriteOutcome | undefined {
@@ -374,6 +449,10 @@ export function metastreamOf(streamName: string): string {
 
 function originalStreamOf(streamName: string): string | undefined {
   return streamName.startsWith('$$') ? streamName.slice(2) : undefined;
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : undefined;
 }
 
 function revisionOrUndefined(version: bigint): bigint | undefined {

@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { credentials, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import {
   BACKWARDS,
+  DeadlineExceededError,
   END,
   EventStoreDBClient,
+  MaxAppendSizeExceededError,
+  TimeoutError,
   FORWARDS,
   NO_STREAM,
   START,
@@ -27,7 +30,9 @@ import { StreamsClient } from '@eventstore/db-client/generated/streams_grpc_pb';
 import { ServerFeaturesClient } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { DELETED_STREAM_REVISION } from './esdb-memory-log.store';
 import { ProtobufEmpty, serverFeaturesPb, sharedPb, streamsPb } from './esdb-protocol.loader';
-import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server';
+import { describeEsdbNodeFidelity } from './esdb-node-fidelity';
+import { DEFAULT_MAX_APPEND_SIZE, startEsdbTestServer, type EsdbTestServer } from './esdb-test-server';
+import type { AppendHoldVerdict } from './streams-write.handler';
 
 const event = (type = 'Tested', data: Record<string, unknown> = {}, id = randomUUID()) =>
   jsonEvent({ id, type, data });
@@ -239,7 +244,8 @@ describe('EventStoreDB test server, reads and subscriptions', () => {
   let client: EventStoreDBClient;
 
   beforeEach(async () => {
-    server = await startEsdbTestServer({ port: 0 });
+    // Without its start-up epoch event, so positions and counts below are only the tests' own.
+    server = await startEsdbTestServer({ port: 0, systemEvents: false });
     client = EventStoreDBClient.connectionString(server.connectionString);
   });
 
@@ -448,7 +454,7 @@ describe('EventStoreDB test server, reads and subscriptions', () => {
     const directory = mkdtempSync(join(tmpdir(), 'esdb-test-server-'));
     const file = join(directory, 'log.ndjson');
     try {
-      const first = await startEsdbTestServer({ port: 0, file });
+      const first = await startEsdbTestServer({ port: 0, file, systemEvents: false });
       const firstClient = EventStoreDBClient.connectionString(first.connectionString);
       const written = await firstClient.appendToStream('kept-1', [event('A'), event('B')], {
         expectedRevision: NO_STREAM,
@@ -456,7 +462,7 @@ describe('EventStoreDB test server, reads and subscriptions', () => {
       await firstClient.dispose();
       await first.stop();
 
-      const second = await startEsdbTestServer({ port: 0, file });
+      const second = await startEsdbTestServer({ port: 0, file, systemEvents: false });
       const secondClient = EventStoreDBClient.connectionString(second.connectionString);
       const events = await readStreamEvents(secondClient, 'kept-1');
       const next = await secondClient.appendToStream('kept-1', event('C'), { expectedRevision: 1n });
@@ -469,5 +475,168 @@ describe('EventStoreDB test server, reads and subscriptions', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe.each([
+  { appendPath: 'BatchAppend', batchAppend: true },
+  { appendPath: 'Append', batchAppend: false },
+])('EventStoreDB test server against what a real node does, appends through $appendPath', ({ appendPath, batchAppend }) => {
+  let server: EsdbTestServer;
+
+  beforeAll(async () => {
+    server = await startEsdbTestServer({ port: 0, batchAppend });
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  describeEsdbNodeFidelity(`test server (${appendPath})`, () => ({
+    connectionString: server.connectionString,
+    maxAppendSize: DEFAULT_MAX_APPEND_SIZE,
+    writeSystemEvent: async () => {
+      server.electLeader();
+    },
+  }));
+});
+
+describe('EventStoreDB test server, system events', () => {
+  it('writes $epoch-information at start, at every election and at every restart, numbering the epochs', async () => {
+    const first = await startEsdbTestServer({ port: 0 });
+    const client = EventStoreDBClient.connectionString(first.connectionString);
+    await client.appendToStream('app-1', event('Applied'));
+    first.electLeader();
+    await client.dispose();
+    await first.stop();
+    const second = await startEsdbTestServer({ port: 0, log: first.log });
+    const secondClient = EventStoreDBClient.connectionString(second.connectionString);
+
+    const all = await readAllEvents(secondClient);
+    await secondClient.dispose();
+    await second.stop();
+
+    expect(all.map((recorded) => [recorded.streamId, recorded.type])).toEqual([
+      ['$epoch-information', '$epoch-information'],
+      ['app-1', 'Applied'],
+      ['$epoch-information', '$epoch-information'],
+      ['$epoch-information', '$epoch-information'],
+    ]);
+    const epochs = all.filter((recorded) => recorded.type === '$epoch-information');
+    expect(epochs.map((recorded) => recorded.revision)).toEqual([0n, 1n, 2n]);
+    const information = epochs.map((recorded) => recorded.data as Record<string, unknown>);
+    expect(information.map((epoch) => epoch.epochNumber)).toEqual([0, 1, 2]);
+    expect(information.map((epoch) => epoch.prevEpochPosition)).toEqual([
+      -1,
+      information[0]!.epochPosition,
+      information[1]!.epochPosition,
+    ]);
+    // One instance led epochs 0 and 1; the restarted node is another instance.
+    expect(information[1]!.leaderInstanceId).toBe(information[0]!.leaderInstanceId);
+    expect(information[2]!.leaderInstanceId).not.toBe(information[0]!.leaderInstanceId);
+  });
+
+  it('starts with an empty log when told to write no system events', async () => {
+    const server = await startEsdbTestServer({ port: 0, systemEvents: false });
+    const client = EventStoreDBClient.connectionString(server.connectionString);
+    const all = await readAllEvents(client);
+    await client.dispose();
+    await server.stop();
+    expect(all).toEqual([]);
+  });
+
+  it('no longer advertises the BatchAppend duration deadline it does not read', async () => {
+    const server = await startEsdbTestServer({ port: 0 });
+    const features = new ServerFeaturesClient(`${server.host}:${server.port}`, credentials.createInsecure());
+    const methods = await new Promise<serverFeaturesPb.SupportedMethods>((resolve, reject) =>
+      features.getSupportedMethods(new sharedPb.Empty(), (error, response) => (error ? reject(error) : resolve(response))),
+    );
+    features.close();
+    await server.stop();
+    const batchAppend = methods.getMethodsList().find((method) => method.getMethodName() === 'batchappend');
+    expect(batchAppend?.getFeaturesList()).toEqual([]);
+  });
+});
+
+describe.each([
+  { appendPath: 'BatchAppend', batchAppend: true },
+  { appendPath: 'Append', batchAppend: false },
+])('EventStoreDB test server, append limits and deadlines through $appendPath', ({ batchAppend }) => {
+  const servers: EsdbTestServer[] = [];
+  const clients: EventStoreDBClient[] = [];
+
+  async function connect(options: Parameters<typeof startEsdbTestServer>[0]): Promise<EventStoreDBClient> {
+    const server = await startEsdbTestServer({ port: 0, batchAppend, ...options });
+    servers.push(server);
+    const client = EventStoreDBClient.connectionString(server.connectionString);
+    clients.push(client);
+    return client;
+  }
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+
+  /** A hold that lasts `ms` and then gives `verdict`; `held` counts the appends it has seen. */
+  function holdFor(ms: number, verdict: AppendHoldVerdict) {
+    const hold = Object.assign(
+      async () => {
+        hold.held += 1;
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return verdict;
+      },
+      { held: 0 },
+    );
+    return hold;
+  }
+
+  it('counts metadata and two bytes per type character towards a configured limit', async () => {
+    const client = await connect({ maxAppendSize: 100 });
+    // 20 + 60 + 2 × 10 = 100: at the limit. One more byte of metadata passes it.
+    const atLimit = jsonEvent({ type: 'T'.repeat(10), data: { d: 'x'.repeat(12) }, metadata: { m: 'y'.repeat(52) } });
+    const overLimit = jsonEvent({ type: 'T'.repeat(10), data: { d: 'x'.repeat(12) }, metadata: { m: 'y'.repeat(53) } });
+    expect(Buffer.byteLength(JSON.stringify(atLimit.data))).toBe(20);
+    expect(Buffer.byteLength(JSON.stringify(atLimit.metadata))).toBe(60);
+
+    await client.appendToStream('limited-1', atLimit, { expectedRevision: NO_STREAM });
+    const error = await rejection(client.appendToStream('limited-2', overLimit, { expectedRevision: NO_STREAM }));
+    expect(error).toBeInstanceOf(MaxAppendSizeExceededError);
+    expect(error).toMatchObject({ maxAppendSize: 100 });
+    expect(await rejection(readStreamEvents(client, 'limited-2'))).toBeInstanceOf(StreamNotFoundError);
+  });
+
+  it("answers a held append with a timeout once its deadline passes; a 'drop' hold leaves it unwritten", async () => {
+    const hold = holdFor(400, 'drop');
+    const client = await connect({ holdAppend: hold });
+    const error = await rejection(client.appendToStream('held-1', event(), { expectedRevision: NO_STREAM, deadline: 100 }));
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hold.held).toBe(1);
+    expect(await rejection(readStreamEvents(client, 'held-1'))).toBeInstanceOf(StreamNotFoundError);
+  });
+
+  it("writes a held append after its timeout was answered when the hold says 'write': an unknown outcome", async () => {
+    const client = await connect({ holdAppend: holdFor(300, 'write') });
+    const late = event('Late');
+    const error = await rejection(client.appendToStream('held-2', late, { expectedRevision: NO_STREAM, deadline: 100 }));
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await readStreamEvents(client, 'held-2')).map((recorded) => recorded.id)).toEqual([late.id]);
+  });
+
+  it("answers with a timeout after the node's write timeout even when the client would wait longer", async () => {
+    const client = await connect({ holdAppend: holdFor(400, 'drop'), writeTimeoutMs: 100 });
+    const started = Date.now();
+    const error = await rejection(client.appendToStream('held-3', event(), { expectedRevision: NO_STREAM, deadline: 10_000 }));
+    // BatchAppend reports every timeout as Timeout (DeadlineExceeded); the classic path its write timeout as ABORTED.
+    expect(error).toBeInstanceOf(batchAppend ? DeadlineExceededError : TimeoutError);
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  it('writes and answers a held append normally when the hold ends before the deadline', async () => {
+    const client = await connect({ holdAppend: holdFor(50, 'write') });
+    const result = await client.appendToStream('held-4', event(), { expectedRevision: NO_STREAM, deadline: 2000 });
+    expect(result.nextExpectedRevision).toBe(0n);
   });
 });

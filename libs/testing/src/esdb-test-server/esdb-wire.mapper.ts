@@ -48,7 +48,23 @@ export function toUuid(id: string, structured: boolean): sharedPb.UUID {
   );
 }
 
-export function toReadEvent(record: LogRecord, structuredIds: boolean): streamsPb.ReadResp.ReadEvent {
+/**
+ * One event as reads and subscriptions send it. A resolved link carries the event it points at as
+ * `event` and itself as `link` (with no `event` when the target is gone); its place in the log is the link's.
+ */
+export function toReadEvent(
+  record: LogRecord,
+  structuredIds: boolean,
+  resolution?: { target: LogRecord | undefined },
+): streamsPb.ReadResp.ReadEvent {
+  const readEvent = new streamsPb.ReadResp.ReadEvent().setCommitPosition(record.position.toString());
+  if (!resolution) return readEvent.setEvent(toRecordedEvent(record, structuredIds));
+  readEvent.setLink(toRecordedEvent(record, structuredIds));
+  if (resolution.target) readEvent.setEvent(toRecordedEvent(resolution.target, structuredIds));
+  return readEvent;
+}
+
+function toRecordedEvent(record: LogRecord, structuredIds: boolean): streamsPb.ReadResp.ReadEvent.RecordedEvent {
   const recorded = new streamsPb.ReadResp.ReadEvent.RecordedEvent()
     .setId(toUuid(record.id, structuredIds))
     .setStreamIdentifier(toStreamIdentifier(record.streamName))
@@ -62,7 +78,7 @@ export function toReadEvent(record: LogRecord, structuredIds: boolean): streamsP
     .set('type', record.type)
     .set('content-type', record.contentType)
     .set('created', record.createdTicks.toString());
-  return new streamsPb.ReadResp.ReadEvent().setEvent(recorded).setCommitPosition(record.position.toString());
+  return recorded;
 }
 
 export function expectedVersionCode(expected: ExpectedVersion): bigint {

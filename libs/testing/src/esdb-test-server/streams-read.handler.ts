@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import { DELETED_STREAM_REVISION, type EsdbMemoryLog, type LogRecord } from './esdb-memory-log.store';
+import { DELETED_STREAM_REVISION, LINK_EVENT_TYPE, type EsdbMemoryLog, type LogRecord } from './esdb-memory-log.store';
 import { streamsPb } from './esdb-protocol.loader';
 import { invalidArgument, streamDeletedError, streamNameOf, toReadEvent, toStreamIdentifier } from './esdb-wire.mapper';
 
@@ -74,9 +74,8 @@ async function readStream(log: EsdbMemoryLog, call: ReadCall, options: Options):
   const selected = backwards
     ? result.records.filter((record) => record.revision <= from).reverse()
     : result.records.filter((record) => record.revision >= from);
-  const structuredIds = usesStructuredIds(options);
   for (const record of selected.slice(0, countOf(options))) {
-    if (!(await sender.send(new streamsPb.ReadResp().setEvent(toReadEvent(record, structuredIds))))) return;
+    if (!(await sender.send(new streamsPb.ReadResp().setEvent(readEventOf(log, record, options))))) return;
   }
   call.end();
 }
@@ -106,7 +105,6 @@ async function readAll(log: EsdbMemoryLog, call: ReadCall, options: Options): Pr
   // Forwards from a position includes the event there; backwards from it starts just before it.
   const boundary = allStartIndex(log, allOptions, 'read', 0n);
   const matches = filterOf(options);
-  const structuredIds = usesStructuredIds(options);
   const sender = new ResponseSender(call);
   let remaining = countOf(options);
   const step = backwards ? -1 : 1;
@@ -114,7 +112,7 @@ async function readAll(log: EsdbMemoryLog, call: ReadCall, options: Options): Pr
     const record = log.recordAt(index);
     if (!matches(record)) continue;
     remaining -= 1;
-    if (!(await sender.send(new streamsPb.ReadResp().setEvent(toReadEvent(record, structuredIds))))) return;
+    if (!(await sender.send(new streamsPb.ReadResp().setEvent(readEventOf(log, record, options))))) return;
   }
   call.end();
 }
@@ -157,8 +155,7 @@ async function subscribeToStream(log: EsdbMemoryLog, call: ReadCall, options: Op
   await runSubscription(log, call, options, 0, (record) => {
     if (record.streamName !== streamName) return 'skip';
     if (record.revision === DELETED_STREAM_REVISION) return 'stream-deleted';
-    const visibleFrom = log.truncateBefore(streamName) ?? 0n;
-    return record.revision > after && record.revision >= visibleFrom ? 'deliver' : 'skip';
+    return record.revision > after && log.isVisibleInStream(record) ? 'deliver' : 'skip';
   });
 }
 
@@ -171,7 +168,6 @@ async function runSubscription(
   checkpointInterval?: number,
 ): Promise<void> {
   const sender = new ResponseSender(call);
-  const structuredIds = usesStructuredIds(options);
   let wake: (() => void) | undefined;
   const stopListening = log.onAppend(() => wake?.());
   const stopWaiting = (): void => wake?.();
@@ -189,7 +185,7 @@ async function runSubscription(
         const verdict = select(record);
         if (verdict === 'stream-deleted') throw streamDeletedError(record.streamName);
         if (verdict === 'deliver') {
-          if (!(await sender.send(new streamsPb.ReadResp().setEvent(toReadEvent(record, structuredIds))))) return;
+          if (!(await sender.send(new streamsPb.ReadResp().setEvent(readEventOf(log, record, options))))) return;
         }
         considered += 1;
         if (checkpointInterval !== undefined && considered >= checkpointInterval) {
@@ -230,6 +226,13 @@ function filterOf(options: Options): (record: LogRecord) => boolean {
   }
   const prefixes = expression.getPrefixList();
   return (record) => prefixes.some((prefix) => pick(record).startsWith(prefix));
+}
+
+/** Links are resolved only when the reader asks (`resolve_links`), as on the real node. */
+function readEventOf(log: EsdbMemoryLog, record: LogRecord, options: Options): streamsPb.ReadResp.ReadEvent {
+  const structuredIds = usesStructuredIds(options);
+  const resolution = options.getResolveLinks() && record.type === LINK_EVENT_TYPE ? log.resolveLink(record) : undefined;
+  return toReadEvent(record, structuredIds, resolution);
 }
 
 function countOf(options: Options): number {
