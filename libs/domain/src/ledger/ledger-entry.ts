@@ -59,7 +59,7 @@ const LEDGER_SOURCE_TYPES: ReadonlySet<string> = new Set<LedgerSourceEvent['type
  * - anything else → nothing.
  *
  * @example ledgerEntriesOf(installmentBilled, { eventId: 'e-1', position: '42.42' })
- *   // [{ id: 'e-1:0', kind: 'charge', amount: { amount: 30417, currency: 'EUR' }, invoicePeriod: '2026-01', ... }]
+ *   // [{ id: 'e-1:0', kind: 'charge', amount: { amount: 30424, currency: 'EUR' }, invoicePeriod: '2026-01', ... }]
  */
 export function ledgerEntriesOf(event: DomainEvent, source: LedgerSource): LedgerEntry[] {
   if (!isLedgerSource(event)) return [];
