@@ -119,3 +119,21 @@ export class EventStoreUnavailableError extends Error {
     this.name = 'EventStoreUnavailableError';
   }
 }
+
+/**
+ * Thrown by `appendToStream` when the events of one append are larger than the store accepts in one
+ * write (EventStoreDB's MaxAppendSize, 1 MiB by default). Nothing is appended.
+ */
+export class EventTooLargeError extends Error {
+  constructor(
+    readonly streamName: string,
+    /** The append's size as the store counts it, when known before sending. */
+    readonly sizeBytes: number | undefined,
+    readonly maxBytes: number,
+  ) {
+    super(
+      `The events for ${streamName} ${sizeBytes === undefined ? 'are' : `are ${sizeBytes} bytes,`} above the event store's limit of ${maxBytes} bytes per append`,
+    );
+    this.name = 'EventTooLargeError';
+  }
+}

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, DomainErrorCategory } from '@csp/domain/shared/domain-error';
-import { EventStoreUnavailableError } from '@csp/event-store/event-store.port';
+import { EventStoreUnavailableError, EventTooLargeError } from '@csp/event-store/event-store.port';
 import { Metrics } from '@csp/engine/observability/metrics.service';
 import { ProblemException } from './problem.exception';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem-document';
@@ -64,6 +64,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof EventStoreUnavailableError) {
       this.logger.warn(exception.message);
       return problemDocument(503, 'EVENT_STORE_UNAVAILABLE', 'The event log cannot be reached right now; retry with the same Idempotency-Key');
+    }
+    if (exception instanceof EventTooLargeError) {
+      return problemDocument(413, 'EVENT_TOO_LARGE', `the events of this command exceed the event log's limit of ${exception.maxBytes} bytes per write; nothing was written`, { maxBytes: exception.maxBytes });
     }
     if (exception instanceof ProblemException) {
       return problemDocument(exception.status, exception.code, exception.message, exception.details);

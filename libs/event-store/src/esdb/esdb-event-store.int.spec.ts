@@ -8,9 +8,17 @@ import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { describeEventStoreConformance } from '@csp/testing/event-store-conformance';
-import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
-import { EventStoreUnavailableError, NO_STREAM, type EventToAppend, type LogSubscription, type RecordedEvent } from '../event-store.port';
-import { EsdbEventStore } from './esdb-event-store';
+import { DEFAULT_MAX_APPEND_SIZE, startEsdbTestServer, type AppendHoldVerdict, type EsdbTestServer } from '@csp/testing/esdb-test-server';
+import { describeEsdbNodeFidelity, type EsdbNodeUnderTest } from '@csp/testing/esdb-test-server/esdb-node-fidelity';
+import {
+  EventStoreUnavailableError,
+  EventTooLargeError,
+  NO_STREAM,
+  type EventToAppend,
+  type LogSubscription,
+  type RecordedEvent,
+} from '../event-store.port';
+import { EsdbEventStore, appendSize } from './esdb-event-store';
 
 describe.each([
   { appendPath: 'BatchAppend', batchAppend: true },
@@ -30,10 +38,20 @@ describe.each([
     const store = EsdbEventStore.connect(server.connectionString);
     return { store, cleanup: () => store.close() };
   });
+
+  describeAdapterOnNode(`EventStoreDB adapter (${appendPath})`, () => ({
+    connectionString: server.connectionString,
+    maxAppendSize: DEFAULT_MAX_APPEND_SIZE,
+    writeSystemEvent: async () => {
+      server.electLeader();
+    },
+  }));
 });
 
 /** The release the docker/ compose file runs; the conformance suite must hold against it too. */
 const EVENTSTORE_IMAGE = 'eventstore/eventstore:24.10';
+/** The container runs with the node's default MaxAppendSize. */
+const REAL_NODE_MAX_APPEND_SIZE = 1024 * 1024;
 const dockerProbe = probeDockerEngine();
 
 if (dockerProbe.answers) {
@@ -45,6 +63,7 @@ if (dockerProbe.answers) {
       container = await new GenericContainer(EVENTSTORE_IMAGE)
         .withEnvironment({
           EVENTSTORE_INSECURE: 'true',
+          EVENTSTORE_MAX_APPEND_SIZE: String(REAL_NODE_MAX_APPEND_SIZE),
           EVENTSTORE_MEM_DB: 'true',
           EVENTSTORE_RUN_PROJECTIONS: 'None',
           EVENTSTORE_START_STANDARD_PROJECTIONS: 'false',
@@ -64,11 +83,24 @@ if (dockerProbe.answers) {
       const store = EsdbEventStore.connect(connectionString);
       return { store, cleanup: () => store.close() };
     });
+
+    // The node writes `$metadata` to `$$<stream>` when asked: a system event at a moment of the test's choosing.
+    const realNode = (): EsdbNodeUnderTest => ({
+      connectionString,
+      maxAppendSize: REAL_NODE_MAX_APPEND_SIZE,
+      writeSystemEvent: async () => {
+        const client = EventStoreDBClient.connectionString(connectionString);
+        await client.setStreamMetadata(`system-event-${randomUUID()}`, { maxCount: 10 });
+        await client.dispose();
+      },
+    });
+    describeEsdbNodeFidelity(EVENTSTORE_IMAGE, realNode);
+    describeAdapterOnNode(`EventStoreDB adapter (${EVENTSTORE_IMAGE})`, realNode);
   });
 } else {
   // Not registered rather than skipped: a missing engine must not show up as passing tests.
   console.warn(
-    `NOT RUN: EventStoreDB conformance against ${EVENTSTORE_IMAGE} via testcontainers — no Docker engine answers (${dockerProbe.reason})`,
+    `NOT RUN: EventStoreDB conformance, node fidelity and adapter-on-node tests against ${EVENTSTORE_IMAGE} via testcontainers — no Docker engine answers (${dockerProbe.reason})`,
   );
 }
 
@@ -313,6 +345,191 @@ describe('EsdbEventStore, beyond the port contract', () => {
 
     await restartServer();
     expect(await store.readStream(stream)).toHaveLength(1);
+  });
+});
+
+/**
+ * What the adapter must get right on any node, run on the test server and on a real node: system
+ * events anywhere in `$all`, and appends above MaxAppendSize refused before anything is sent.
+ */
+function describeAdapterOnNode(name: string, node: () => EsdbNodeUnderTest): void {
+  describe(`${name} where the node differs from a plain log`, () => {
+    const stores: EsdbEventStore[] = [];
+    const open = (options?: ConstructorParameters<typeof EsdbEventStore>[1]): EsdbEventStore => {
+      const store = EsdbEventStore.connect(node().connectionString, { maxAppendSize: node().maxAppendSize, ...options });
+      stores.push(store);
+      return store;
+    };
+
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((store) => store.close()));
+    });
+
+    it('reads, heads and subscribes past system events in the middle and at the end of $all, one page at a time', async () => {
+      // Pages of one event make whole pages of system events, the case paging code most easily gets wrong.
+      const store = open({ readPageSize: 1 });
+      const category = newCategory();
+      const first = newEvent();
+      const second = newEvent();
+      const firstResult = await store.appendToStream(`${category}-1`, [first], { expectedRevision: NO_STREAM });
+      await node().writeSystemEvent();
+      await node().writeSystemEvent();
+      const secondResult = await store.appendToStream(`${category}-2`, [second], { expectedRevision: NO_STREAM });
+      await node().writeSystemEvent();
+      await node().writeSystemEvent();
+
+      expect((await collect(store.readAll({ streamPrefixes: [`${category}-`] }))).map((event) => event.id)).toEqual([first.id, second.id]);
+      const fromFirst = await collect(store.readAll({ fromPosition: firstResult.position }));
+      expect(fromFirst.map((event) => event.id)).toEqual([first.id, second.id]);
+      expect(await store.headPosition()).toEqual(secondResult.position);
+
+      const filtered = store.subscribeToAll({ streamPrefixes: [`${category}-`] });
+      expect((await take(filtered, 2)).map((event) => event.id)).toEqual([first.id, second.id]);
+      await filtered.close();
+
+      const everything = store.subscribeToAll({ fromPosition: firstResult.position });
+      const iterator = everything[Symbol.asyncIterator]();
+      expect((await iterator.next()).value.id).toBe(second.id);
+      const third = newEvent();
+      const waiting = iterator.next();
+      await node().writeSystemEvent();
+      await store.appendToStream(`${category}-3`, [third], { expectedRevision: NO_STREAM });
+      expect((await waiting).value.id).toBe(third.id);
+      await everything.close();
+    });
+
+    it('refuses one event above the limit with EventTooLargeError without calling the node', async () => {
+      const client = EventStoreDBClient.connectionString(node().connectionString);
+      const appendToStream = jest.spyOn(client, 'appendToStream');
+      const store = new EsdbEventStore(client, { maxAppendSize: node().maxAppendSize });
+      stores.push(store);
+      const stream = `${newCategory()}-1`;
+      const event = eventOfSize(node().maxAppendSize + 1);
+
+      const error = await rejection(store.appendToStream(stream, [event], { expectedRevision: NO_STREAM }));
+
+      expect(error).toBeInstanceOf(EventTooLargeError);
+      expect(error).toMatchObject({ streamName: stream, sizeBytes: node().maxAppendSize + 1, maxBytes: node().maxAppendSize });
+      expect(appendToStream).not.toHaveBeenCalled();
+      expect(await store.readStream(stream)).toEqual([]);
+    });
+
+    it('refuses events that only together pass the limit, and writes none of them', async () => {
+      const store = open();
+      const stream = `${newCategory()}-1`;
+      const half = Math.floor(node().maxAppendSize / 2) + 1;
+      const events = [eventOfSize(half), eventOfSize(half)];
+
+      await expect(store.appendToStream(stream, events, { expectedRevision: NO_STREAM })).rejects.toBeInstanceOf(EventTooLargeError);
+      expect(await store.readStream(stream)).toEqual([]);
+    });
+
+    it('writes an append exactly at the limit, counted as the node counts it', async () => {
+      const store = open();
+      const stream = `${newCategory()}-1`;
+      const events = [eventOfSize(node().maxAppendSize - 1000), eventOfSize(1000)];
+      expect(appendSize(events)).toBe(node().maxAppendSize);
+
+      const result = await store.appendToStream(stream, events, { expectedRevision: NO_STREAM });
+      expect(result.nextExpectedRevision).toBe(1n);
+    });
+  });
+}
+
+/** An event whose data, metadata and type count exactly `bytes` towards MaxAppendSize. */
+function eventOfSize(bytes: number): EventToAppend {
+  const type = 'Sized';
+  const metadata = { correlationId: 'c-1' };
+  const overhead = JSON.stringify({ padding: '' }).length + JSON.stringify(metadata).length + type.length * 2;
+  return { id: randomUUID(), type, data: { padding: 'x'.repeat(bytes - overhead) }, metadata };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each([
+  { appendPath: 'BatchAppend', batchAppend: true },
+  { appendPath: 'classic Append', batchAppend: false },
+])('EsdbEventStore on the test server, what only the test server can stage, through $appendPath', ({ batchAppend }) => {
+  const servers: EsdbTestServer[] = [];
+  const stores: EsdbEventStore[] = [];
+
+  async function start(options: Parameters<typeof startEsdbTestServer>[0]): Promise<EsdbTestServer> {
+    const server = await startEsdbTestServer({ port: 0, batchAppend, ...options });
+    servers.push(server);
+    return server;
+  }
+
+  function open(connectionString: string, options?: ConstructorParameters<typeof EsdbEventStore>[1]): EsdbEventStore {
+    const store = EsdbEventStore.connect(connectionString, options);
+    stores.push(store);
+    return store;
+  }
+
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+
+  /** Holds only the first append for `ms`, then gives `verdict`; later appends pass at once. `calls` counts them all. */
+  function holdFirstAppend(ms: number, verdict: AppendHoldVerdict) {
+    const hold = Object.assign(
+      async (): Promise<AppendHoldVerdict> => {
+        hold.calls += 1;
+        if (hold.calls > 1) return 'write';
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return verdict;
+      },
+      { calls: 0 },
+    );
+    return hold;
+  }
+
+  it('has no head position on a fresh node whose log holds only its own events', async () => {
+    const server = await start({});
+    server.electLeader();
+    expect(await open(server.connectionString).headPosition()).toBeUndefined();
+    expect(await collect(open(server.connectionString).readAll())).toEqual([]);
+  });
+
+  it("maps the node's own MaxAppendSize refusal to EventTooLargeError when the node's limit is lower", async () => {
+    const server = await start({ maxAppendSize: 1000 });
+    const store = open(server.connectionString);
+    const stream = `${newCategory()}-1`;
+
+    const error = await rejection(store.appendToStream(stream, [eventOfSize(1001)], { expectedRevision: NO_STREAM }));
+
+    expect(error).toBeInstanceOf(EventTooLargeError);
+    expect(error).toMatchObject({ streamName: stream, maxBytes: 1000 });
+    expect(await store.readStream(stream)).toEqual([]);
+  });
+
+  it.each([
+    { verdict: 'drop' as const, what: 'lost' },
+    { verdict: 'write' as const, what: 'written late' },
+  ])('treats a timeout answered by the node as an unknown outcome and writes once when the held append was $what', async ({ verdict }) => {
+    const hold = holdFirstAppend(300, verdict);
+    const server = await start({ holdAppend: hold });
+    const store = open(`${server.connectionString}&defaultDeadline=100`, {
+      appendRetry: { attempts: 10, initialDelayMs: 100, maxDelayMs: 200 },
+    });
+    const stream = `${newCategory()}-1`;
+    const events = [newEvent(), newEvent()];
+
+    const result = await store.appendToStream(stream, events, { expectedRevision: NO_STREAM });
+
+    // Sent a second time with the same ids after the timeout, and in the stream once either way.
+    expect(hold.calls).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const recorded = await store.readStream(stream);
+    expect(recorded.map((event) => event.id)).toEqual(events.map((event) => event.id));
+    expect(result).toEqual({ nextExpectedRevision: 1n, position: recorded[1]!.position });
   });
 });
 

@@ -15,6 +15,7 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  MaxAppendSizeExceededError,
   START,
   StreamDeletedError,
   StreamNotFoundError,
@@ -27,6 +28,7 @@ import {
   NO_STREAM,
   STREAM_EXISTS,
   EventStoreUnavailableError,
+  EventTooLargeError,
   WrongExpectedRevisionError,
   type AppendOptions,
   type AppendResult,
@@ -56,18 +58,23 @@ export interface EsdbEventStoreOptions {
   appendRetry?: Partial<AppendRetryPolicy>;
   /** Events fetched per request when reading `$all`; filtering happens here, so pages keep memory bounded. */
   readPageSize?: number;
+  /** The node's MaxAppendSize (its `--max-append-size`); larger appends are refused before sending. */
+  maxAppendSize?: number;
 }
 
 const DEFAULT_RECONNECT: ReconnectPolicy = { initialDelayMs: 250, maxDelayMs: 10_000 };
 /** About 6 s in all: long enough for a leader election, short enough for an HTTP client waiting. */
 const DEFAULT_APPEND_RETRY: AppendRetryPolicy = { attempts: 6, initialDelayMs: 200, maxDelayMs: 2000 };
 const DEFAULT_READ_PAGE_SIZE = 512;
+/** EventStoreDB's default MaxAppendSize. */
+const DEFAULT_MAX_APPEND_SIZE = 1024 * 1024;
 
 export class EsdbEventStore implements EventStore {
   private readonly subscriptions = new Set<EsdbLogSubscription>();
   private readonly reconnect: ReconnectPolicy;
   private readonly appendRetry: AppendRetryPolicy;
   private readonly readPageSize: number;
+  private readonly maxAppendSize: number;
   private closed = false;
 
   constructor(
@@ -77,6 +84,7 @@ export class EsdbEventStore implements EventStore {
     this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
     this.appendRetry = { ...DEFAULT_APPEND_RETRY, ...options.appendRetry };
     this.readPageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
+    this.maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
   }
 
   /** Connects lazily, as the client does: a bad address surfaces on the first call, a bad string at once. */
@@ -89,11 +97,18 @@ export class EsdbEventStore implements EventStore {
    * be written. The stream is then read back; if they are there (same ids, in order) that is the
    * answer, otherwise the append is sent again with the same ids, which EventStoreDB accepts at most
    * once for `no_stream` and exact revisions. After `appendRetry.attempts` it gives up with
-   * EventStoreUnavailableError, having checked the events are not written.
+   * EventStoreUnavailableError, having checked the events are not written. A timeout answered by the
+   * node (DeadlineExceeded) is such an unknown outcome too.
+   *
+   * Events above the node's MaxAppendSize, alone or together, are refused with EventTooLargeError
+   * before anything is sent: the node would refuse the whole append anyway, and splitting it would
+   * lose its atomicity.
    */
   async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     this.assertOpen();
     if (events.length === 0) return this.checkRevisionWithoutWriting(streamName, options);
+    const size = appendSize(events);
+    if (size > this.maxAppendSize) throw new EventTooLargeError(streamName, size, this.maxAppendSize);
     const resendable = options.expectedRevision === NO_STREAM || typeof options.expectedRevision === 'bigint';
     for (let failures = 1; ; failures++) {
       try {
@@ -122,6 +137,8 @@ export class EsdbEventStore implements EventStore {
       if (error instanceof WrongExpectedVersionError) {
         throw new WrongExpectedRevisionError(streamName, expectedRevision, actualRevision(error.actualVersion));
       }
+      // A node configured below `maxAppendSize` refuses what passed the check here; it wrote nothing.
+      if (error instanceof MaxAppendSizeExceededError) throw new EventTooLargeError(streamName, undefined, error.maxAppendSize);
       throw error;
     }
   }
@@ -180,12 +197,14 @@ export class EsdbEventStore implements EventStore {
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;
     // Client 6.2.1 cannot filter reads of $all, so pages are filtered here. Each page starts at the
-    // last position of the one before, which a read includes; that event is skipped the second time.
+    // last position of the one before, which a read includes; that event is skipped the second time
+    // and asked for on top of the page size, or a page of one would never move on.
     let from: LogPosition | undefined = options.fromPosition;
     let alreadySeen: LogPosition | undefined;
     for (;;) {
       let read = 0;
-      for await (const event of this.readAllPage(from ? toClientPosition(from) : START, FORWARDS)) {
+      const pageSize = alreadySeen ? this.readPageSize + 1 : this.readPageSize;
+      for await (const event of this.readAllPage(from ? toClientPosition(from) : START, FORWARDS, pageSize)) {
         read += 1;
         const position = toLogPosition(event.position);
         if (alreadySeen && comparePositions(position, alreadySeen) === 0) continue;
@@ -195,7 +214,7 @@ export class EsdbEventStore implements EventStore {
         remaining -= 1;
         if (remaining === 0) return;
       }
-      if (read < this.readPageSize) return;
+      if (read < pageSize) return;
       alreadySeen = from;
     }
   }
@@ -215,7 +234,7 @@ export class EsdbEventStore implements EventStore {
     let from: ReadPosition = END;
     for (;;) {
       let read = 0;
-      for await (const event of this.readAllPage(from, BACKWARDS)) {
+      for await (const event of this.readAllPage(from, BACKWARDS, this.readPageSize)) {
         read += 1;
         if (isApplicationEvent(event)) return toLogPosition(event.position);
         from = event.position;
@@ -232,8 +251,8 @@ export class EsdbEventStore implements EventStore {
   }
 
   /** One request's worth of `$all`; cancels the call when the caller stops early. */
-  private async *readAllPage(fromPosition: ReadPosition, direction: typeof FORWARDS | typeof BACKWARDS) {
-    const page = this.client.readAll({ fromPosition, direction, maxCount: this.readPageSize });
+  private async *readAllPage(fromPosition: ReadPosition, direction: typeof FORWARDS | typeof BACKWARDS, maxCount: number) {
+    const page = this.client.readAll({ fromPosition, direction, maxCount });
     let finished = false;
     try {
       for await (const resolved of page) {
@@ -269,6 +288,21 @@ export class EsdbEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('The EventStoreDB event store is closed');
   }
+}
+
+/**
+ * An append's size as EventStoreDB counts it against MaxAppendSize (Event.SizeOnDisk, summed): the
+ * bytes of data and metadata as the client serializes them, plus two per character of the type.
+ * 24.10.0 counts only the data, so this never says less than any release counts.
+ */
+export function appendSize(events: readonly EventToAppend[]): number {
+  let size = 0;
+  for (const { type, data, metadata } of events) {
+    size += Buffer.byteLength(JSON.stringify(data), 'utf8') + type.length * 2;
+    // The client sends metadata only when there is some, and then as JSON.
+    if (metadata) size += Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+  }
+  return size;
 }
 
 function actualRevision(actual: bigint | typeof NO_STREAM): bigint | typeof NO_STREAM {
