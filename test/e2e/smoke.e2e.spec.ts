@@ -41,11 +41,13 @@ describe('smoke: register, buy, list at the answered position', () => {
     expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([purchase.body.lineItems[0].subscriptionId]);
   });
 
-  it('reports commands and a caught-up projection in /metrics', async () => {
+  it('reports commands and every projection caught up in /metrics', async () => {
     const metrics = await app.http().get('/metrics').expect(200);
     expect(metrics.text).toMatch(/commands_total\{command="PurchaseSoftware",outcome="succeeded"\} 1/);
-    expect(metrics.text).toMatch(/projection_lag_events\{projection="read-models"\} 0/);
     const head = await app.eventStore.headPosition();
-    expect(metrics.text).toContain(`projection_position{projection="read-models"} ${head!.commit}`);
+    for (const projection of ['customers', 'orders', 'subscriptions']) {
+      expect(metrics.text).toContain(`projection_lag_events{projection="${projection}"} 0`);
+      expect(metrics.text).toContain(`projection_position{projection="${projection}"} ${head!.commit}`);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { signToken } from '@csp/application/auth/jwt';
 import type { PrincipalKind, Role } from '@csp/application/auth/principal';
-import { ManualClock } from '@csp/application/ports/clock.port';
+import { ManualClock } from '@csp/testing/manual-clock';
 import { EVENT_STORE } from '@csp/application/tokens';
 import type { EventStore, RecordedEvent } from '@csp/event-store';
 import type { INestApplication } from '@nestjs/common';

@@ -24,8 +24,6 @@ import { SubscriptionsController } from './controllers/subscriptions.controller'
 import { CommandGateway } from './http/command-gateway';
 import { ConsistencyInterceptor } from './http/consistency.interceptor';
 import { EngineModule } from '@csp/engine/engine.module';
-import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
-import { ReadModelProjection } from '@csp/engine/projections/read-model-projection.service';
 import { buildLoggerParams } from '@csp/engine/observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
 
@@ -64,8 +62,6 @@ export class AppModule {
       providers: [
         CommandGateway,
         ConsistencyInterceptor,
-        ReadModelProjection,
-        LifecycleTicker,
         CustomerDirectory,
         RegisterCustomerHandler,
         GetCustomerHandler,

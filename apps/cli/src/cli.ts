@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerProjectionsCommand } from './commands/projections.command';
 import { registerTokenCommand } from './commands/token.command';
 
 /** What commands may touch of the outside world; tests pass their own. */
@@ -6,6 +7,8 @@ export interface CliContext {
   env: Readonly<Record<string, string | undefined>>;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Standard error is a terminal: progress bars are drawn there. */
+  isTerminal?: boolean;
 }
 
 /**
@@ -18,5 +21,6 @@ export function buildCli(context: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: context.stdout, writeErr: context.stderr });
   registerTokenCommand(program, context);
+  registerProjectionsCommand(program, context);
   return program;
 }

@@ -5,6 +5,7 @@ const cli = buildCli({
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  isTerminal: Boolean(process.stderr.isTTY),
 });
 
 cli.parseAsync(process.argv).catch((error: unknown) => {

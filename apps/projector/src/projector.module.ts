@@ -2,10 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { EngineConfig } from '@csp/engine/config/engine-config';
 import { EngineModule } from '@csp/engine/engine.module';
-import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
-import { ReadModelProjection } from '@csp/engine/projections/read-model-projection.service';
 import { buildLoggerParams } from '@csp/engine/observability/logging';
-import { MetricsModule } from '@csp/engine/observability/metrics.module';
 
 /**
  * The projector process of the at-scale layout: folds the log into the shared read store and
@@ -18,10 +15,8 @@ export class ProjectorModule {
       module: ProjectorModule,
       imports: [
         LoggerModule.forRoot(buildLoggerParams({ env, stdoutIsTty: Boolean(process.stdout.isTTY) })),
-        MetricsModule,
         EngineModule.forRoot({ config: { ...config, projections: 'in-process' } }),
       ],
-      providers: [ReadModelProjection, LifecycleTicker],
     };
   }
 }

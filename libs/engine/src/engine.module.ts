@@ -10,10 +10,14 @@ import { IdGenerator, Uuid7Generator } from '@csp/application/ports/id-generator
 import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { Catalogue } from '@csp/domain/catalogue/catalogue';
 import type { EventStore } from '@csp/event-store';
-import type { ReadModelDb } from '@csp/read-models';
+import { projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { EngineConfig } from './config/engine-config';
 import { ENGINE_CONFIG } from './config/engine-config.token';
+import { MetricsModule } from './observability/metrics.module';
+import { ProjectionSupervisor } from './projections/projection-supervisor.service';
+import { PROJECTIONS } from './projections/projections.token';
+import { LifecycleTicker } from './scheduling/lifecycle-ticker.service';
 import { openEventStore, openReadModels } from './stores/stores';
 
 /** Closes the stores last, after every consumer (projection, scheduler) has stopped in onModuleDestroy. */
@@ -32,19 +36,26 @@ class StoreCloser implements OnApplicationShutdown {
 
 export interface EngineOptions {
   config: EngineConfig;
-  /** Tests pass a ManualClock; the service uses the system clock. */
+  /** Tests pass a clock they move; the service uses the system clock. */
   clock?: Clock;
+  /** The projections to run; the registry unless a test says otherwise. */
+  projections?: readonly AnyProjection[];
 }
 
-/** The ports and their adapters: event store, read store, catalogue, clock, ids, and the use-case services. */
+/**
+ * What every process of the engine shares: the ports and their adapters (event store, read store,
+ * catalogue, clock, ids), the use-case services, projection supervision and the lifecycle ticker.
+ * The api, the projector and the CLI each compose it.
+ */
 @Global()
 @Module({})
 export class EngineModule {
-  static forRoot({ config, clock }: EngineOptions): DynamicModule {
+  static forRoot({ config, clock, projections = projectionRegistry }: EngineOptions): DynamicModule {
     const shared = [
       { provide: ENGINE_CONFIG, useValue: config },
+      { provide: PROJECTIONS, useValue: projections },
       { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
-      { provide: READ_MODEL_DB, useFactory: () => openReadModels(config) },
+      { provide: READ_MODEL_DB, useFactory: () => openReadModels(config, projections) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },
       { provide: IdGenerator, useClass: Uuid7Generator },
@@ -58,9 +69,12 @@ export class EngineModule {
       SubscriptionDirectory,
       SubscriptionLifecycle,
       LifecycleScheduler,
+      ProjectionSupervisor,
+      LifecycleTicker,
     ];
     return {
       module: EngineModule,
+      imports: [MetricsModule],
       providers: [...shared, StoreCloser],
       exports: shared.map((provider) => ('provide' in provider ? provider.provide : provider)),
     };

@@ -7,9 +7,27 @@ import {
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { openPostgresReadModels, type ReadModelDb } from './database';
-import { CommerceLog, dumpReadModels, projectLog, writeStandardHistory } from './testing/commerce-log.fixture';
+import { CommerceLog, dumpReadModels, projectLog, writeStandardHistory } from '@csp/testing/fixtures/commerce-log.fixture';
 
-const READ_MODEL_TABLES = ['customers', 'orders', 'projection_checkpoints', 'subscriptions'];
+/** The store's own tables, each projection's generation 1 with its migration bookkeeping, and the views queries read. */
+const READ_MODEL_TABLES = [
+  'customers',
+  'customers__g1',
+  'customers__g1_migrations',
+  'customers__g1_migrations_lock',
+  'orders',
+  'orders__g1',
+  'orders__g1_migrations',
+  'orders__g1_migrations_lock',
+  'projection_checkpoints',
+  'projection_generations',
+  'read_store_migrations',
+  'read_store_migrations_lock',
+  'subscriptions',
+  'subscriptions__g1',
+  'subscriptions__g1_migrations',
+  'subscriptions__g1_migrations_lock',
+];
 
 describe('read models on SQLite and PostgreSQL', () => {
   const opened: OpenedReadModels[] = [];
@@ -32,8 +50,8 @@ describe('read models on SQLite and PostgreSQL', () => {
     opened.push(sqlite, postgres);
 
     // Different batch sizes on purpose: batching must not change the result either.
-    await projectLog(log.store, sqlite.db, 'read-models', 4);
-    await projectLog(log.store, postgres.db, 'read-models', 500);
+    await projectLog(log.store, sqlite.db, 4);
+    await projectLog(log.store, postgres.db, 500);
 
     const fromSqlite = await dumpReadModels(sqlite.db);
     const fromPostgres = await dumpReadModels(postgres.db);
@@ -80,7 +98,7 @@ describe('openPostgresReadModels', () => {
     expect(await tablesIn(db, schema)).toEqual(READ_MODEL_TABLES);
     const { rows: columns } = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
-      where table_schema = ${schema} and table_name = 'customers' order by ordinal_position`.execute(db);
+      where table_schema = ${schema} and table_name = 'customers__g1' order by ordinal_position`.execute(db);
     expect(columns.map((column) => column.column_name)).toEqual([
       'id',
       'partner_id',
@@ -117,13 +135,20 @@ describe('openPostgresReadModels', () => {
     const [db] = dbs;
     expect(await tablesIn(db!, schema)).toEqual(READ_MODEL_TABLES);
     const { rows: indexes } = await sql<{ indexname: string }>`
-      select indexname from pg_indexes where schemaname = ${schema} and indexname not like '%_pkey' order by indexname`.execute(db!);
+      select indexname from pg_indexes where schemaname = ${schema} and indexname not like '%_pk' and indexname not like '%_pkey'
+      order by indexname`.execute(db!);
     expect(indexes.map((index) => index.indexname)).toEqual([
-      'customers_partner',
-      'orders_customer',
-      'orders_pending_fulfilment',
-      'subscriptions_customer',
-      'subscriptions_due',
+      'customers__g1_partner',
+      'orders__g1_customer',
+      'orders__g1_pending_fulfilment',
+      'subscriptions__g1_customer',
+      'subscriptions__g1_due',
+    ]);
+    const generations = await db!.selectFrom('projection_generations').select(['name', 'generation', 'status']).orderBy('name').execute();
+    expect(generations.map((row) => ({ ...row, generation: Number(row.generation) }))).toEqual([
+      { name: 'customers', generation: 1, status: 'active' },
+      { name: 'orders', generation: 1, status: 'active' },
+      { name: 'subscriptions', generation: 1, status: 'active' },
     ]);
   });
 

@@ -1,12 +1,37 @@
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { CurrentSchemaPostgresDialect } from './current-schema.introspector';
 import { Pool } from 'pg';
-import { migrateReadModels } from './migrations';
+import type { AnyProjection } from './projection/projection-definition';
+import { ProjectionGenerations } from './projection/projection-generations';
+import { projectionRegistry } from './projections/registry';
 import type { ReadModelSchema } from './schema';
+import { migrationTableSchema, STORE_MIGRATION_TABLES, storeMigrations } from './store-migrations';
 
 export type ReadModelDb = Kysely<ReadModelSchema>;
+
+export interface ReadStoreOptions {
+  /** The projections whose tables the store must hold; the registry unless a test says otherwise. */
+  projections?: readonly AnyProjection[];
+}
+
+/**
+ * Runs the store's migrations, then gives every projection an active generation (tables and views).
+ * A store written by older code migrates forward with its rows.
+ */
+async function prepareReadStore(db: ReadModelDb, projections: readonly AnyProjection[]): Promise<void> {
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider: { getMigrations: async () => storeMigrations },
+    ...STORE_MIGRATION_TABLES,
+    ...(await migrationTableSchema(db as Kysely<unknown>)),
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+  await new ProjectionGenerations(db).ensureActive(projections);
+}
 
 /**
  * Opens (and migrates) the read store on a SQLite file. Read models are derived from the log, so
@@ -15,7 +40,7 @@ export type ReadModelDb = Kysely<ReadModelSchema>;
  * @example
  *   const db = await openSqliteReadModels(join(dataDir, 'read-models.db'));
  */
-export async function openSqliteReadModels(filePath: string): Promise<ReadModelDb> {
+export async function openSqliteReadModels(filePath: string, options: ReadStoreOptions = {}): Promise<ReadModelDb> {
   mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
   const database = new Database(filePath);
   chmodSync(filePath, 0o600);
@@ -23,11 +48,16 @@ export async function openSqliteReadModels(filePath: string): Promise<ReadModelD
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database }) });
-  await migrateReadModels(db);
+  try {
+    await prepareReadStore(db, options.projections ?? projectionRegistry);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   return db;
 }
 
-export interface PostgresReadModelsOptions {
+export interface PostgresReadModelsOptions extends ReadStoreOptions {
   /**
    * The PostgreSQL schema that holds the read-model tables; created when missing. Absent: the
    * server's default `search_path` (usually `public`). Lower-case letters, digits and `_` only.
@@ -45,7 +75,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /**
  * First half of the advisory lock key that serialises opening the read models; the second half is
  * `hashtext(schema)`, so stores in different schemas do not wait for each other. The two-`int4`
- * form of `pg_advisory_xact_lock` keeps clear of locks other code takes with a single `bigint` key.
+ * form of `pg_advisory_lock` keeps clear of locks other code takes with a single `bigint` key.
  */
 const READ_MODELS_LOCK = sql`hashtext('csp-read-models')`;
 
@@ -75,28 +105,30 @@ export async function openPostgresReadModels(
     // Only the given schema: a missing table must fail, not silently resolve to one in `public`.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
-  const db = new Kysely<ReadModelSchema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<ReadModelSchema>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   try {
     // Several processes (api, projector) may open the same store on a fresh server at the same
-    // moment. `CREATE ... IF NOT EXISTS` is not safe against itself: both see the name missing and
-    // the slower one fails on the catalogue's unique index (`pg_namespace_nspname_index`,
-    // `pg_type_typname_nsp_index`). So the schema and the migrations go into one transaction
-    // that first takes an advisory lock per schema; the lock ends with the transaction, and
-    // whoever waited finds everything in place. DDL is transactional in PostgreSQL, so a failed
-    // open leaves nothing half-made behind.
-    await db.transaction().execute(async (trx) => {
+    // moment. `CREATE ... IF NOT EXISTS` is not safe against itself (both see a name missing and
+    // the slower one fails on a catalogue unique index), and two first starts would both create
+    // generation 1 of a projection. So one connection takes a session advisory lock per schema
+    // and does all of it; whoever waited finds everything in place.
+    await db.connection().execute(async (connection) => {
       const lockedSchema = sql`coalesce(${schema ?? null}::text, current_schema(), '')`;
-      await sql`select pg_advisory_xact_lock(${READ_MODELS_LOCK}, hashtext(${lockedSchema}))`.execute(trx);
-      if (schema !== undefined) {
-        await trx.schema.createSchema(schema).ifNotExists().execute();
-        // An `options` parameter in the connection string would replace ours: refuse rather than
-        // migrate into whatever schema the server picks.
-        const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(trx);
-        if (rows[0]?.schema !== schema) {
-          throw new Error(`Read models expected schema ${schema}, the connection uses ${String(rows[0]?.schema)}`);
+      await sql`select pg_advisory_lock(${READ_MODELS_LOCK}, hashtext(${lockedSchema}))`.execute(connection);
+      try {
+        if (schema !== undefined) {
+          await connection.schema.createSchema(schema).ifNotExists().execute();
+          // An `options` parameter in the connection string would replace ours: refuse rather than
+          // migrate into whatever schema the server picks.
+          const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(connection);
+          if (rows[0]?.schema !== schema) {
+            throw new Error(`Read models expected schema ${schema}, the connection uses ${String(rows[0]?.schema)}`);
+          }
         }
+        await prepareReadStore(connection, options.projections ?? projectionRegistry);
+      } finally {
+        await sql`select pg_advisory_unlock(${READ_MODELS_LOCK}, hashtext(${lockedSchema}))`.execute(connection);
       }
-      await migrateReadModels(trx);
     });
   } catch (error) {
     await db.destroy();

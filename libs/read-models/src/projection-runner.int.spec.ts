@@ -1,19 +1,18 @@
 import { positionToString, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import type { ReadModelDb } from './database';
-import { truncateReadModels } from './migrations';
 import { ProjectionCheckpointConflictError, ProjectionRunner, readCheckpoint, type ProjectFn } from './projection-runner';
-import { projectReadModels } from './projections/read-model.projection';
 import {
   CommerceLog,
   OFFICE,
   WS_MONTHLY,
   dumpReadModels,
   projectEvents,
-  projectLog,
+  projectIntoFirstGenerations,
+  truncateFirstGenerations,
   writeStandardHistory,
   type ReadModelDump,
-} from './testing/commerce-log.fixture';
+} from '@csp/testing/fixtures/commerce-log.fixture';
 
 const NAME = 'read-models';
 
@@ -31,8 +30,9 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
     return store;
   };
   const openDb = async (): Promise<ReadModelDb> => (await openStore()).db;
+  // `projectEvents` folds into the views' generation, which is generation 1 in these fresh stores.
   const runner = (options: { project?: ProjectFn; batchSize?: number; onProgress?: (position: LogPosition, applied: number) => void } = {}) => {
-    const created = new ProjectionRunner(log.store, db, { name: NAME, project: projectReadModels, ...options });
+    const created = new ProjectionRunner(log.store, db, { name: NAME, project: projectIntoFirstGenerations, ...options });
     runners.push(created);
     return created;
   };
@@ -127,7 +127,7 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
     const failing = history[7]!;
     const failingProject: ProjectFn = async (trx, event) => {
       if (event.id === failing.id) throw new Error(`projection failed on ${event.type}`);
-      await projectReadModels(trx, event);
+      await projectIntoFirstGenerations(trx, event);
     };
 
     await expect(runner({ project: failingProject, batchSize: 5 }).start()).rejects.toThrow(
@@ -146,7 +146,7 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
       batchSize: 5,
       project: async (trx, event) => {
         applied.push(event.id);
-        await projectReadModels(trx, event);
+        await projectIntoFirstGenerations(trx, event);
       },
     });
     await restarted.start();
@@ -163,7 +163,7 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
     const projection = runner({
       project: async (trx, event) => {
         if (event.type === 'OrderPlaced') throw new Error('live failure');
-        await projectReadModels(trx, event);
+        await projectIntoFirstGenerations(trx, event);
       },
     });
     projection.onError((error) => errors.push(error));
@@ -182,13 +182,15 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
     expect(await db.selectFrom('orders').select('id').execute()).toEqual([{ id: placed.orderId }]);
   });
 
-  it('rebuilds identical rows from zero after truncateReadModels', async () => {
+  it('rebuilds identical rows from zero after the read models were emptied', async () => {
     await writeStandardHistory(log);
-    await projectLog(log.store, db, NAME, 9);
+    const first = runner({ batchSize: 9 });
+    await first.start();
+    await first.stop();
     const before = await dumpReadModels(db);
     expect(before.subscriptions).toHaveLength(4);
 
-    await truncateReadModels(db);
+    await truncateFirstGenerations(db);
     expect(await dumpReadModels(db)).toEqual({ customers: [], orders: [], subscriptions: [], checkpoints: [] });
     expect(await readCheckpoint(db, NAME)).toBeUndefined();
 
@@ -227,7 +229,7 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
       project: async (trx, event) => {
         atGate();
         await gate;
-        await projectReadModels(trx, event);
+        await projectIntoFirstGenerations(trx, event);
       },
     });
     runners.push(stale);
@@ -249,7 +251,7 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
     projection.onError((error) => errors.push(error));
     await projection.start();
 
-    await truncateReadModels(db);
+    await truncateFirstGenerations(db);
     const placed = await log.placeOrder(customer.customerId, [OFFICE], '2025-02-01T12:00:00.000Z');
     await expect(projection.waitFor(placed.position, 300)).resolves.toBe(false);
 

@@ -10,16 +10,46 @@ import {
 import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
 import type { ReadModelDb } from './database';
+import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
+import { checkpointName, type AnyProjection, type ProjectionGeneration } from './projection/projection-definition';
 import type { ReadModelSchema } from './schema';
 
 export type ProjectFn = (trx: Transaction<ReadModelSchema>, event: RecordedEvent) => Promise<void>;
 
 export interface ProjectionRunnerOptions {
+  /** The checkpoint's key. */
   name: string;
   project: ProjectFn;
+  /** Event types `project` folds; the others only move the checkpoint. All when absent. */
+  handles?: readonly string[];
   /** Events per transaction while catching up. */
   batchSize?: number;
+  /** Stop after this position (inclusive) instead of following the live log: a rebuild "as of" it. */
+  until?: LogPosition;
   onProgress?: (position: LogPosition, eventsApplied: number) => void;
+}
+
+/**
+ * A runner that folds one generation of a projection into that generation's own tables.
+ *
+ * @example
+ *   const runner = generationRunner(store, db, ordersProjection, generation, { batchSize: 1000 });
+ *   await runner.start();
+ */
+export function generationRunner(
+  store: EventStore,
+  db: ReadModelDb,
+  projection: AnyProjection,
+  generation: Pick<ProjectionGeneration, 'name' | 'generation'>,
+  options: Omit<ProjectionRunnerOptions, 'name' | 'project' | 'handles'> = {},
+): ProjectionRunner {
+  const tables = new GenerationTablesPlugin(projection.tables, generation.generation);
+  return new ProjectionRunner(store, db, {
+    ...options,
+    name: checkpointName(generation),
+    handles: projection.handles,
+    project: (trx, event) => projection.apply(trx.withPlugin(tables), event),
+  });
 }
 
 /**
@@ -33,6 +63,7 @@ export class ProjectionRunner {
   private stopped = false;
   private current: LogPosition | undefined;
   private readonly progress = new EventEmitter();
+  private readonly handles: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -40,6 +71,7 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions,
   ) {
     this.progress.setMaxListeners(0);
+    this.handles = options.handles ? new Set(options.handles) : undefined;
   }
 
   get name(): string {
@@ -60,7 +92,7 @@ export class ProjectionRunner {
     if (this.current) this.progress.emit('applied', this.current);
     await this.catchUp();
     // stop() during the catch-up must not leave a live subscription behind.
-    if (this.stopped) return;
+    if (this.stopped || this.options.until) return;
     this.running = this.followLive().catch((error: unknown) => {
       if (!this.stopped) this.progress.emit('error', error);
     });
@@ -97,14 +129,20 @@ export class ProjectionRunner {
     const batchSize = this.options.batchSize ?? 500;
     for (;;) {
       const batch: RecordedEvent[] = [];
+      const until = this.options.until;
+      let reachedUntil = false;
       for await (const event of this.store.readAll({ fromPosition: this.current, maxCount: batchSize + 1 })) {
         if (this.current && comparePositions(event.position, this.current) <= 0) continue;
+        if (until && comparePositions(event.position, until) > 0) {
+          reachedUntil = true;
+          break;
+        }
         batch.push(event);
         if (batch.length === batchSize) break;
       }
       if (batch.length === 0) return;
       await this.apply(batch);
-      if (batch.length < batchSize) return;
+      if (reachedUntil || batch.length < batchSize) return;
     }
   }
 
@@ -120,7 +158,9 @@ export class ProjectionRunner {
   private async apply(events: RecordedEvent[]): Promise<void> {
     const last = events.at(-1)!.position;
     await this.db.transaction().execute(async (trx) => {
-      for (const event of events) await this.options.project(trx, event);
+      for (const event of events) {
+        if (!this.handles || this.handles.has(event.type)) await this.options.project(trx, event);
+      }
       await advanceCheckpoint(trx, this.name, this.current, last);
     });
     this.current = last;

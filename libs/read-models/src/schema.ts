@@ -1,56 +1,37 @@
-import type { Generated } from 'kysely';
+import type { CustomersSchema } from './projections/customers/customers.projection';
+import type { OrdersSchema } from './projections/orders/orders.projection';
+import type { SubscriptionsSchema } from './projections/subscriptions/subscriptions.projection';
 
-/**
- * Read-model tables. Portable between SQLite and PostgreSQL: text for instants, ids and JSON,
- * integers for flags. Each row keeps the evolved aggregate state as JSON (`state`), so the
- * projection folds with the domain's own `evolve` and views are computed from one shape.
- */
-export interface CustomersTable {
-  id: string;
-  partner_id: string;
-  company_name: string;
-  domain: string;
-  country: string;
-  registered_at: string;
-}
-
-export interface OrdersTable {
-  id: string;
-  customer_id: string;
-  partner_id: string;
-  purchased_at: string;
-  /** Subscription lines whose subscription has not started yet; > 0 means fulfilment is still owed. */
-  pending_fulfilment: number;
-  state: string;
-}
-
-export interface SubscriptionsTable {
-  id: string;
-  customer_id: string;
-  partner_id: string;
-  order_id: string;
-  friendly_name: string;
-  purchased_at: string;
-  /** 1 when purchased before 2021-10-14: not returned by the subscriptions list. */
-  legacy: number;
-  status: string;
-  /** When the lifecycle scheduler must next look at it; null when never again. */
-  next_due_at: string | null;
-  state: string;
-}
+export type { CustomersTable } from './projections/customers/customers.projection';
+export type { OrdersTable } from './projections/orders/orders.projection';
+export type { SubscriptionsTable } from './projections/subscriptions/subscriptions.projection';
 
 export interface ProjectionCheckpointsTable {
+  /** `<projection>@g<generation>`: each generation folds the log on its own. */
   name: string;
   /** The log position string (`commit.prepare`). */
   position: string;
   updated_at: string;
 }
 
-export interface ReadModelSchema {
-  customers: CustomersTable;
-  orders: OrdersTable;
-  subscriptions: SubscriptionsTable;
-  projection_checkpoints: ProjectionCheckpointsTable;
+export interface ProjectionGenerationsTable {
+  name: string;
+  generation: number;
+  /** The projection's `version` this generation was built with. */
+  version: number;
+  /** `active` answers queries through the views; `building` folds from zero beside it. */
+  status: string;
+  created_at: string;
 }
 
-export type AutoIncrement = Generated<number>;
+/** Tables of the read store itself, beside the projections' own. */
+export interface ReadStoreSchema {
+  projection_checkpoints: ProjectionCheckpointsTable;
+  projection_generations: ProjectionGenerationsTable;
+}
+
+/**
+ * What queries see: the store's tables and every projection's logical tables (views on the active
+ * generation). Portable between SQLite and PostgreSQL: text for instants, ids and JSON, integers for flags.
+ */
+export type ReadModelSchema = ReadStoreSchema & CustomersSchema & OrdersSchema & SubscriptionsSchema;

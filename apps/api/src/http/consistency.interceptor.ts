@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { from, switchMap, type Observable } from 'rxjs';
 import type { EngineConfig } from '@csp/engine/config/engine-config';
 import { ENGINE_CONFIG } from '@csp/engine/config/engine-config.token';
-import { ReadModelProjection } from '@csp/engine/projections/read-model-projection.service';
+import { ProjectionSupervisor } from '@csp/engine/projections/projection-supervisor.service';
 
 export const MIN_POSITION_HEADER = 'x-min-position';
 
@@ -18,7 +18,7 @@ export const MIN_POSITION_HEADER = 'x-min-position';
 @Injectable()
 export class ConsistencyInterceptor implements NestInterceptor {
   constructor(
-    private readonly projection: ReadModelProjection,
+    private readonly projection: ProjectionSupervisor,
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
   ) {}
 

@@ -1,13 +1,13 @@
 import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-scheduler';
-import { Clock, ManualClock } from '@csp/application/ports/clock.port';
+import { Clock } from '@csp/application/ports/clock.port';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
-import { ReadModelProjection } from '../projections/read-model-projection.service';
+import { ProjectionSupervisor } from '../projections/projection-supervisor.service';
 
 /**
  * Runs the lifecycle scheduler at start (catching up whatever fell due while the service was down),
- * then every `schedulerIntervalMs`, and at once whenever a test moves its ManualClock.
+ * then every `schedulerIntervalMs`, and at once whenever the clock jumps (a test's manual clock).
  */
 @Injectable()
 export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,7 +19,7 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(
     private readonly scheduler: LifecycleScheduler,
-    private readonly projection: ReadModelProjection,
+    private readonly projection: ProjectionSupervisor,
     private readonly clock: Clock,
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
   ) {}
@@ -30,7 +30,7 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
     this.tick();
     this.timer = setInterval(() => this.tick(), this.config.schedulerIntervalMs);
     this.timer.unref();
-    if (this.clock instanceof ManualClock) this.unsubscribeClock = this.clock.onChange(() => this.tick());
+    this.unsubscribeClock = this.clock.onChange(() => this.tick());
   }
 
   async onModuleDestroy(): Promise<void> {

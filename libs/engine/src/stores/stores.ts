@@ -1,6 +1,6 @@
 import { SqliteEventStore, type EventStore } from '@csp/event-store';
 import { EsdbEventStore, type EsdbEventStoreOptions } from '@csp/event-store/esdb';
-import { openPostgresReadModels, openSqliteReadModels, type ReadModelDb } from '@csp/read-models';
+import { openPostgresReadModels, openSqliteReadModels, projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { EngineConfig } from '../config/engine-config';
@@ -17,10 +17,13 @@ export function openEventStore(config: EngineConfig): EventStore {
   });
 }
 
-export function openReadModels(config: EngineConfig): Promise<ReadModelDb> {
+export function openReadModels(config: EngineConfig, projections: readonly AnyProjection[] = projectionRegistry): Promise<ReadModelDb> {
   return config.readModelsConnectionString
-    ? openPostgresReadModels(config.readModelsConnectionString, config.readModelsSchema ? { schema: config.readModelsSchema } : {})
-    : openSqliteReadModels(join(config.dataDir, 'read-models.db'));
+    ? openPostgresReadModels(config.readModelsConnectionString, {
+        projections,
+        ...(config.readModelsSchema ? { schema: config.readModelsSchema } : {}),
+      })
+    : openSqliteReadModels(join(config.dataDir, 'read-models.db'), { projections });
 }
 
 /** The client's parse errors quote the whole connection string, user and password included. */

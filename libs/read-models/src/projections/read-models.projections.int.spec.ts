@@ -16,7 +16,7 @@ import {
   WS_MONTHLY,
   projectEvents,
   writeStandardHistory,
-} from '../testing/commerce-log.fixture';
+} from '@csp/testing/fixtures/commerce-log.fixture';
 
 const asDomainEvent = (event: RecordedEvent) => ({ type: event.type, data: event.data }) as SubscriptionEvent;
 const orderFold = { initialState: (): OrderState => ({ status: 'none' }), evolve: evolveOrder };

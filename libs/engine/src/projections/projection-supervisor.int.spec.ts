@@ -1,13 +1,13 @@
 import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
 import { SqliteEventStore, type EventStore, type LogSubscription, type RecordedEvent } from '@csp/event-store';
-import { openSqliteReadModels, type ReadModelDb } from '@csp/read-models';
+import { openSqliteReadModels, projectionRegistry, type ReadModelDb } from '@csp/read-models';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { configFromEnv } from '../config/engine-config';
 import { Metrics } from '../observability/metrics.service';
-import { ReadModelProjection } from './read-model-projection.service';
+import { ProjectionSupervisor } from './projection-supervisor.service';
 
 /** The real SQLite store whose first live subscription breaks after one event, as a dropped connection would. */
 class FirstSubscriptionBreaks implements EventStore {
@@ -43,16 +43,16 @@ function registered(customerId: string): CustomerRegistered {
   };
 }
 
-describe('ReadModelProjection', () => {
+describe('ProjectionSupervisor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'csp-projection-'));
   let store: FirstSubscriptionBreaks;
   let db: ReadModelDb;
-  let projection: ReadModelProjection;
+  let projection: ProjectionSupervisor;
 
   beforeAll(async () => {
     store = new FirstSubscriptionBreaks(SqliteEventStore.open(join(dir, 'events.db')));
     db = await openSqliteReadModels(join(dir, 'read-models.db'));
-    projection = new ReadModelProjection(store, db, configFromEnv({ DATA_DIR: dir }), new Metrics());
+    projection = new ProjectionSupervisor(store, db, configFromEnv({ DATA_DIR: dir }), projectionRegistry, new Metrics());
   });
   afterAll(async () => {
     await projection.onModuleDestroy();

@@ -1,0 +1,137 @@
+import { comparePositions, positionToString, type EventStore, type LogPosition } from '@csp/event-store';
+import {
+  generationRunner,
+  ProjectionGenerations,
+  readActiveCheckpoints,
+  type AnyProjection,
+  type ReadModelDb,
+} from '@csp/read-models';
+
+export type ProjectionStatusState = 'current' | 'behind' | 'rebuilding' | 'version-changed';
+
+export interface ProjectionStatus {
+  name: string;
+  /** The version the code defines. */
+  version: number;
+  /** The generation that answers queries, and the version it was built with. */
+  generation: number | null;
+  generationVersion: number | null;
+  /** Where the answering generation stands (`commit.prepare`); null before its first event. */
+  position: string | null;
+  /** Events in the log after that position. */
+  eventsBehind: number;
+  state: ProjectionStatusState;
+}
+
+export interface RebuildProgress {
+  position: LogPosition;
+  eventsFolded: number;
+  /** Where the rebuild stops: the head of the log when it began, or `--until`. */
+  target: LogPosition | undefined;
+}
+
+export interface RebuildResult {
+  name: string;
+  generation: number;
+  eventsFolded: number;
+  position: string | null;
+  seconds: number;
+}
+
+/**
+ * What an operator does to projections from outside the service: read where each stands, and
+ * rebuild one into fresh tables (from zero, up to the head of the log or a given position) while
+ * the others keep their checkpoints. The answering tables stay in place until the new ones are done.
+ *
+ * @example
+ *   const operations = new ProjectionOperations(store, db, projectionRegistry);
+ *   const report = await operations.rebuild('orders', { onProgress: (p) => bar.update(Number(p.position.commit)) });
+ */
+export class ProjectionOperations {
+  private readonly generations: ProjectionGenerations;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: ReadModelDb,
+    private readonly projections: readonly AnyProjection[],
+  ) {
+    this.generations = new ProjectionGenerations(db);
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const [generations, checkpoints] = await Promise.all([this.generations.list(), readActiveCheckpoints(this.db)]);
+    const statuses: ProjectionStatus[] = [];
+    for (const projection of this.projections) {
+      const active = generations.find((generation) => generation.name === projection.name && generation.status === 'active');
+      const building = generations.some((generation) => generation.name === projection.name && generation.status === 'building');
+      const position = checkpoints.get(projection.name);
+      const eventsBehind = await this.countEventsAfter(position);
+      statuses.push({
+        name: projection.name,
+        version: projection.version,
+        generation: active?.generation ?? null,
+        generationVersion: active?.version ?? null,
+        position: position ? positionToString(position) : null,
+        eventsBehind,
+        state: building ? 'rebuilding' : active?.version !== projection.version ? 'version-changed' : eventsBehind > 0 ? 'behind' : 'current',
+      });
+    }
+    return statuses;
+  }
+
+  /**
+   * Folds the log into a fresh generation of `name`, then makes it the answering one and drops the
+   * previous tables. With `until`, the new tables hold the projection as of that position (a running
+   * service folds on from there).
+   */
+  async rebuild(
+    name: string,
+    options: { until?: LogPosition; batchSize?: number; onProgress?: (progress: RebuildProgress) => void } = {},
+  ): Promise<RebuildResult> {
+    const projection = this.projections.find((candidate) => candidate.name === name);
+    if (!projection) {
+      throw new Error(`No projection named ${JSON.stringify(name)}; known: ${this.projections.map((known) => known.name).join(', ')}`);
+    }
+    const started = Date.now();
+    const target = options.until ?? (await this.store.headPosition());
+    const generation = await this.generations.create(projection);
+    let eventsFolded = 0;
+    let position: LogPosition | undefined;
+    try {
+      if (target) {
+        const runner = generationRunner(this.store, this.db, projection, generation, {
+          batchSize: options.batchSize ?? 1000,
+          // Stop at the head as it was when the rebuild began: the service (if running) folds the rest.
+          until: target,
+          onProgress: (at, applied) => {
+            eventsFolded += applied;
+            position = at;
+            options.onProgress?.({ position: at, eventsFolded, target });
+          },
+        });
+        await runner.start();
+        await runner.stop();
+      }
+      await this.generations.activate(projection, generation, { evenIfBehind: true });
+    } catch (error) {
+      await this.generations.discard(projection, generation);
+      throw error;
+    }
+    return {
+      name,
+      generation: generation.generation,
+      eventsFolded,
+      position: position ? positionToString(position) : null,
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  private async countEventsAfter(position: LogPosition | undefined): Promise<number> {
+    let count = 0;
+    for await (const event of this.store.readAll(position ? { fromPosition: position } : {})) {
+      if (position && comparePositions(event.position, position) <= 0) continue;
+      count++;
+    }
+    return count;
+  }
+}

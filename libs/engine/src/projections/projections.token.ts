@@ -1,0 +1,2 @@
+/** The projections this engine runs: the registry, or what a test puts in its place. */
+export const PROJECTIONS = Symbol('PROJECTIONS');

@@ -1,0 +1,155 @@
+import type { EventStore, LogPosition } from '@csp/event-store';
+import {
+  generationRunner,
+  ProjectionGenerations,
+  type AnyProjection,
+  type ProjectionGeneration,
+  type ProjectionRunner,
+  type ReadModelDb,
+} from '@csp/read-models';
+import { Logger } from '@nestjs/common';
+
+const FIRST_RESTART_DELAY_MS = 500;
+const MAX_RESTART_DELAY_MS = 30_000;
+const WAIT_SLICE_MS = 250;
+const SWITCH_RETRY_MS = 50;
+
+export type ProjectionState = 'starting' | 'running' | 'rebuilding' | 'failed' | 'stopped';
+
+export interface SupervisedProjectionEvents {
+  onProgress(projection: string, position: LogPosition): void;
+}
+
+/**
+ * One projection in this process: runs its active generation, restarts it from its checkpoint with
+ * back-off when it fails, and, when the code's `version` differs from the active generation's,
+ * builds a new generation from zero beside it and switches over once it has caught up, so the old
+ * rows keep answering meanwhile. One projection failing or rebuilding does not hold up the others.
+ */
+export class SupervisedProjection {
+  private readonly logger: Logger;
+  private active: { generation: ProjectionGeneration; runner: ProjectionRunner } | undefined;
+  private building: ProjectionRunner | undefined;
+  private restartDelayMs = FIRST_RESTART_DELAY_MS;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private destroyed = false;
+  private currentState: ProjectionState = 'starting';
+
+  constructor(
+    readonly definition: AnyProjection,
+    private readonly store: EventStore,
+    private readonly db: ReadModelDb,
+    private readonly events: SupervisedProjectionEvents,
+  ) {
+    this.logger = new Logger(`Projection ${definition.name}`);
+  }
+
+  get state(): ProjectionState {
+    return this.currentState;
+  }
+
+  /** The last position the answering generation folded, as this process knows it. */
+  get position(): LogPosition | undefined {
+    return this.active?.runner.position;
+  }
+
+  /** Resolves once the answering generation has caught up; a rebuild, if due, goes on in the background. */
+  async start(): Promise<void> {
+    const generations = new ProjectionGenerations(this.db);
+    const generation = (await generations.active(this.definition.name)) ?? (await generations.ensureActive([this.definition]))[0]!;
+    const runner = this.runnerFor(generation);
+    this.active = { generation, runner };
+    await runner.start();
+    this.currentState = 'running';
+    if (generation.version !== this.definition.version) void this.rebuildForNewVersion(generations);
+  }
+
+  async stop(): Promise<void> {
+    this.destroyed = true;
+    this.currentState = 'stopped';
+    clearTimeout(this.restartTimer);
+    await this.building?.stop();
+    await this.active?.runner.stop();
+  }
+
+  /** True once the answering generation has folded `position`; false after the timeout or when stopped. */
+  async waitFor(position: LogPosition, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const slice = Math.min(WAIT_SLICE_MS, deadline - Date.now());
+      // In slices: a wait that began before a restart or a switch hears from the runner that replaced it.
+      if (this.active && (await this.active.runner.waitFor(position, Math.max(0, slice)))) return true;
+      if (!this.active) await new Promise((resolve) => setTimeout(resolve, Math.max(0, slice)));
+      if (Date.now() >= deadline || this.destroyed) return false;
+    }
+  }
+
+  private runnerFor(generation: ProjectionGeneration): ProjectionRunner {
+    const runner = generationRunner(this.store, this.db, this.definition, generation, {
+      onProgress: (position) => {
+        this.restartDelayMs = FIRST_RESTART_DELAY_MS;
+        if (this.active?.runner === runner) this.events.onProgress(this.definition.name, position);
+      },
+    });
+    runner.onError((error) => {
+      if (this.active?.runner === runner) this.restartAfterFailure(error);
+    });
+    return runner;
+  }
+
+  /**
+   * Folds a fresh generation from zero while the active one keeps answering (and keeps following the
+   * log), then switches the views in one transaction once the new one is not behind.
+   */
+  private async rebuildForNewVersion(generations: ProjectionGenerations): Promise<void> {
+    try {
+      this.currentState = 'rebuilding';
+      const stale = await generations.building(this.definition.name);
+      if (stale && stale.version !== this.definition.version) await generations.discard(this.definition, stale);
+      const fresh = stale && stale.version === this.definition.version ? stale : await generations.create(this.definition);
+      this.logger.log(`version ${this.definition.version}: building generation ${fresh.generation} from the start of the log`);
+      const runner = this.runnerFor(fresh);
+      this.building = runner;
+      await runner.start();
+      // A restart after a failure stops this build; the next start resumes it from its checkpoint.
+      const stillBuilding = () => !this.destroyed && this.building === runner;
+      while (stillBuilding() && !(await generations.activate(this.definition, fresh))) {
+        await new Promise((resolve) => setTimeout(resolve, SWITCH_RETRY_MS));
+      }
+      if (!stillBuilding()) return;
+      const previous = this.active;
+      this.active = { generation: { ...fresh, status: 'active' }, runner };
+      this.building = undefined;
+      await previous?.runner.stop();
+      this.currentState = 'running';
+      this.logger.log(`switched to generation ${fresh.generation} (version ${this.definition.version})`);
+    } catch (error) {
+      if (this.destroyed) return;
+      this.logger.error(`rebuild for version ${this.definition.version} failed: ${String(error)}; retrying at the next start`);
+      this.currentState = 'failed';
+    }
+  }
+
+  /**
+   * A lost connection or a locked database must not leave queries lagging for good: start again from
+   * the checkpoint of whichever generation is active by then (a rebuild may have switched it), backing
+   * off while the failure repeats.
+   */
+  private restartAfterFailure(error: unknown): void {
+    if (this.destroyed) return;
+    this.currentState = 'failed';
+    const delayMs = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
+    this.logger.error(`stopped (${String(error)}); restarting from its checkpoint in ${delayMs} ms`);
+    this.restartTimer = setTimeout(() => {
+      const failed = this.active;
+      void (async () => {
+        await failed?.runner.stop();
+        await this.building?.stop();
+        this.building = undefined;
+        if (this.destroyed) return;
+        await this.start();
+      })().catch((restartError: unknown) => this.restartAfterFailure(restartError));
+    }, delayMs);
+  }
+}

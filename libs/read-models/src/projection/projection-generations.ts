@@ -1,0 +1,157 @@
+import { comparePositions, positionFromString } from '@csp/event-store';
+import { Migrator, sql, type Kysely } from 'kysely';
+import type { ReadModelDb } from '../database';
+import { migrationTableSchema } from '../store-migrations';
+import { checkpointName, physicalTable, type AnyProjection, type ProjectionGeneration } from './projection-definition';
+
+/**
+ * The generations of each projection in one read store: which set of physical tables answers
+ * (the views point at it), which one is being built beside it, creating, switching and dropping them.
+ *
+ * @example
+ *   const generations = new ProjectionGenerations(db);
+ *   await generations.ensureActive(projectionRegistry);
+ *   const fresh = await generations.create(ordersProjection);   // fold it from zero, then:
+ *   await generations.activate(ordersProjection, fresh);
+ */
+export class ProjectionGenerations {
+  constructor(private readonly db: ReadModelDb) {}
+
+  /**
+   * Every projection has an active generation afterwards: a projection new to this store gets
+   * generation 1 (empty, folding from zero), an existing one runs its pending migrations. Views
+   * are (re)made, so a migration that added a column shows through them.
+   */
+  async ensureActive(definitions: readonly AnyProjection[]): Promise<ProjectionGeneration[]> {
+    const active: ProjectionGeneration[] = [];
+    for (const definition of definitions) {
+      let generation = await this.active(definition.name);
+      if (generation) {
+        await this.migrate(definition, generation.generation);
+      } else {
+        generation = await this.createFirst(definition);
+      }
+      await this.db.transaction().execute((trx) => pointViewsAt(trx, definition, generation.generation));
+      active.push(generation);
+    }
+    return active;
+  }
+
+  async list(): Promise<ProjectionGeneration[]> {
+    const rows = await this.db.selectFrom('projection_generations').selectAll().orderBy('name').orderBy('generation').execute();
+    return rows.map((row) => ({
+      name: row.name,
+      generation: Number(row.generation),
+      version: Number(row.version),
+      status: row.status as ProjectionGeneration['status'],
+    }));
+  }
+
+  async active(name: string): Promise<ProjectionGeneration | undefined> {
+    return (await this.list()).find((generation) => generation.name === name && generation.status === 'active');
+  }
+
+  async building(name: string): Promise<ProjectionGeneration | undefined> {
+    return (await this.list()).find((generation) => generation.name === name && generation.status === 'building');
+  }
+
+  /** Generation 1 of a projection new to this store; another process starting at once may win the race. */
+  private async createFirst(definition: AnyProjection): Promise<ProjectionGeneration> {
+    try {
+      return await this.create(definition, 'active');
+    } catch (error) {
+      const createdMeanwhile = await this.active(definition.name);
+      if (!createdMeanwhile) throw error;
+      await this.migrate(definition, createdMeanwhile.generation);
+      return createdMeanwhile;
+    }
+  }
+
+  /** New, empty tables for the projection's current version; `building` until `activate`. */
+  async create(definition: AnyProjection, status: ProjectionGeneration['status'] = 'building'): Promise<ProjectionGeneration> {
+    const existing = (await this.list()).filter((generation) => generation.name === definition.name);
+    const number = Math.max(0, ...existing.map((generation) => generation.generation)) + 1;
+    await this.db
+      .insertInto('projection_generations')
+      .values({ name: definition.name, generation: number, version: definition.version, status, created_at: new Date().toISOString() })
+      .execute();
+    await this.migrate(definition, number);
+    return { name: definition.name, generation: number, version: definition.version, status };
+  }
+
+  /**
+   * Makes `generation` the one that answers, in one transaction: the views move to its tables and
+   * the previous generation is dropped with its checkpoint. Refused (false, nothing changed) while
+   * the new generation is behind the old one, so a query never sees the read models go back in time.
+   */
+  async activate(definition: AnyProjection, generation: ProjectionGeneration, options: { evenIfBehind?: boolean } = {}): Promise<boolean> {
+    const previous = await this.active(definition.name);
+    const switched = await this.db.transaction().execute(async (trx) => {
+      if (previous && !options.evenIfBehind && (await isBehind(trx, generation, previous))) return false;
+      await pointViewsAt(trx, definition, generation.generation);
+      await trx
+        .updateTable('projection_generations')
+        .set({ status: 'active' })
+        .where('name', '=', definition.name)
+        .where('generation', '=', generation.generation)
+        .execute();
+      if (previous && previous.generation !== generation.generation) await dropGeneration(trx, definition, previous.generation);
+      return true;
+    });
+    return switched;
+  }
+
+  /** Drops a generation that will not be used (an abandoned build). */
+  async discard(definition: AnyProjection, generation: ProjectionGeneration): Promise<void> {
+    await this.db.transaction().execute((trx) => dropGeneration(trx, definition, generation.generation));
+  }
+
+  private async migrate(definition: AnyProjection, generation: number): Promise<void> {
+    const table = (logical: string) => physicalTable(logical, generation);
+    const migrations = definition.migrations(table);
+    const migrator = new Migrator({
+      db: this.db as Kysely<unknown>,
+      provider: { getMigrations: async () => migrations },
+      ...generationMigrationTables(definition.name, generation),
+      ...(await migrationTableSchema(this.db as Kysely<unknown>)),
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  }
+}
+
+function generationMigrationTables(name: string, generation: number) {
+  const prefix = `${physicalTable(name, generation)}_migrations`;
+  return { migrationTableName: prefix, migrationLockTableName: `${prefix}_lock` };
+}
+
+async function isBehind(trx: ReadModelDb, candidate: ProjectionGeneration, current: ProjectionGeneration): Promise<boolean> {
+  const rows = await trx
+    .selectFrom('projection_checkpoints')
+    .select(['name', 'position'])
+    .where('name', 'in', [checkpointName(candidate), checkpointName(current)])
+    .execute();
+  const positionOf = (generation: ProjectionGeneration) => {
+    const row = rows.find((checkpoint) => checkpoint.name === checkpointName(generation));
+    return row ? positionFromString(row.position) : undefined;
+  };
+  const [candidatePosition, currentPosition] = [positionOf(candidate), positionOf(current)];
+  if (currentPosition === undefined) return false;
+  return candidatePosition === undefined || comparePositions(candidatePosition, currentPosition) < 0;
+}
+
+async function pointViewsAt(trx: ReadModelDb, definition: AnyProjection, generation: number): Promise<void> {
+  for (const table of definition.tables) {
+    await sql`drop view if exists ${sql.id(table)}`.execute(trx);
+    await sql`create view ${sql.id(table)} as select * from ${sql.id(physicalTable(table, generation))}`.execute(trx);
+  }
+}
+
+async function dropGeneration(trx: ReadModelDb, definition: AnyProjection, generation: number): Promise<void> {
+  for (const table of definition.tables) await trx.schema.dropTable(physicalTable(table, generation)).ifExists().execute();
+  const { migrationTableName, migrationLockTableName } = generationMigrationTables(definition.name, generation);
+  await trx.schema.dropTable(migrationTableName).ifExists().execute();
+  await trx.schema.dropTable(migrationLockTableName).ifExists().execute();
+  await trx.deleteFrom('projection_checkpoints').where('name', '=', checkpointName({ name: definition.name, generation })).execute();
+  await trx.deleteFrom('projection_generations').where('name', '=', definition.name).where('generation', '=', generation).execute();
+}

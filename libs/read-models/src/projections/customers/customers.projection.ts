@@ -1,0 +1,63 @@
+import type { CustomerEvent } from '@csp/domain/customer/customer.events';
+import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { storableText } from '../storable-text';
+
+export interface CustomersTable {
+  id: string;
+  partner_id: string;
+  company_name: string;
+  domain: string;
+  country: string;
+  registered_at: string;
+}
+
+export interface CustomersSchema {
+  customers: CustomersTable;
+}
+
+/** The customer directory: who the partners' customers are, found by id, domain or name. */
+export const customersProjection: ProjectionDefinition<CustomersSchema> = {
+  name: 'customers',
+  version: 1,
+  handles: ['CustomerRegistered'],
+  tables: ['customers'],
+  migrations: (table) => ({
+    '0001_create_customers': {
+      async up(db) {
+        await db.schema
+          .createTable(table('customers'))
+          .ifNotExists()
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .addColumn('company_name', 'text', (column) => column.notNull())
+          .addColumn('domain', 'text', (column) => column.notNull())
+          .addColumn('country', 'text', (column) => column.notNull())
+          .addColumn('registered_at', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${table('customers')}_partner`)
+          .ifNotExists()
+          .on(table('customers'))
+          .columns(['partner_id', 'domain'])
+          .execute();
+      },
+    },
+  }),
+  async apply(trx, recorded) {
+    const event = { type: recorded.type, data: recorded.data } as CustomerEvent;
+    if (event.type !== 'CustomerRegistered') return;
+    const { customerId, partnerId, companyName, domain, country, registeredAt } = event.data;
+    await trx
+      .insertInto('customers')
+      .values({
+        id: customerId,
+        partner_id: partnerId,
+        company_name: storableText(companyName),
+        domain: storableText(domain),
+        country,
+        registered_at: registeredAt,
+      })
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .execute();
+  },
+};

@@ -1,0 +1,90 @@
+import { evolveOrder, type OrderState } from '@csp/domain/order/order.decider';
+import type { OrderEvent } from '@csp/domain/order/order.events';
+import type { SubscriptionStarted } from '@csp/domain/subscription/subscription.events';
+import type { ProjectionDefinition } from '../../projection/projection-definition';
+
+export interface OrdersTable {
+  id: string;
+  customer_id: string;
+  partner_id: string;
+  purchased_at: string;
+  /** Subscription lines whose subscription has not started yet; > 0 means fulfilment is still owed. */
+  pending_fulfilment: number;
+  /** The order as the domain's `evolveOrder` folds it, as JSON. */
+  state: string;
+}
+
+export interface OrdersSchema {
+  orders: OrdersTable;
+}
+
+/**
+ * Orders as the domain folds them, and what fulfilment still owes: each `SubscriptionStarted`
+ * (exactly one per subscription stream) settles one subscription line of its order.
+ */
+export const ordersProjection: ProjectionDefinition<OrdersSchema> = {
+  name: 'orders',
+  version: 1,
+  handles: ['OrderPlaced', 'PerpetualLineCancelled', 'SubscriptionStarted'],
+  tables: ['orders'],
+  migrations: (table) => ({
+    '0001_create_orders': {
+      async up(db) {
+        await db.schema
+          .createTable(table('orders'))
+          .ifNotExists()
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('customer_id', 'text', (column) => column.notNull())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .addColumn('purchased_at', 'text', (column) => column.notNull())
+          .addColumn('pending_fulfilment', 'integer', (column) => column.notNull())
+          .addColumn('state', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${table('orders')}_pending_fulfilment`)
+          .ifNotExists()
+          .on(table('orders'))
+          .column('pending_fulfilment')
+          .execute();
+        await db.schema
+          .createIndex(`${table('orders')}_customer`)
+          .ifNotExists()
+          .on(table('orders'))
+          .columns(['customer_id', 'purchased_at'])
+          .execute();
+      },
+    },
+  }),
+  async apply(trx, recorded) {
+    const event = { type: recorded.type, data: recorded.data } as unknown as OrderEvent | SubscriptionStarted;
+    if (event.type === 'SubscriptionStarted') {
+      await trx
+        .updateTable('orders')
+        .set((eb) => ({ pending_fulfilment: eb('pending_fulfilment', '-', 1) }))
+        .where('id', '=', event.data.orderId)
+        .execute();
+      return;
+    }
+    const orderId = event.data.orderId;
+    const row = await trx.selectFrom('orders').select('state').where('id', '=', orderId).executeTakeFirst();
+    const before: OrderState = row ? (JSON.parse(row.state) as OrderState) : { status: 'none' };
+    const after = evolveOrder(before, event);
+    if (after.status !== 'placed') return;
+    const state = JSON.stringify(after);
+    if (row) {
+      await trx.updateTable('orders').set({ state }).where('id', '=', orderId).execute();
+      return;
+    }
+    await trx
+      .insertInto('orders')
+      .values({
+        id: orderId,
+        customer_id: after.order.customerId,
+        partner_id: after.order.partnerId,
+        purchased_at: after.order.purchasedAt,
+        pending_fulfilment: after.order.lineItems.filter((line) => line.subscriptionId !== null).length,
+        state,
+      })
+      .execute();
+  },
+};

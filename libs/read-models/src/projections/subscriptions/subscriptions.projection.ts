@@ -1,0 +1,101 @@
+import { nextLifecycleDueAt, subscriptionDecider, type SubscriptionState } from '@csp/domain/subscription/subscription.decider';
+import type { SubscriptionEvent } from '@csp/domain/subscription/subscription.events';
+import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { storableText } from '../storable-text';
+
+export interface SubscriptionsTable {
+  id: string;
+  customer_id: string;
+  partner_id: string;
+  order_id: string;
+  friendly_name: string;
+  purchased_at: string;
+  /** 1 when purchased before 2021-10-14: not returned by the subscriptions list. */
+  legacy: number;
+  status: string;
+  /** When the lifecycle scheduler must next look at it; null when never again. */
+  next_due_at: string | null;
+  /** The subscription as the domain's decider folds it, as JSON. */
+  state: string;
+}
+
+export interface SubscriptionsSchema {
+  subscriptions: SubscriptionsTable;
+}
+
+const SUBSCRIPTION_EVENTS: readonly SubscriptionEvent['type'][] = [
+  'SubscriptionStarted',
+  'InstallmentBilled',
+  'AutoRenewChanged',
+  'SubscriptionCancelled',
+  'InstallmentVoided',
+  'SubscriptionRenewed',
+  'SubscriptionExpired',
+];
+
+/** Subscriptions folded with the domain's own `evolve`, so the read side cannot drift from the rules. */
+export const subscriptionsProjection: ProjectionDefinition<SubscriptionsSchema> = {
+  name: 'subscriptions',
+  version: 1,
+  handles: SUBSCRIPTION_EVENTS,
+  tables: ['subscriptions'],
+  migrations: (table) => ({
+    '0001_create_subscriptions': {
+      async up(db) {
+        await db.schema
+          .createTable(table('subscriptions'))
+          .ifNotExists()
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('customer_id', 'text', (column) => column.notNull())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .addColumn('order_id', 'text', (column) => column.notNull())
+          .addColumn('friendly_name', 'text', (column) => column.notNull())
+          .addColumn('purchased_at', 'text', (column) => column.notNull())
+          .addColumn('legacy', 'integer', (column) => column.notNull())
+          .addColumn('status', 'text', (column) => column.notNull())
+          .addColumn('next_due_at', 'text')
+          .addColumn('state', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${table('subscriptions')}_customer`)
+          .ifNotExists()
+          .on(table('subscriptions'))
+          .columns(['customer_id', 'legacy', 'purchased_at'])
+          .execute();
+        await db.schema
+          .createIndex(`${table('subscriptions')}_due`)
+          .ifNotExists()
+          .on(table('subscriptions'))
+          .column('next_due_at')
+          .execute();
+      },
+    },
+  }),
+  async apply(trx, recorded) {
+    const event = { type: recorded.type, data: recorded.data } as SubscriptionEvent;
+    const subscriptionId = event.data.subscriptionId;
+    const row = await trx.selectFrom('subscriptions').select('state').where('id', '=', subscriptionId).executeTakeFirst();
+    const before: SubscriptionState = row ? (JSON.parse(row.state) as SubscriptionState) : subscriptionDecider.initialState();
+    const after = subscriptionDecider.evolve(before, event);
+    if (after.status === 'none') return;
+    const columns = { status: after.status, next_due_at: nextLifecycleDueAt(after) ?? null, state: JSON.stringify(after) };
+    if (row) {
+      await trx.updateTable('subscriptions').set(columns).where('id', '=', subscriptionId).execute();
+      return;
+    }
+    const profile = after.profile;
+    await trx
+      .insertInto('subscriptions')
+      .values({
+        id: subscriptionId,
+        customer_id: profile.customerId,
+        partner_id: profile.partnerId,
+        order_id: profile.orderId,
+        friendly_name: storableText(profile.friendlyName),
+        purchased_at: profile.purchasedAt,
+        legacy: profile.legacy ? 1 : 0,
+        ...columns,
+      })
+      .execute();
+  },
+};
