@@ -13,7 +13,8 @@
  *   log.onAppend(() => pump());                     // live subscribers
  */
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** EventStoreDB's EventNumber.DeletedStream (long.MaxValue): the tombstone's revision and the soft-delete `$tb`. */
 export const DELETED_STREAM_REVISION = 9223372036854775807n;
@@ -110,6 +111,8 @@ export class EsdbMemoryLog {
   /** An empty log, or the log persisted in `file` (one JSON record a line, appended on every write). */
   static open(file?: string): EsdbMemoryLog {
     const log = new EsdbMemoryLog(file);
+    // Like a node creating its database directory: the log's first write (its epoch) comes at start.
+    if (file) mkdirSync(dirname(file), { recursive: true });
     if (file && existsSync(file)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         if (line.trim() !== '') log.index(fromPersisted(JSON.parse(line) as PersistedRecord));
