@@ -7,7 +7,13 @@ import {
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { openPostgresReadModels, type ReadModelDb } from './database';
+import { customersProjection } from './projections/customers/customers.projection';
+import { ordersProjection } from './projections/orders/orders.projection';
+import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
 import { CommerceLog, dumpReadModels, projectLog, writeStandardHistory } from '@csp/testing/fixtures/commerce-log.fixture';
+
+/** The projections this suite's stores hold, named here so that later projections do not change its expectations. */
+const FIRST_PROJECTIONS = [customersProjection, ordersProjection, subscriptionsProjection];
 
 /** The store's own tables, each projection's generation 1 with its migration bookkeeping, and the views queries read. */
 const READ_MODEL_TABLES = [
@@ -74,7 +80,7 @@ describe('openPostgresReadModels', () => {
     return schema;
   };
   const open = async (schema: string) => {
-    const db = await openPostgresReadModels(TEST_POSTGRES_URL, { schema, maxConnections: 2 });
+    const db = await openPostgresReadModels(TEST_POSTGRES_URL, { schema, maxConnections: 2, projections: FIRST_PROJECTIONS });
     dbs.push(db);
     return db;
   };

@@ -5,6 +5,7 @@ export * from './projection/projection-generations';
 export * from './projection/generation-tables.plugin';
 export * from './projections/registry';
 export * from './projections/customers/customers.projection';
+export * from './projections/ledger/ledger.projection';
 export * from './projections/orders/orders.projection';
 export * from './projections/subscriptions/subscriptions.projection';
 export * from './schema';

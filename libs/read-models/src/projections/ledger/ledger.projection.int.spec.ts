@@ -1,0 +1,197 @@
+import { supportRequestDecider } from '@csp/domain/support-request/support-request.decider';
+import { supportRequestStream } from '@csp/domain/support-request/support-request.events';
+import { NO_STREAM, positionToString, type JsonObject, type RecordedEvent } from '@csp/event-store';
+import {
+  AZURE_MONTHLY,
+  CommerceLog,
+  OFFICE,
+  WS_MONTHLY,
+  projectEvents,
+  writeStandardHistory,
+} from '@csp/testing/fixtures/commerce-log.fixture';
+import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
+import { v4 as uuid } from 'uuid';
+import type { ReadModelDb } from '../../database';
+import { generationRunner } from '../../projection-runner';
+import { ProjectionGenerations } from '../../projection/projection-generations';
+import { ledgerEntryOfRow, ledgerProjection, type LedgerEntriesTable } from './ledger.projection';
+
+type Data = Record<string, unknown> & { amount: { amount: number; currency: string } };
+
+describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
+  let opened: OpenedReadModels;
+  let db: ReadModelDb;
+  let log: CommerceLog;
+  let closeLog: () => Promise<void>;
+
+  beforeEach(async () => {
+    opened = await dialect.open();
+    db = opened.db;
+    ({ log, cleanup: closeLog } = await CommerceLog.open());
+  });
+
+  afterEach(async () => {
+    await closeLog();
+    await opened.cleanup();
+  });
+
+  const rows = () => db.selectFrom('ledger_entries').selectAll().orderBy('position_commit').orderBy('position_prepare').orderBy('id').execute();
+  const rowOf = async (id: string) => db.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const only = (events: RecordedEvent[], type: string) => events.filter((event) => event.type === type);
+
+  it('InstallmentBilled is a positive charge in its due month, with the partner of its customer and every column', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-7' });
+    const placed = await log.placeOrder(customer.customerId, [WS_MONTHLY], '2025-02-01T12:00:00.000Z');
+    const started = await log.startSubscriptions(placed);
+    const [billed] = only(started.events, 'InstallmentBilled') as [RecordedEvent];
+    const data = billed.data as Data;
+
+    await projectEvents(db, [...customer.events, ...placed.events, ...started.events], [ledgerProjection]);
+
+    const row = await rowOf(`${billed.id}:0`);
+    expect({ ...row, amount: Number(row.amount), position_commit: Number(row.position_commit), position_prepare: Number(row.position_prepare) }).toEqual({
+      id: `${billed.id}:0`,
+      kind: 'charge',
+      customer_id: customer.customerId,
+      partner_id: 'partner-7',
+      order_id: placed.orderId,
+      subscription_id: placed.subscriptionIds[1],
+      support_request_id: null,
+      amount: data.amount.amount,
+      currency: 'EUR',
+      invoice_period: '2025-02',
+      reason: 'installment 1 of term 1',
+      position: `${billed.position.commit}.${billed.position.prepare}`,
+      position_commit: Number(billed.position.commit),
+      position_prepare: Number(billed.position.prepare),
+      occurred_at: data['dueAt'],
+    });
+    expect(data.amount.amount).toBeGreaterThan(0);
+  });
+
+  it('a cancellation refunds negatively and voids the withdrawn installments on the next invoice; a perpetual credit too', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z' });
+    const placed = await log.placeOrder(customer.customerId, [AZURE_MONTHLY, OFFICE], '2025-02-01T12:00:00.000Z');
+    const started = await log.startSubscriptions(placed);
+    const cancelled = await log.cancelSubscription(placed.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+    const credited = await log.cancelPerpetualLines(placed.orderId, '2025-02-04T10:00:00.000Z');
+
+    await projectEvents(db, [...customer.events, ...placed.events, ...started.events, ...cancelled.events, ...credited.events], [ledgerProjection]);
+
+    const [cancellation] = only(cancelled.events, 'SubscriptionCancelled') as [RecordedEvent];
+    const refund = await rowOf(`${cancellation.id}:0`);
+    expect(refund.kind).toBe('refund');
+    expect(Number(refund.amount)).toBe(-(cancellation.data['refund'] as Data['amount']).amount);
+    expect(refund.invoice_period).toBe('2025-03');
+    const voids = only(cancelled.events, 'InstallmentVoided');
+    expect(voids.length).toBeGreaterThan(0);
+    for (const voided of voids) {
+      const row = await rowOf(`${voided.id}:0`);
+      expect([row.kind, Number(row.amount), row.invoice_period]).toEqual(['void', -(voided.data as Data).amount.amount, '2025-03']);
+    }
+    const [perpetual] = credited.events as [RecordedEvent];
+    const credit = await rowOf(`${perpetual.id}:0`);
+    expect([credit.kind, Number(credit.amount), credit.invoice_period, credit.subscription_id]).toEqual([
+      'credit',
+      -(perpetual.data['credit'] as Data['amount']).amount,
+      '2025-03',
+      null,
+    ]);
+  });
+
+  it('SupportRequestApproved credits the approved amount, naming the request', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-3' });
+    const requestId = uuid();
+    const events = await appendDecided(log, requestId, customer.customerId);
+
+    await projectEvents(db, [...customer.events, ...events], [ledgerProjection]);
+
+    const approval = only(events, 'SupportRequestApproved')[0]!;
+    expect(await rows()).toHaveLength(1);
+    const row = await rowOf(`${approval.id}:0`);
+    expect([row.kind, Number(row.amount), row.currency, row.support_request_id, row.partner_id, row.invoice_period]).toEqual([
+      'credit',
+      -2500,
+      'EUR',
+      requestId,
+      'partner-3',
+      '2025-04',
+    ]);
+  });
+
+  it('folds an event seen twice into one entry, and an entry of an unregistered customer belongs to no partner', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z' });
+    const placed = await log.placeOrder(customer.customerId, [WS_MONTHLY], '2025-02-01T12:00:00.000Z');
+    const started = await log.startSubscriptions(placed);
+
+    await projectEvents(db, [...placed.events, ...started.events, ...started.events], [ledgerProjection]);
+
+    const all = await rows();
+    expect(all).toHaveLength(1);
+    expect(all[0]!.partner_id).toBe('');
+  });
+
+  it('keeps log order by the numeric position, and a second generation folded from zero holds identical rows', async () => {
+    await writeStandardHistory(log);
+    const events = await log.allEvents();
+    const expectedIds = events
+      .filter((event) => ledgerProjection.handles.includes(event.type) && event.type !== 'CustomerRegistered')
+      .flatMap((event) => (event.type === 'SubscriptionCancelled' && (event.data['refund'] as Data['amount']).amount === 0 ? [] : [`${event.id}:0`]));
+
+    await projectEvents(db, events, [ledgerProjection]);
+    const first = await rows();
+    expect(first.map((row) => row.id)).toEqual(expectedIds);
+    expect(first.map((row) => row.position)).toEqual(
+      events.filter((event) => expectedIds.includes(`${event.id}:0`)).map((event) => positionToString(event.position)),
+    );
+    expect(new Set(first.map((row) => row.kind))).toEqual(new Set(['charge', 'refund', 'void', 'credit']));
+
+    const generations = new ProjectionGenerations(db);
+    const fresh = await generations.create(ledgerProjection);
+    const runner = generationRunner(log.store, db, ledgerProjection, fresh, { batchSize: 7, until: events.at(-1)!.position });
+    await runner.start();
+    await runner.stop();
+    await generations.activate(ledgerProjection, fresh, { evenIfBehind: true });
+
+    const rebuilt = await rows();
+    expect(rebuilt.map(comparable)).toEqual(first.map(comparable));
+    expect(rebuilt.map((row) => ledgerEntryOfRow(row))).toEqual(first.map((row) => ledgerEntryOfRow(row)));
+  });
+});
+
+/** PostgreSQL hands bigints back as strings, SQLite as numbers: compare the values. */
+function comparable(row: LedgerEntriesTable) {
+  return { ...row, amount: Number(row.amount), position_commit: String(row.position_commit), position_prepare: String(row.position_prepare) };
+}
+
+/** A support request submitted and approved at 2025-03-20 for 25.00 EUR, as the decider decides them. */
+async function appendDecided(log: CommerceLog, requestId: string, customerId: string): Promise<RecordedEvent[]> {
+  const stream = supportRequestStream(requestId);
+  const submitted = supportRequestDecider.decide(
+    {
+      type: 'SubmitSupportRequest',
+      requestId,
+      partnerId: 'partner-3',
+      submittedBy: { userId: 'agent-1' },
+      problemType: 'CSP purchase/refund on behalf of customers',
+      impact: 'moderate',
+      title: 'Refund',
+      description: { customerId, orderId: 'order-1', refundReason: 'wrong edition', requestedAmount: { amount: 4000, currency: 'EUR' } },
+      contact: { name: 'Alex', email: 'alex@partner.example', phone: '+49 30 1234567' },
+      attachments: [],
+      at: '2025-03-10T09:00:00.000Z',
+    },
+    supportRequestDecider.initialState(),
+  );
+  const state = submitted.reduce(supportRequestDecider.evolve, supportRequestDecider.initialState());
+  const approved = supportRequestDecider.decide(
+    { type: 'ApproveSupportRequest', amount: { amount: 2500, currency: 'EUR' }, decidedBy: { userId: 'billing-1' }, at: '2025-03-20T09:00:00.000Z' },
+    state,
+  );
+  await log.store.appendToStream(
+    stream,
+    [...submitted, ...approved].map((event) => ({ id: uuid(), type: event.type, data: event.data as unknown as JsonObject })),
+    { expectedRevision: NO_STREAM },
+  );
+  return log.store.readStream(stream);
+}

@@ -1,0 +1,199 @@
+import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
+import { ledgerEntriesOf, type LedgerEntry, type LedgerEntryKind } from '@csp/domain/ledger/ledger-entry';
+import type { DomainEvent } from '@csp/domain/shared/event';
+import { positionToString, type RecordedEvent } from '@csp/event-store';
+import type { ProjectionDefinition } from '../../projection/projection-definition';
+
+export interface LedgerEntriesTable {
+  id: string;
+  kind: LedgerEntryKind;
+  customer_id: string;
+  /** The customer's partner: a `BillingAdmin` reads only its own partner's entries. */
+  partner_id: string;
+  order_id: string | null;
+  subscription_id: string | null;
+  support_request_id: string | null;
+  /** Signed integer minor units. */
+  amount: number;
+  currency: string;
+  invoice_period: string;
+  reason: string;
+  /** The source event's position as `<commit>.<prepare>`, verbatim. */
+  position: string;
+  /**
+   * The same position as two integers (written as decimal strings, so no precision is lost on the
+   * way in), to order by log order and to cut "as of a position" in SQL; text would sort `10` before `9`.
+   */
+  position_commit: string | number;
+  position_prepare: string | number;
+  occurred_at: string;
+}
+
+/** Which partner each customer belongs to: ledger events name the customer only. */
+export interface LedgerCustomersTable {
+  customer_id: string;
+  partner_id: string;
+}
+
+export interface LedgerSchema {
+  ledger_entries: LedgerEntriesTable;
+  ledger_customers: LedgerCustomersTable;
+}
+
+/** The event types that yield ledger entries (see `ledgerEntriesOf`). */
+export const LEDGER_ENTRY_EVENT_TYPES = [
+  'InstallmentBilled',
+  'SubscriptionCancelled',
+  'InstallmentVoided',
+  'PerpetualLineCancelled',
+  'SupportRequestApproved',
+] as const;
+
+export interface PartneredLedgerEntry extends LedgerEntry {
+  /** `''` when the fold never saw the customer registered: no partner's `BillingAdmin` sees it. */
+  partnerId: string;
+}
+
+/**
+ * The ledger entries of one recorded event, each with its customer's partner. The live projection
+ * and every in-memory replay (`asOf`, the CLI) go through this one function, so they cannot differ.
+ * A customer the fold has not seen registered belongs to no partner (`''`): no partner's
+ * `BillingAdmin` sees the entry, while totals over the whole log still count it.
+ *
+ * @example
+ *   const partners = new Map<string, string>();
+ *   const entries = partneredLedgerEntriesOf(recorded, (customerId) => partners.get(customerId));
+ */
+export function partneredLedgerEntriesOf(
+  recorded: RecordedEvent,
+  partnerOf: (customerId: string) => string | undefined,
+): PartneredLedgerEntry[] {
+  return withPartners(ledgerEntriesOfRecorded(recorded), partnerOf);
+}
+
+function withPartners(entries: LedgerEntry[], partnerOf: (customerId: string) => string | undefined): PartneredLedgerEntry[] {
+  return entries.map((entry) => ({ ...entry, partnerId: partnerOf(entry.customerId) ?? '' }));
+}
+
+function ledgerEntriesOfRecorded(recorded: RecordedEvent): LedgerEntry[] {
+  return ledgerEntriesOf(toDomainEvent(recorded), { eventId: recorded.id, position: positionToString(recorded.position) });
+}
+
+/** The customer → partner fact a `CustomerRegistered` carries, for the folds that need it. */
+export function customerPartnerOf(recorded: RecordedEvent): { customerId: string; partnerId: string } | undefined {
+  if (recorded.type !== 'CustomerRegistered') return undefined;
+  const { customerId, partnerId } = (toDomainEvent(recorded) as CustomerRegistered).data;
+  return { customerId, partnerId };
+}
+
+/** A row read back from `ledger_entries`, as the domain's entry (absent ids omitted, not null). */
+export function ledgerEntryOfRow(row: LedgerEntriesTable): PartneredLedgerEntry {
+  return {
+    id: row.id,
+    kind: row.kind,
+    customerId: row.customer_id,
+    partnerId: row.partner_id,
+    ...(row.order_id !== null ? { orderId: row.order_id } : {}),
+    ...(row.subscription_id !== null ? { subscriptionId: row.subscription_id } : {}),
+    ...(row.support_request_id !== null ? { supportRequestId: row.support_request_id } : {}),
+    amount: { amount: Number(row.amount), currency: row.currency },
+    invoicePeriod: row.invoice_period,
+    reason: row.reason,
+    position: row.position,
+    occurredAt: row.occurred_at,
+  };
+}
+
+/**
+ * The refund/credit ledger (SPEC "Refund/credit ledger"): one row per entry `ledgerEntriesOf`
+ * derives, with the partner of its customer. Entries are never updated or deleted: the log is
+ * append-only and so is the ledger.
+ */
+export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
+  name: 'ledger',
+  version: 1,
+  handles: ['CustomerRegistered', ...LEDGER_ENTRY_EVENT_TYPES],
+  tables: ['ledger_entries', 'ledger_customers'],
+  migrations: (table) => ({
+    '0001_create_ledger': {
+      async up(db) {
+        await db.schema
+          .createTable(table('ledger_customers'))
+          .ifNotExists()
+          .addColumn('customer_id', 'text', (column) => column.primaryKey())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createTable(table('ledger_entries'))
+          .ifNotExists()
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('kind', 'text', (column) => column.notNull())
+          .addColumn('customer_id', 'text', (column) => column.notNull())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .addColumn('order_id', 'text')
+          .addColumn('subscription_id', 'text')
+          .addColumn('support_request_id', 'text')
+          .addColumn('amount', 'bigint', (column) => column.notNull())
+          .addColumn('currency', 'text', (column) => column.notNull())
+          .addColumn('invoice_period', 'text', (column) => column.notNull())
+          .addColumn('reason', 'text', (column) => column.notNull())
+          .addColumn('position', 'text', (column) => column.notNull())
+          .addColumn('position_commit', 'bigint', (column) => column.notNull())
+          .addColumn('position_prepare', 'bigint', (column) => column.notNull())
+          .addColumn('occurred_at', 'text', (column) => column.notNull())
+          .execute();
+        const index = (suffix: string, columns: string[]) =>
+          db.schema.createIndex(`${table('ledger_entries')}_${suffix}`).ifNotExists().on(table('ledger_entries')).columns(columns).execute();
+        await index('partner_customer', ['partner_id', 'customer_id']);
+        await index('partner_period', ['partner_id', 'invoice_period']);
+        await index('partner_kind', ['partner_id', 'kind']);
+        await index('position', ['position_commit', 'position_prepare']);
+      },
+    },
+  }),
+  async apply(trx, recorded) {
+    const customer = customerPartnerOf(recorded);
+    if (customer) {
+      await trx
+        .insertInto('ledger_customers')
+        .values({ customer_id: customer.customerId, partner_id: customer.partnerId })
+        .onConflict((conflict) => conflict.column('customer_id').doNothing())
+        .execute();
+      return;
+    }
+    const entries = ledgerEntriesOfRecorded(recorded);
+    if (entries.length === 0) return;
+    const customerIds = [...new Set(entries.map((entry) => entry.customerId))];
+    const known = await trx.selectFrom('ledger_customers').selectAll().where('customer_id', 'in', customerIds).execute();
+    const partners = new Map(known.map((row) => [row.customer_id, row.partner_id]));
+    const partnered = withPartners(entries, (customerId) => partners.get(customerId));
+    const { commit, prepare } = recorded.position;
+    for (const entry of partnered) {
+      await trx
+        .insertInto('ledger_entries')
+        .values({
+          id: entry.id,
+          kind: entry.kind,
+          customer_id: entry.customerId,
+          partner_id: entry.partnerId,
+          order_id: entry.orderId ?? null,
+          subscription_id: entry.subscriptionId ?? null,
+          support_request_id: entry.supportRequestId ?? null,
+          amount: entry.amount.amount,
+          currency: entry.amount.currency,
+          invoice_period: entry.invoicePeriod,
+          reason: entry.reason,
+          position: entry.position,
+          position_commit: commit.toString(),
+          position_prepare: prepare.toString(),
+          occurred_at: entry.occurredAt,
+        })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
+    }
+  },
+};
+
+function toDomainEvent(recorded: RecordedEvent): DomainEvent {
+  return { type: recorded.type, data: recorded.data };
+}
