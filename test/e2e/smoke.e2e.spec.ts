@@ -1,4 +1,4 @@
-import { SqliteEventStore } from '@csp/event-store';
+import { SqliteEventStore, type CodecEventStore } from '@csp/event-store';
 import { EsdbEventStore } from '@csp/event-store/esdb';
 import { E2eApp } from '../support/e2e-harness';
 
@@ -13,7 +13,7 @@ describe('smoke: register, buy, list at the answered position', () => {
 
   it('runs on the event store this jest project selects', () => {
     const expected = process.env['E2E_EVENT_STORE'] === 'esdb' ? EsdbEventStore : SqliteEventStore;
-    expect(app.eventStore).toBeInstanceOf(expected);
+    expect((app.eventStore as CodecEventStore).inner).toBeInstanceOf(expected);
   });
 
   it('lists a purchase at its own position without polling', async () => {

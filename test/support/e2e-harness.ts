@@ -1,8 +1,8 @@
 import { signToken } from '@csp/application/auth/jwt';
 import type { PrincipalKind, Role } from '@csp/application/auth/principal';
 import { ManualClock } from '@csp/testing/manual-clock';
-import { EVENT_STORE } from '@csp/application/tokens';
-import type { EventStore, RecordedEvent } from '@csp/event-store';
+import { EVENT_CODEC, EVENT_STORE } from '@csp/application/tokens';
+import type { EventCodec, EventStore, RecordedEvent } from '@csp/event-store';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
@@ -106,7 +106,9 @@ export class E2eApp {
     });
     const wrap = options.wrapEventStore;
     const moduleRef = await (
-      wrap ? builder.overrideProvider(EVENT_STORE).useFactory({ factory: () => wrap(openEventStore(config)) }) : builder
+      wrap ? builder
+            .overrideProvider(EVENT_STORE)
+            .useFactory({ factory: (codec: EventCodec) => wrap(openEventStore(config, codec)), inject: [EVENT_CODEC] }) : builder
     ).compile();
     const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     configureHttp(app);

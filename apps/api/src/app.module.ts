@@ -1,18 +1,17 @@
 import { CustomerDirectory } from '@csp/application/access/customer-directory';
 import { GetCustomerHandler } from '@csp/application/customers/get-customer.handler';
 import { RegisterCustomerHandler } from '@csp/application/customers/register-customer.handler';
-import { CancelPerpetualOrderHandler } from '@csp/application/orders/cancel-perpetual-order.handler';
-import { PlaceOrderHandler } from '@csp/application/orders/place-order.handler';
+import { CancelPerpetualHandler } from '@csp/application/orders/cancel-perpetual.handler';
+import { PurchaseSoftwareHandler } from '@csp/application/orders/purchase-software.handler';
 import type { Clock } from '@csp/application/ports/clock.port';
 import { GetOrderHandler, ListOrdersHandler } from '@csp/application/orders/order-queries.handler';
 import { ListProductsHandler } from '@csp/application/products/list-products.handler';
 import { GetSubscriptionHandler, ListSubscriptionsHandler } from '@csp/application/subscriptions/subscription-queries.handler';
-import { CancelSubscriptionHandler, ChangeAutoRenewHandler } from '@csp/application/subscriptions/subscription-commands.handler';
+import { CancelSubscriptionHandler, ToggleAutorenewHandler } from '@csp/application/subscriptions/subscription-commands.handler';
 import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import type { EventStore } from '@csp/event-store';
 import type { ReadModelDb } from '@csp/read-models';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
@@ -44,7 +43,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         LoggerModule.forRoot(buildLoggerParams({ env, stdoutIsTty: Boolean(process.stdout.isTTY) })),
-        CqrsModule.forRoot(),
         engine,
         jwtSecret ? AuthModule.forRoot({ secret: jwtSecret }) : AuthModule.forRootFromEnv({ env, dataDir: config.dataDir }),
         ObservabilityModule.forRoot({
@@ -65,9 +63,9 @@ export class AppModule {
         CustomerDirectory,
         RegisterCustomerHandler,
         GetCustomerHandler,
-        PlaceOrderHandler,
-        CancelPerpetualOrderHandler,
-        ChangeAutoRenewHandler,
+        PurchaseSoftwareHandler,
+        CancelPerpetualHandler,
+        ToggleAutorenewHandler,
         CancelSubscriptionHandler,
         ListOrdersHandler,
         GetOrderHandler,

@@ -2,16 +2,19 @@ import { CustomerDirectory } from '@csp/application/access/customer-directory';
 import { SubscriptionDirectory } from '@csp/application/access/subscription-directory';
 import { loadCatalogue } from '@csp/application/catalogue/catalogue.loader';
 import { CommandRunner } from '@csp/application/command-handling/command-runner';
+import { CommandPipeline } from '@csp/application/command-handling/command-pipeline';
 import { IdempotencyKeys } from '@csp/application/command-handling/idempotency-keys';
 import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-scheduler';
 import { SubscriptionLifecycle } from '@csp/application/fulfilment/subscription-lifecycle';
 import { Clock, SystemClock } from '@csp/application/ports/clock.port';
 import { IdGenerator, Uuid7Generator } from '@csp/application/ports/id-generator.port';
-import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
+import { eventUpcasters } from '@csp/application/event-codec/event-upcasters';
+import { EVENT_CODEC, EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { Catalogue } from '@csp/domain/catalogue/catalogue';
-import type { EventStore } from '@csp/event-store';
+import { UpcastingCodec, type EventCodec, type EventStore } from '@csp/event-store';
 import { projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import type { EngineConfig } from './config/engine-config';
 import { ENGINE_CONFIG } from './config/engine-config.token';
 import { MetricsModule } from './observability/metrics.module';
@@ -54,7 +57,8 @@ export class EngineModule {
     const shared = [
       { provide: ENGINE_CONFIG, useValue: config },
       { provide: PROJECTIONS, useValue: projections },
-      { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
+      { provide: EVENT_CODEC, useFactory: () => new UpcastingCodec(eventUpcasters) },
+      { provide: EVENT_STORE, inject: [EVENT_CODEC], useFactory: (codec: EventCodec) => openEventStore(config, codec) },
       { provide: READ_MODEL_DB, useFactory: () => openReadModels(config, projections) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },
@@ -65,6 +69,7 @@ export class EngineModule {
         useFactory: (store: EventStore, ids: IdGenerator) => new CommandRunner(store, ids),
       },
       IdempotencyKeys,
+      CommandPipeline,
       CustomerDirectory,
       SubscriptionDirectory,
       SubscriptionLifecycle,
@@ -74,7 +79,7 @@ export class EngineModule {
     ];
     return {
       module: EngineModule,
-      imports: [MetricsModule],
+      imports: [CqrsModule.forRoot(), MetricsModule],
       providers: [...shared, StoreCloser],
       exports: shared.map((provider) => ('provide' in provider ? provider.provide : provider)),
     };

@@ -1,6 +1,6 @@
 import type { Principal } from '@csp/application/auth/principal';
-import { CancelPerpetualOrderCommand } from '@csp/application/orders/cancel-perpetual-order.command';
-import { PlaceOrderCommand } from '@csp/application/orders/place-order.command';
+import { CancelPerpetualCommand } from '@csp/application/orders/cancel-perpetual.command';
+import { PurchaseSoftwareCommand } from '@csp/application/orders/purchase-software.command';
 import { GetOrderQuery, ListOrdersQuery } from '@csp/application/orders/order.queries';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
@@ -33,7 +33,7 @@ export class OrdersController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const context = commandContextOf(request);
-    return this.commands.send('PurchaseSoftware', context, new PlaceOrderCommand(context, customerId, body.lineItems), response);
+    return this.commands.send('PurchaseSoftware', context, new PurchaseSoftwareCommand(context, customerId, body.lineItems), response);
   }
 
   @Get()
@@ -63,7 +63,7 @@ export class OrdersController {
   ) {
     const lineItemNumbers = body.lineItems?.map((line) => line.lineItemNumber);
     const context = commandContextOf(request);
-    const command = new CancelPerpetualOrderCommand(context, customerId, orderId, lineItemNumbers);
+    const command = new CancelPerpetualCommand(context, customerId, orderId, lineItemNumbers);
     return this.commands.send('CancelPerpetual', context, command, response);
   }
 }
@@ -80,7 +80,7 @@ export class ImportController {
   backfill(@Body() body: ImportPurchaseDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
     const purchasedAt = new Date(body.purchasedAt).toISOString();
     const context = commandContextOf(request);
-    const command = new PlaceOrderCommand(context, body.customerId, body.lineItems, purchasedAt);
+    const command = new PurchaseSoftwareCommand(context, body.customerId, body.lineItems, purchasedAt);
     return this.commands.send('BackfillPurchase', context, command, response);
   }
 }

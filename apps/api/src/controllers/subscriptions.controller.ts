@@ -1,6 +1,6 @@
 import type { Principal } from '@csp/application/auth/principal';
 import { GetSubscriptionQuery, ListSubscriptionsQuery } from '@csp/application/subscriptions/subscription.queries';
-import { CancelSubscriptionCommand, ChangeAutoRenewCommand } from '@csp/application/subscriptions/subscription-commands';
+import { CancelSubscriptionCommand, ToggleAutorenewCommand } from '@csp/application/subscriptions/subscription-commands';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { Body, Controller, Get, Param, Patch, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
@@ -58,7 +58,7 @@ export class SubscriptionsController {
       });
     }
     return changesAutoRenew
-      ? this.commands.send('ToggleAutorenew', target.context, new ChangeAutoRenewCommand(target, body.autoRenewEnabled!), response)
+      ? this.commands.send('ToggleAutorenew', target.context, new ToggleAutorenewCommand(target, body.autoRenewEnabled!), response)
       : this.commands.send('CancelSubscription', target.context, new CancelSubscriptionCommand(target), response);
   }
 }

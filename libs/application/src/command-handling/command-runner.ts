@@ -12,7 +12,7 @@ import {
 } from '@csp/event-store';
 import { deterministicId, type IdGenerator } from '../ports/id-generator.port';
 import type { CommandContext } from './command-context';
-import { keyReused } from './idempotency-keys';
+import { idempotencyScope, keyReused } from './idempotency-scope';
 
 export interface CommandOutcome<State, Event extends DomainEvent> {
   /** State after the command (after the first run's events when replayed). */
@@ -162,11 +162,6 @@ export class CommandRunner {
       : this.ids.newId();
     return { id, type: event.type, data: event.data as JsonObject, metadata };
   }
-}
-
-/** Keys are scoped to the caller's tenant: two partners may use the same key. */
-export function idempotencyScope(context: CommandContext): string {
-  return `${context.principal.kind}:${context.principal.tenantId}`;
 }
 
 export function toDomainEvent(recorded: RecordedEvent): DomainEvent {

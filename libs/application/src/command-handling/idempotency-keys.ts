@@ -1,10 +1,9 @@
-import { DomainError } from '@csp/domain/shared/domain-error';
 import { NO_STREAM, WrongExpectedRevisionError, type EventStore } from '@csp/event-store';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { deterministicId, IdGenerator } from '../ports/id-generator.port';
 import { EVENT_STORE } from '../tokens';
 import type { CommandContext } from './command-context';
-import { idempotencyScope } from './command-runner';
+import { idempotencyScope, keyReused } from './idempotency-scope';
 
 const IDEMPOTENCY_KEY_USED = 'IdempotencyKeyUsed';
 
@@ -107,8 +106,4 @@ export class IdempotencyKeys {
 
 function streamOf(context: CommandContext): string {
   return `idempotency-${deterministicId(idempotencyScope(context), context.idempotency!.key)}`;
-}
-
-export function keyReused(): DomainError {
-  return new DomainError('IDEMPOTENCY_KEY_REUSED', 'unprocessable', 'This Idempotency-Key was already used for a different request');
 }

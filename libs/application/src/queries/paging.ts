@@ -43,3 +43,13 @@ export async function pageOfStates<State, View>(
     ? { items, totalCount, continuationToken: Buffer.from(String(next), 'utf8').toString('base64url') }
     : { items, totalCount };
 }
+
+/** One page of a list already in memory, in its given order, with the same continuation tokens as `pageOfStates`. */
+export function pageOfItems<Item>(all: readonly Item[], page: PageRequest): ListPage<Item> {
+  const { offset, limit } = pageBounds(page);
+  const items = all.slice(offset, offset + limit);
+  const next = offset + items.length;
+  return next < all.length
+    ? { items, totalCount: all.length, continuationToken: Buffer.from(String(next), 'utf8').toString('base64url') }
+    : { items, totalCount: all.length };
+}

@@ -2,7 +2,7 @@ import {
   subscriptionDecider,
   subscriptionNotFound,
   type CancelSubscription,
-  type ChangeAutoRenew,
+  type ToggleAutorenew,
   type SubscriptionState,
 } from '@csp/domain/subscription/subscription.decider';
 import {
@@ -22,7 +22,7 @@ import { CommandRunner, type CommandOutcome } from '../command-handling/command-
 import { SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
 import { subscriptionView } from '../views/subscription.view';
-import { CancelSubscriptionCommand, ChangeAutoRenewCommand } from './subscription-commands';
+import { CancelSubscriptionCommand, ToggleAutorenewCommand } from './subscription-commands';
 
 /**
  * `@Injectable()` makes TypeScript emit the constructor's parameter types here; the concrete handlers
@@ -43,9 +43,9 @@ abstract class SubscriptionCommandHandler {
    * term meanwhile came before this command, so the command must not be dated before it.
    */
   protected async decideOn(
-    target: ChangeAutoRenewCommand['target'],
+    target: ToggleAutorenewCommand['target'],
     roles: readonly Role[],
-    commandAt: (at: string) => ChangeAutoRenew | CancelSubscription,
+    commandAt: (at: string) => ToggleAutorenew | CancelSubscription,
     commandType: string,
   ): Promise<{ outcome: CommandOutcome<SubscriptionState, SubscriptionEvent>; at: string }> {
     requireRole(target.context.principal, roles);
@@ -74,13 +74,13 @@ abstract class SubscriptionCommandHandler {
   }
 }
 
-@CommandHandler(ChangeAutoRenewCommand)
-export class ChangeAutoRenewHandler extends SubscriptionCommandHandler implements ICommandHandler<ChangeAutoRenewCommand> {
-  async execute({ target, autoRenewEnabled }: ChangeAutoRenewCommand) {
+@CommandHandler(ToggleAutorenewCommand)
+export class ToggleAutorenewHandler extends SubscriptionCommandHandler implements ICommandHandler<ToggleAutorenewCommand> {
+  async execute({ target, autoRenewEnabled }: ToggleAutorenewCommand) {
     const { outcome, at } = await this.decideOn(
       target,
       ['AdminAgent', 'GlobalAdmin'],
-      (instant) => ({ type: 'ChangeAutoRenew', autoRenewEnabled, at: instant }),
+      (instant) => ({ type: 'ToggleAutorenew', autoRenewEnabled, at: instant }),
       'ToggleAutorenew',
     );
     // A repeat (same Idempotency-Key) answers as the first run did: the view as of that change.

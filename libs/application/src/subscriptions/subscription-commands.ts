@@ -11,7 +11,7 @@ interface SubscriptionTarget {
   subscriptionRef: string;
 }
 
-export class ChangeAutoRenewCommand extends Command<CommandAnswer<SubscriptionView>> {
+export class ToggleAutorenewCommand extends Command<CommandAnswer<SubscriptionView>> {
   constructor(
     readonly target: SubscriptionTarget,
     readonly autoRenewEnabled: boolean,

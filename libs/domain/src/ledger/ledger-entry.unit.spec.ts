@@ -20,7 +20,7 @@ const customer = { status: 'registered', customerId: 'cust-1', partnerId: 'partn
 function catalogueOrder(skuId: string, billingCycle: BillingCycle, purchasedAt: string, quantity = 1): OrderPlaced['data'] {
   const [placed] = orderDecider.decide(
     {
-      type: 'PlaceOrder',
+      type: 'PurchaseSoftware',
       orderId: 'order-1',
       partnerId: 'partner-1',
       customer,
@@ -127,7 +127,7 @@ describe('ledgerEntriesOf, one entry per kind', () => {
   it('credits a cancelled perpetual line in full, on the order only', () => {
     const order = catalogueOrder('OFFICE-LTSC-2021', 'oneTime', '2026-05-10T08:00:00.000Z', 2);
     const orderHistory: OrderEvent[] = [{ type: 'OrderPlaced', data: order }];
-    const [cancelled] = orderDecider.decide({ type: 'CancelPerpetualLines', at: '2026-05-20T08:00:00.000Z' }, fold(orderDecider, orderHistory));
+    const [cancelled] = orderDecider.decide({ type: 'CancelPerpetual', at: '2026-05-20T08:00:00.000Z' }, fold(orderDecider, orderHistory));
     expect(ledgerEntriesOf(cancelled!, { eventId: 'evt-2', position: '3.3' })).toEqual([
       {
         id: 'evt-2:0',
@@ -203,8 +203,8 @@ describe('ledgerEntriesOf, one entry per kind', () => {
   it('yields nothing for events that move no money', () => {
     const history = subscriptionHistory(
       catalogueOrder('WS2022DC-P1Y', 'annual', '2026-01-01T00:00:00.000Z'),
-      { type: 'ChangeAutoRenew', autoRenewEnabled: false, at: '2026-02-01T00:00:00.000Z' },
-      { type: 'ChangeAutoRenew', autoRenewEnabled: true, at: '2026-03-01T00:00:00.000Z' },
+      { type: 'ToggleAutorenew', autoRenewEnabled: false, at: '2026-02-01T00:00:00.000Z' },
+      { type: 'ToggleAutorenew', autoRenewEnabled: true, at: '2026-03-01T00:00:00.000Z' },
       advance('2027-01-01T00:00:00.000Z'),
     );
     const silent = history.filter((event) => event.type !== 'InstallmentBilled');
@@ -305,7 +305,7 @@ describe('ledgerEntriesOf on subscription histories', () => {
     const order = catalogueOrder('OFFICE-LTSC-2021', 'oneTime', '2026-12-15T00:00:00.000Z');
     const state = fold(orderDecider, [{ type: 'OrderPlaced', data: order }]);
     const periodWhenCancelledAt = (at: string): string =>
-      ledgerEntriesOf(orderDecider.decide({ type: 'CancelPerpetualLines', at }, state)[0]!, { eventId: 'evt-2', position: '2.2' })[0]!.invoicePeriod;
+      ledgerEntriesOf(orderDecider.decide({ type: 'CancelPerpetual', at }, state)[0]!, { eventId: 'evt-2', position: '2.2' })[0]!.invoicePeriod;
     expect(periodWhenCancelledAt('2026-12-31T23:59:59.000Z')).toBe('2027-01');
     expect(periodWhenCancelledAt('2027-01-01T00:00:00.000Z')).toBe('2027-02');
   });

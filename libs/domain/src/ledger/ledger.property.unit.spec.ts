@@ -166,7 +166,7 @@ function simulate(plans: PurchasePlan[]): Simulation {
       run: () => {
         const [placed] = orderDecider.decide(
           {
-            type: 'PlaceOrder',
+            type: 'PurchaseSoftware',
             orderId,
             partnerId: 'partner-1',
             customer: customers[plan.market],
@@ -220,7 +220,7 @@ function simulate(plans: PurchasePlan[]): Simulation {
             if (events) apply(watched, events);
           } else {
             const order = simulation.orders.get(orderId)!;
-            const events = tryDecide(() => orderDecider.decide({ type: 'CancelPerpetualLines', at }, order.state));
+            const events = tryDecide(() => orderDecider.decide({ type: 'CancelPerpetual', at }, order.state));
             order.cancellationAccepted = events !== null;
             if (events) {
               order.cancelledAtMs = Date.parse(at);
@@ -237,7 +237,7 @@ function simulate(plans: PurchasePlan[]): Simulation {
         atMs: Date.parse(at),
         run: () => {
           const watched = simulation.subscriptions.get(subscriptionId)!;
-          const events = tryDecide(() => subscriptionDecider.decide({ type: 'ChangeAutoRenew', autoRenewEnabled: false, at }, watched.state));
+          const events = tryDecide(() => subscriptionDecider.decide({ type: 'ToggleAutorenew', autoRenewEnabled: false, at }, watched.state));
           if (events) apply(watched, events);
         },
       });

@@ -22,8 +22,8 @@ export interface RequestedLine {
   friendlyName?: string;
 }
 
-export interface PlaceOrder {
-  type: 'PlaceOrder';
+export interface PurchaseSoftware {
+  type: 'PurchaseSoftware';
   orderId: string;
   /** The caller's partner; the customer must belong to it. */
   partnerId: string;
@@ -35,14 +35,14 @@ export interface PlaceOrder {
   backfilled: boolean;
 }
 
-export interface CancelPerpetualLines {
-  type: 'CancelPerpetualLines';
+export interface CancelPerpetual {
+  type: 'CancelPerpetual';
   /** Absent: every perpetual line of the order. */
   lineItemNumbers?: number[];
   at: string;
 }
 
-export type OrderCommand = PlaceOrder | CancelPerpetualLines;
+export type OrderCommand = PurchaseSoftware | CancelPerpetual;
 
 export interface PlacedOrderState {
   status: 'placed';
@@ -75,16 +75,16 @@ export function createOrderDecider(catalogue: Catalogue): Decider<OrderCommand, 
 
     decide(command, state) {
       switch (command.type) {
-        case 'PlaceOrder':
+        case 'PurchaseSoftware':
           return [placeOrder(command, state, catalogue)];
-        case 'CancelPerpetualLines':
+        case 'CancelPerpetual':
           return cancelPerpetualLines(command, state);
       }
     },
   };
 }
 
-function placeOrder(command: PlaceOrder, state: OrderState, catalogue: Catalogue): OrderPlaced {
+function placeOrder(command: PurchaseSoftware, state: OrderState, catalogue: Catalogue): OrderPlaced {
   if (state.status !== 'none') {
     throw new DomainError('ORDER_ALREADY_EXISTS', 'conflict', `Order ${command.orderId} already exists`);
   }
@@ -123,7 +123,7 @@ function placeOrder(command: PlaceOrder, state: OrderState, catalogue: Catalogue
       );
     }
     const subscriptionId = isSubscriptionKind(sku.kind) ? command.subscriptionIds[index] : undefined;
-    if (isSubscriptionKind(sku.kind) && !subscriptionId) throw new RangeError('PlaceOrder needs a subscription id per line');
+    if (isSubscriptionKind(sku.kind) && !subscriptionId) throw new RangeError('PurchaseSoftware needs a subscription id per line');
     return {
       lineItemNumber: index + 1,
       skuId: sku.skuId,
@@ -161,7 +161,7 @@ export function orderNotFound(): DomainError {
   return new DomainError('ORDER_NOT_FOUND', 'not_found', 'Order not found');
 }
 
-function cancelPerpetualLines(command: CancelPerpetualLines, state: OrderState): PerpetualLineCancelled[] {
+function cancelPerpetualLines(command: CancelPerpetual, state: OrderState): PerpetualLineCancelled[] {
   if (state.status !== 'placed') throw orderNotFound();
   const { order } = state;
   const perpetualLines = order.lineItems.filter((line) => !isSubscriptionKind(line.kind));

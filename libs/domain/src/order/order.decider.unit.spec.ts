@@ -2,7 +2,7 @@ import { deciderSpecification } from '@csp/testing/decider-specification';
 import { fixtureSkus } from '@csp/testing/fixtures/catalogue.fixture';
 import { Catalogue } from '../catalogue/catalogue';
 import type { CustomerState } from '../customer/customer.decider';
-import { createOrderDecider, type CancelPerpetualLines, type PlaceOrder, type RequestedLine } from './order.decider';
+import { createOrderDecider, type CancelPerpetual, type PurchaseSoftware, type RequestedLine } from './order.decider';
 import type { OrderPlaced, PerpetualLineCancelled } from './order.events';
 
 const decider = createOrderDecider(new Catalogue(fixtureSkus));
@@ -18,8 +18,8 @@ const customerIn = (country: string): CustomerState => ({
   country,
 });
 
-const place = (lineItems: RequestedLine[], country = 'DE', overrides: Partial<PlaceOrder> = {}): PlaceOrder => ({
-  type: 'PlaceOrder',
+const place = (lineItems: RequestedLine[], country = 'DE', overrides: Partial<PurchaseSoftware> = {}): PurchaseSoftware => ({
+  type: 'PurchaseSoftware',
   orderId: 'order-1',
   partnerId: 'partner-1',
   customer: customerIn(country),
@@ -33,7 +33,7 @@ const place = (lineItems: RequestedLine[], country = 'DE', overrides: Partial<Pl
 const placedOrder = (lineItems: RequestedLine[], country = 'DE'): OrderPlaced =>
   decider.decide(place(lineItems, country), decider.initialState())[0] as OrderPlaced;
 
-describe('PlaceOrder', () => {
+describe('PurchaseSoftware', () => {
   it('prices each line for the market, one subscription id per subscription line, none for perpetual', () => {
     const [event] = spec
       .given([])
@@ -144,13 +144,13 @@ describe('PlaceOrder', () => {
   });
 });
 
-describe('CancelPerpetualLines', () => {
+describe('CancelPerpetual', () => {
   const lines: RequestedLine[] = [
     { skuId: 'OFFICE-LTSC-2021', quantity: 3, billingCycle: 'oneTime' },
     { skuId: 'WS2022DC-P1Y', quantity: 1, billingCycle: 'annual' },
   ];
-  const cancel = (at: string, lineItemNumbers?: number[]): CancelPerpetualLines => ({
-    type: 'CancelPerpetualLines',
+  const cancel = (at: string, lineItemNumbers?: number[]): CancelPerpetual => ({
+    type: 'CancelPerpetual',
     at,
     ...(lineItemNumbers ? { lineItemNumbers } : {}),
   });

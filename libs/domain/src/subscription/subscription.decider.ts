@@ -27,8 +27,8 @@ export interface StartSubscription {
   lineItemNumber: number;
 }
 
-export interface ChangeAutoRenew {
-  type: 'ChangeAutoRenew';
+export interface ToggleAutorenew {
+  type: 'ToggleAutorenew';
   autoRenewEnabled: boolean;
   at: string;
 }
@@ -50,7 +50,7 @@ export interface AdvanceLifecycle {
   renewalTermPrice?: Money;
 }
 
-export type SubscriptionCommand = StartSubscription | ChangeAutoRenew | CancelSubscription | AdvanceLifecycle;
+export type SubscriptionCommand = StartSubscription | ToggleAutorenew | CancelSubscription | AdvanceLifecycle;
 
 export type SubscriptionProfile = SubscriptionStarted['data'];
 
@@ -116,7 +116,7 @@ export const subscriptionDecider: Decider<SubscriptionCommand, SubscriptionEvent
     switch (command.type) {
       case 'StartSubscription':
         return state.status === 'none' ? startSubscription(command) : [];
-      case 'ChangeAutoRenew':
+      case 'ToggleAutorenew':
         return changeAutoRenew(command, existing(state));
       case 'CancelSubscription':
         return cancelSubscription(command, existing(state));
@@ -199,7 +199,7 @@ function installmentBilled(profile: SubscriptionProfile, term: Term, sequence: n
   };
 }
 
-function changeAutoRenew(command: ChangeAutoRenew, state: ExistingSubscriptionState): SubscriptionEvent[] {
+function changeAutoRenew(command: ToggleAutorenew, state: ExistingSubscriptionState): SubscriptionEvent[] {
   if (state.profile.legacy) {
     throw new DomainError(
       'AUTORENEW_NOT_AVAILABLE',

@@ -15,7 +15,7 @@ const orderDecider = createOrderDecider(new Catalogue(fixtureSkus));
 function orderOf(skuId: string, billingCycle: BillingCycle, purchasedAt: string, quantity = 1): OrderPlaced['data'] {
   const [event] = orderDecider.decide(
     {
-      type: 'PlaceOrder',
+      type: 'PurchaseSoftware',
       orderId: 'order-1',
       partnerId: 'partner-1',
       customer: { status: 'registered', customerId: 'cust-1', partnerId: 'partner-1', companyName: 'C', domain: 'c.example', country: 'DE' },
@@ -74,11 +74,11 @@ describe('StartSubscription', () => {
   });
 });
 
-describe('ChangeAutoRenew', () => {
+describe('ToggleAutorenew', () => {
   it('switches autorenew off', () => {
     spec
       .given(annualDatacenter())
-      .when({ type: 'ChangeAutoRenew', autoRenewEnabled: false, at: '2026-02-01T00:00:00.000Z' })
+      .when({ type: 'ToggleAutorenew', autoRenewEnabled: false, at: '2026-02-01T00:00:00.000Z' })
       .then([
         {
           type: 'AutoRenewChanged',
@@ -87,20 +87,20 @@ describe('ChangeAutoRenew', () => {
       ]);
   });
   it('setting the current value appends nothing', () => {
-    spec.given(annualDatacenter()).when({ type: 'ChangeAutoRenew', autoRenewEnabled: true, at: purchasedAt }).then([]);
+    spec.given(annualDatacenter()).when({ type: 'ToggleAutorenew', autoRenewEnabled: true, at: purchasedAt }).then([]);
   });
   it('cannot be switched on for a legacy subscription', () => {
     spec
       .given(startedHistory('WS2022DC-P1Y', 'annual', '2021-10-13T23:59:59.000Z'))
-      .when({ type: 'ChangeAutoRenew', autoRenewEnabled: true, at: '2021-10-20T00:00:00.000Z' })
+      .when({ type: 'ToggleAutorenew', autoRenewEnabled: true, at: '2021-10-20T00:00:00.000Z' })
       .thenThrows('AUTORENEW_NOT_AVAILABLE');
   });
   it('is refused on a cancelled subscription', () => {
     const history = [...annualDatacenter(), ...subscriptionDecider.decide({ type: 'CancelSubscription', at: purchasedAt }, fold(annualDatacenter()))];
-    spec.given(history).when({ type: 'ChangeAutoRenew', autoRenewEnabled: false, at: purchasedAt }).thenThrows('AUTORENEW_NOT_AVAILABLE');
+    spec.given(history).when({ type: 'ToggleAutorenew', autoRenewEnabled: false, at: purchasedAt }).thenThrows('AUTORENEW_NOT_AVAILABLE');
   });
   it('is refused on an unknown subscription', () => {
-    spec.given([]).when({ type: 'ChangeAutoRenew', autoRenewEnabled: false, at: purchasedAt }).thenThrows('SUBSCRIPTION_NOT_FOUND');
+    spec.given([]).when({ type: 'ToggleAutorenew', autoRenewEnabled: false, at: purchasedAt }).thenThrows('SUBSCRIPTION_NOT_FOUND');
   });
 });
 

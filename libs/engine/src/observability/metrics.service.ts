@@ -1,15 +1,13 @@
+import { CommandMetrics, type CommandOutcomeLabel } from '@csp/application/command-handling/command-pipeline';
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-
-/** `rejected`: a rule said no (DomainError); `failed`: anything unexpected. */
-export type CommandOutcome = 'succeeded' | 'rejected' | 'failed';
 
 /**
  * One registry per application instead of prom-client's global one, so tests can start several
  * apps in one process without "metric already registered" errors.
  */
 @Injectable()
-export class Metrics {
+export class Metrics extends CommandMetrics {
   readonly registry = new Registry();
 
   private readonly commands = new Counter({
@@ -43,6 +41,7 @@ export class Metrics {
   private readonly beforeScrape: Array<() => Promise<void>> = [];
 
   constructor() {
+    super();
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -51,7 +50,8 @@ export class Metrics {
     this.beforeScrape.push(measure);
   }
 
-  recordCommand(command: string, outcome: CommandOutcome): void {
+  /** `rejected`: a rule said no (DomainError); `failed`: anything unexpected. */
+  override recordCommand(command: string, outcome: CommandOutcomeLabel): void {
     this.commands.inc({ command, outcome });
   }
 

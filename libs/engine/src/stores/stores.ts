@@ -1,12 +1,19 @@
-import { SqliteEventStore, type EventStore } from '@csp/event-store';
+import { CodecEventStore, SqliteEventStore, UpcastingCodec, type EventCodec, type EventStore } from '@csp/event-store';
 import { EsdbEventStore, type EsdbEventStoreOptions } from '@csp/event-store/esdb';
 import { openPostgresReadModels, openSqliteReadModels, projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { EngineConfig } from '../config/engine-config';
 
-/** EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set; otherwise the embedded SQLite log under DATA_DIR. */
-export function openEventStore(config: EngineConfig): EventStore {
+/**
+ * EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set; otherwise the embedded SQLite log under
+ * DATA_DIR. Every event passes `codec` on its way in and out (upcasting, field encryption).
+ */
+export function openEventStore(config: EngineConfig, codec: EventCodec = new UpcastingCodec([])): EventStore {
+  return new CodecEventStore(openLog(config), codec);
+}
+
+function openLog(config: EngineConfig): EventStore {
   if (!config.eventStoreConnectionString) return SqliteEventStore.open(join(config.dataDir, 'events.db'));
   const logger = new Logger('EventStoreDB');
   return connectWithoutLeakingCredentials(config.eventStoreConnectionString, {

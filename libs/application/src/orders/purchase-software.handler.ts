@@ -9,17 +9,18 @@ import { CustomerDirectory } from '../access/customer-directory';
 import { requireRole } from '../auth/authorize';
 import { answer } from '../command-handling/command-answer';
 import type { CommandContext } from '../command-handling/command-context';
-import { CommandRunner, idempotencyScope } from '../command-handling/command-runner';
+import { CommandRunner } from '../command-handling/command-runner';
+import { idempotencyScope } from '../command-handling/idempotency-scope';
 import { later, SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
 import { deterministicId, IdGenerator } from '../ports/id-generator.port';
 import { orderView } from '../views/order.view';
-import { PlaceOrderCommand } from './place-order.command';
+import { PurchaseSoftwareCommand } from './purchase-software.command';
 
-@CommandHandler(PlaceOrderCommand)
-export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
+@CommandHandler(PurchaseSoftwareCommand)
+export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftwareCommand> {
   private readonly orderDecider;
-  private readonly logger = new Logger(PlaceOrderHandler.name);
+  private readonly logger = new Logger(PurchaseSoftwareHandler.name);
 
   constructor(
     private readonly runner: CommandRunner,
@@ -32,7 +33,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
     this.orderDecider = createOrderDecider(catalogue);
   }
 
-  async execute({ context, customerRef, lineItems, backfillPurchasedAt }: PlaceOrderCommand) {
+  async execute({ context, customerRef, lineItems, backfillPurchasedAt }: PurchaseSoftwareCommand) {
     const { principal } = context;
     if (backfillPurchasedAt === undefined) requireRole(principal, ['AdminAgent', 'GlobalAdmin']);
     else requireRole(principal, ['Importer'], { kinds: ['service'] });
@@ -51,7 +52,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
       (state: OrderState) =>
         this.orderDecider.decide(
           {
-            type: 'PlaceOrder',
+            type: 'PurchaseSoftware',
             orderId,
             partnerId: principal.tenantId,
             customer,

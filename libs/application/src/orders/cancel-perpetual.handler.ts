@@ -8,10 +8,10 @@ import { answer } from '../command-handling/command-answer';
 import { CommandRunner } from '../command-handling/command-runner';
 import { Clock } from '../ports/clock.port';
 import { orderView } from '../views/order.view';
-import { CancelPerpetualOrderCommand } from './cancel-perpetual-order.command';
+import { CancelPerpetualCommand } from './cancel-perpetual.command';
 
-@CommandHandler(CancelPerpetualOrderCommand)
-export class CancelPerpetualOrderHandler implements ICommandHandler<CancelPerpetualOrderCommand> {
+@CommandHandler(CancelPerpetualCommand)
+export class CancelPerpetualHandler implements ICommandHandler<CancelPerpetualCommand> {
   private readonly orderDecider;
 
   constructor(
@@ -23,7 +23,7 @@ export class CancelPerpetualOrderHandler implements ICommandHandler<CancelPerpet
     this.orderDecider = createOrderDecider(catalogue);
   }
 
-  async execute({ context, customerRef, orderId, lineItemNumbers }: CancelPerpetualOrderCommand) {
+  async execute({ context, customerRef, orderId, lineItemNumbers }: CancelPerpetualCommand) {
     requireRole(context.principal, ['AdminAgent']);
     const customer = await this.customers.forCommand(context.principal, customerRef);
     const outcome = await this.runner.run(
@@ -33,7 +33,7 @@ export class CancelPerpetualOrderHandler implements ICommandHandler<CancelPerpet
         if (state.status !== 'placed' || state.order.customerId !== customer.customerId) throw orderNotFound();
         // Dated when the stream is read, on every attempt, so it never precedes what is already there.
         const at = this.clock.now();
-        return this.orderDecider.decide({ type: 'CancelPerpetualLines', at, ...(lineItemNumbers ? { lineItemNumbers } : {}) }, state);
+        return this.orderDecider.decide({ type: 'CancelPerpetual', at, ...(lineItemNumbers ? { lineItemNumbers } : {}) }, state);
       },
       context,
       'CancelPerpetual',

@@ -7,7 +7,7 @@ import type { OrderView } from '../views/order.view';
 export type CancelledOrderView = OrderView & { credit: Money & { invoicePeriod: string } };
 
 /** Cancels perpetual lines of one order (all of them when no line numbers are given). */
-export class CancelPerpetualOrderCommand extends Command<CommandAnswer<CancelledOrderView>> {
+export class CancelPerpetualCommand extends Command<CommandAnswer<CancelledOrderView>> {
   constructor(
     readonly context: CommandContext,
     readonly customerRef: string,

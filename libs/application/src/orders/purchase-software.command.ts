@@ -8,7 +8,7 @@ import type { OrderView } from '../views/order.view';
  * A purchase on behalf of a customer. With `backfillPurchasedAt` it is an Importer's backfill of a
  * historic purchase, dated as it really happened; every transition due since then follows at once.
  */
-export class PlaceOrderCommand extends Command<CommandAnswer<OrderView>> {
+export class PurchaseSoftwareCommand extends Command<CommandAnswer<OrderView>> {
   constructor(
     readonly context: CommandContext,
     readonly customerRef: string,

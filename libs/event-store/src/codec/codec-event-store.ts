@@ -1,0 +1,57 @@
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  EventToAppend,
+  LogSubscription,
+  ReadAllOptions,
+  RecordedEvent,
+  SubscribeOptions,
+} from '../event-store.port';
+import type { EventCodec } from './event-codec';
+
+/**
+ * Any event store, with every event passing the codec on its way in and out: the store path's
+ * seam for upcasting and field encryption.
+ *
+ * @example
+ *   const store = new CodecEventStore(SqliteEventStore.open(file), new UpcastingCodec(upcasters));
+ */
+export class CodecEventStore implements EventStore {
+  constructor(
+    readonly inner: EventStore,
+    private readonly codec: EventCodec,
+  ) {}
+
+  async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    const encoded = await Promise.all(events.map((event) => this.codec.encode(streamName, event)));
+    return this.inner.appendToStream(streamName, encoded, options);
+  }
+
+  async readStream(streamName: string): Promise<RecordedEvent[]> {
+    return (await this.inner.readStream(streamName)).map((event) => this.codec.decode(event));
+  }
+
+  async *readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
+    for await (const event of this.inner.readAll(options)) yield this.codec.decode(event);
+  }
+
+  subscribeToAll(options?: SubscribeOptions): LogSubscription {
+    const subscription = this.inner.subscribeToAll(options);
+    const codec = this.codec;
+    return {
+      close: () => subscription.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const event of subscription) yield codec.decode(event);
+      },
+    };
+  }
+
+  headPosition(): ReturnType<EventStore['headPosition']> {
+    return this.inner.headPosition();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
