@@ -66,7 +66,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return problemDocument(503, 'EVENT_STORE_UNAVAILABLE', 'The event log cannot be reached right now; retry with the same Idempotency-Key');
     }
     if (exception instanceof EventTooLargeError) {
-      return problemDocument(413, 'EVENT_TOO_LARGE', `the events of this command exceed the event log's limit of ${exception.maxBytes} bytes per write; nothing was written`, { maxBytes: exception.maxBytes });
+      const detail = `the command's events exceed the event log's limit of ${exception.maxBytes} bytes per write; nothing was written`;
+      return problemDocument(413, 'EVENT_TOO_LARGE', detail, { maxBytes: exception.maxBytes });
     }
     if (exception instanceof ProblemException) {
       return problemDocument(exception.status, exception.code, exception.message, exception.details);
