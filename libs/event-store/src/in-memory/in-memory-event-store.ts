@@ -1,0 +1,342 @@
+import { validate as isUuid } from 'uuid';
+import {
+  ANY,
+  NO_STREAM,
+  STREAM_EXISTS,
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type JsonObject,
+  type LogSubscription,
+  type ReadAllOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../event-store.port';
+import type { LogPosition } from '../log-position';
+import { DuplicateEventIdError } from '../sqlite/duplicate-event-id.error';
+
+export interface InMemoryEventStoreOptions {
+  /**
+   * The store clock that stamps `recordedAt`. Default: the system clock. Tests that move time by
+   * hand pass theirs, so as-of reads over `recordedAt` follow the test's time.
+   */
+  now?: () => string;
+}
+
+/**
+ * The log in process memory, for application tests that need no file and no server. It keeps the
+ * SQLite store's rules exactly (expected revisions, idempotent re-append of the same ids at the
+ * same place, unique event ids, one global sequence for both halves of a position) and passes the
+ * same conformance suite, so a test green here is not green only because the store is lenient.
+ *
+ * Data and metadata go through JSON on the way in, as they do in the durable stores: whatever
+ * would not survive a real log (undefined fields, class instances) does not survive here either.
+ *
+ * @example
+ *   const store = new InMemoryEventStore({ now: () => clock.now() });
+ *   await store.appendToStream(`order-${id}`, [event], { expectedRevision: NO_STREAM });
+ *   for await (const e of store.subscribeToAll({ streamPrefixes: ['order-'] })) project(e);
+ */
+export class InMemoryEventStore implements EventStore {
+  /** The global log; an event's position is its index + 1, so positions start at 1 as in SQLite. */
+  private readonly log: RecordedEvent[] = [];
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  private readonly byId = new Map<string, RecordedEvent>();
+  private readonly subscriptions = new Set<InMemoryLogSubscription>();
+  private readonly now: () => string;
+  private closed = false;
+
+  constructor(options: InMemoryEventStoreOptions = {}) {
+    this.now = options.now ?? (() => new Date().toISOString());
+  }
+
+  /**
+   * Checks and writes in one synchronous step, so concurrent appends are serialised in call order
+   * and each is checked against the revision the previous one left.
+   */
+  async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    this.assertOpen();
+    requireStreamName(streamName);
+    const expectedRevision = requireExpectedRevision(options.expectedRevision);
+    const batch = normaliseBatch(streamName, events);
+
+    const stream = this.streams.get(streamName) ?? [];
+    const head = stream[stream.length - 1];
+    const recorded = batch.map(({ id }) => this.byId.get(id));
+    const alreadyRecorded = recorded.some((event) => event !== undefined);
+
+    // Idempotency first, then the revision check, in the order EventStoreDB and the SQLite store use.
+    if (alreadyRecorded) {
+      const replay = idempotentReplay(streamName, expectedRevision, recorded);
+      if (replay) return replay;
+    }
+    if (!revisionMatches(expectedRevision, head?.revision)) {
+      throw new WrongExpectedRevisionError(streamName, expectedRevision, head?.revision ?? NO_STREAM);
+    }
+    if (alreadyRecorded) {
+      const reused = batch.filter((_, index) => recorded[index] !== undefined).map(({ id }) => id);
+      throw new DuplicateEventIdError(
+        streamName,
+        reused,
+        'are already recorded; reused ids are accepted only as a retry of the same batch at the same place',
+      );
+    }
+    if (batch.length === 0) {
+      // Nothing to write; -1 stands for "no event yet", as EventStoreDB clients report it.
+      return { nextExpectedRevision: head?.revision ?? -1n, position: head?.position ?? toPosition(0n) };
+    }
+
+    const recordedAt = this.now();
+    let revision = head ? head.revision + 1n : 0n;
+    for (const event of batch) {
+      const stored: RecordedEvent = {
+        ...event,
+        streamName,
+        revision,
+        position: toPosition(BigInt(this.log.length + 1)),
+        recordedAt,
+      };
+      this.log.push(stored);
+      stream.push(stored);
+      this.byId.set(stored.id, stored);
+      revision += 1n;
+    }
+    this.streams.set(streamName, stream);
+    for (const subscription of this.subscriptions) subscription.notifyAppended();
+    const last = stream[stream.length - 1]!;
+    return { nextExpectedRevision: last.revision, position: last.position };
+  }
+
+  async readStream(streamName: string): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    return (this.streams.get(streamName) ?? []).map(copyOf);
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.assertOpen();
+    const maxCount = options.maxCount ?? Number.POSITIVE_INFINITY;
+    if (maxCount !== Number.POSITIVE_INFINITY && !(Number.isInteger(maxCount) && maxCount >= 0)) {
+      throw new RangeError(`maxCount must be a non-negative integer, got ${options.maxCount}`);
+    }
+    const matches = streamFilter(options.streamPrefixes ?? []);
+    // fromPosition is inclusive: position p sits at index p - 1.
+    let index = options.fromPosition ? Math.max(Number(options.fromPosition.commit) - 1, 0) : 0;
+    let delivered = 0;
+    // Reads the live array, so events appended while the reader pauses are read too, as a paging store does.
+    while (delivered < maxCount && index < this.log.length) {
+      const event = this.log[index++]!;
+      if (!matches(event)) continue;
+      delivered += 1;
+      yield copyOf(event);
+    }
+  }
+
+  /** An empty `streamPrefixes` list means no filter, as when it is absent. */
+  subscribeToAll(options: SubscribeOptions = {}): LogSubscription {
+    this.assertOpen();
+    const subscription = new InMemoryLogSubscription(
+      {
+        eventAt: (index) => this.log[index],
+        detach: (closed) => this.subscriptions.delete(closed),
+      },
+      // fromPosition is exclusive: the first event delivered sits at index p.
+      options.fromPosition ? Number(options.fromPosition.commit) : 0,
+      streamFilter(options.streamPrefixes ?? []),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<LogPosition | undefined> {
+    this.assertOpen();
+    return this.log[this.log.length - 1]?.position;
+  }
+
+  /** Ends every subscription; later calls fail as they would on a closed file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('InMemoryEventStore is closed');
+  }
+}
+
+interface InMemoryLog {
+  eventAt(index: number): RecordedEvent | undefined;
+  detach(subscription: InMemoryLogSubscription): void;
+}
+
+/**
+ * Walks the log by index from where it last delivered, then waits for the store's next append.
+ * Every step starts right after the last event looked at, so history and live events join with
+ * no gap and no duplicate.
+ */
+class InMemoryLogSubscription implements LogSubscription {
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private readonly iterator: AsyncGenerator<RecordedEvent>;
+
+  constructor(
+    private readonly log: InMemoryLog,
+    private nextIndex: number,
+    private readonly matches: (event: RecordedEvent) => boolean,
+  ) {
+    this.iterator = this.run();
+  }
+
+  /** One iterator per subscription: a second `for await` continues where the first stopped. */
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return this.iterator;
+  }
+
+  notifyAppended(): void {
+    this.wakeUp();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeUp();
+    this.log.detach(this);
+  }
+
+  private async *run(): AsyncGenerator<RecordedEvent> {
+    try {
+      while (!this.closed) {
+        const event = this.log.eventAt(this.nextIndex);
+        if (!event) {
+          await new Promise<void>((resolve) => (this.closed ? resolve() : (this.wake = resolve)));
+          continue;
+        }
+        this.nextIndex += 1;
+        if (this.matches(event)) yield copyOf(event);
+      }
+    } finally {
+      this.closed = true;
+      this.wake = undefined;
+      this.log.detach(this);
+    }
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+type NormalisedEvent = Pick<RecordedEvent, 'id' | 'type' | 'data' | 'metadata'>;
+
+function normaliseBatch(streamName: string, events: EventToAppend[]): NormalisedEvent[] {
+  const normalised = events.map((event): NormalisedEvent => {
+    if (typeof event.id !== 'string' || !isUuid(event.id)) {
+      throw new TypeError(`Stream ${streamName}: event id must be a UUID, got ${String(event.id)}`);
+    }
+    if (typeof event.type !== 'string' || event.type.length === 0) {
+      throw new TypeError(`Stream ${streamName}: event ${event.id} needs a non-empty type`);
+    }
+    return {
+      // The durable stores hand ids back in lower case; idempotency checks compare them that way.
+      id: event.id.toLowerCase(),
+      type: event.type,
+      data: throughJson(event.data, `event ${event.id} data`),
+      metadata: throughJson(event.metadata ?? {}, `event ${event.id} metadata`),
+    };
+  });
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const { id } of normalised) (seen.has(id) ? repeated : seen).add(id);
+  if (repeated.size > 0) {
+    throw new DuplicateEventIdError(streamName, [...repeated], 'appear more than once in the batch');
+  }
+  return normalised;
+}
+
+function throughJson(value: JsonObject, what: string): JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${what} must be a JSON object`);
+  }
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
+}
+
+/**
+ * The batch counts as already appended when all its ids sit consecutively, in order, in this
+ * stream, where the expected revision would have put them (anywhere for `any`/`stream_exists`).
+ * Returns the result the original append returned.
+ */
+function idempotentReplay(
+  streamName: string,
+  expectedRevision: ExpectedRevision,
+  recorded: (RecordedEvent | undefined)[],
+): AppendResult | undefined {
+  const first = recorded[0];
+  if (!first) return undefined;
+  const inPlace = recorded.every(
+    (event, index) =>
+      event !== undefined && event.streamName === streamName && event.revision === first.revision + BigInt(index),
+  );
+  if (!inPlace) return undefined;
+  const startsWhereExpected =
+    expectedRevision === ANY ||
+    expectedRevision === STREAM_EXISTS ||
+    (expectedRevision === NO_STREAM ? first.revision === 0n : first.revision === expectedRevision + 1n);
+  if (!startsWhereExpected) return undefined;
+  const last = recorded[recorded.length - 1]!;
+  return { nextExpectedRevision: last.revision, position: last.position };
+}
+
+function revisionMatches(expected: ExpectedRevision, actual: bigint | undefined): boolean {
+  switch (expected) {
+    case ANY:
+      return true;
+    case NO_STREAM:
+      return actual === undefined;
+    case STREAM_EXISTS:
+      return actual !== undefined;
+    default:
+      return actual === expected;
+  }
+}
+
+function requireStreamName(streamName: string): void {
+  if (typeof streamName !== 'string' || streamName.length === 0) {
+    throw new TypeError('streamName must be a non-empty string');
+  }
+}
+
+function requireExpectedRevision(expected: ExpectedRevision): ExpectedRevision {
+  const valid =
+    expected === ANY ||
+    expected === NO_STREAM ||
+    expected === STREAM_EXISTS ||
+    (typeof expected === 'bigint' && expected >= 0n);
+  if (!valid) throw new TypeError(`Invalid expected revision: ${String(expected)}`);
+  return expected;
+}
+
+function streamFilter(prefixes: readonly string[]): (event: RecordedEvent) => boolean {
+  if (prefixes.length === 0) return () => true;
+  return (event) => prefixes.some((prefix) => event.streamName.startsWith(prefix));
+}
+
+/**
+ * Readers get their own copy, so a consumer that mutates an event cannot change the log. Parsed
+ * from JSON, as the durable stores hand events out.
+ */
+function copyOf(event: RecordedEvent): RecordedEvent {
+  return {
+    ...event,
+    position: { ...event.position },
+    data: JSON.parse(JSON.stringify(event.data)) as JsonObject,
+    metadata: JSON.parse(JSON.stringify(event.metadata)) as JsonObject,
+  };
+}
+
+function toPosition(position: bigint): LogPosition {
+  return { commit: position, prepare: position };
+}
