@@ -20,6 +20,12 @@ import { CustomersController } from './controllers/customers.controller';
 import { ImportController, OrdersController } from './controllers/orders.controller';
 import { ProductsController } from './controllers/products.controller';
 import { SubscriptionsController } from './controllers/subscriptions.controller';
+import { LedgerController } from './controllers/ledger.controller';
+import { SupportRequestsController } from './controllers/support-requests.controller';
+import { ExportLedgerHandler, GetLedgerHandler, GetLedgerPeriodHandler } from '@csp/application/ledger/ledger-queries.handler';
+import { LedgerReader } from '@csp/application/ledger/ledger-reader';
+import { ApproveSupportRequestHandler, RejectSupportRequestHandler, SubmitSupportRequestHandler } from '@csp/application/support-requests/support-request-commands.handler';
+import { GetSupportRequestHandler } from '@csp/application/support-requests/support-request-queries.handler';
 import { CommandGateway } from './http/command-gateway';
 import { ConsistencyInterceptor } from './http/consistency.interceptor';
 import { EngineModule } from '@csp/engine/engine.module';
@@ -56,7 +62,7 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController],
+      controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController, LedgerController, SupportRequestsController],
       providers: [
         CommandGateway,
         ConsistencyInterceptor,
@@ -72,6 +78,8 @@ export class AppModule {
         ListSubscriptionsHandler,
         GetSubscriptionHandler,
         ListProductsHandler,
+        LedgerReader, GetLedgerHandler, ExportLedgerHandler, GetLedgerPeriodHandler,
+        SubmitSupportRequestHandler, ApproveSupportRequestHandler, RejectSupportRequestHandler, GetSupportRequestHandler,
       ],
     };
   }

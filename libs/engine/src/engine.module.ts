@@ -9,18 +9,21 @@ import { SubscriptionLifecycle } from '@csp/application/fulfilment/subscription-
 import { Clock, SystemClock } from '@csp/application/ports/clock.port';
 import { IdGenerator, Uuid7Generator } from '@csp/application/ports/id-generator.port';
 import { eventUpcasters } from '@csp/application/event-codec/event-upcasters';
+import { AttachmentStore } from '@csp/application/support-requests/attachment-store.port';
 import { EVENT_CODEC, EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { Catalogue } from '@csp/domain/catalogue/catalogue';
 import { UpcastingCodec, type EventCodec, type EventStore } from '@csp/event-store';
 import { projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { join } from 'node:path';
 import type { EngineConfig } from './config/engine-config';
 import { ENGINE_CONFIG } from './config/engine-config.token';
 import { MetricsModule } from './observability/metrics.module';
 import { ProjectionSupervisor } from './projections/projection-supervisor.service';
 import { PROJECTIONS } from './projections/projections.token';
 import { LifecycleTicker } from './scheduling/lifecycle-ticker.service';
+import { FilesystemAttachmentStore } from './stores/filesystem-attachment-store';
 import { openEventStore, openReadModels } from './stores/stores';
 
 /** Closes the stores last, after every consumer (projection, scheduler) has stopped in onModuleDestroy. */
@@ -63,6 +66,7 @@ export class EngineModule {
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },
       { provide: IdGenerator, useClass: Uuid7Generator },
+      { provide: AttachmentStore, useFactory: () => new FilesystemAttachmentStore(join(config.dataDir, 'attachments')) },
       {
         provide: CommandRunner,
         inject: [EVENT_STORE, IdGenerator],

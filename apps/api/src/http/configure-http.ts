@@ -5,6 +5,7 @@ import { requireJsonBody } from './json-content-type.middleware';
 import { limitJsonShape } from './json-shape.middleware';
 import { withApiConventions } from './openapi-conventions';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { parseSupportRequestBody } from './support-request-body.middleware';
 import { createValidationPipe } from './validation.pipe';
 
 export interface HttpOptions {
@@ -28,6 +29,7 @@ const DEFAULT_DOCS = {
 export function configureHttp(app: NestExpressApplication, options: HttpOptions = {}): void {
   app.disable('x-powered-by');
   app.use(requireJsonBody);
+  app.use(parseSupportRequestBody);
   app.useBodyParser('json', {
     limit: options.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
     type: ['application/json', 'application/*+json'],
