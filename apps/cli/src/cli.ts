@@ -1,15 +1,8 @@
 import { Command } from 'commander';
+import type { CliContext } from './cli-context';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerTokenCommand } from './commands/token.command';
 
-/** What commands may touch of the outside world; tests pass their own. */
-export interface CliContext {
-  env: Readonly<Record<string, string | undefined>>;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Standard error is a terminal: progress bars are drawn there. */
-  isTerminal?: boolean;
-}
 
 /**
  * Commander errors are thrown (exitOverride) rather than ending the process, so commands run

@@ -1,5 +1,5 @@
 import { positionFromString, type LogPosition } from '@csp/event-store';
-import type { ReadModelDb } from './database';
+import type { ReadModelDb } from './schema';
 import { checkpointName } from './projection/projection-definition';
 
 /**

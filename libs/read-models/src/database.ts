@@ -7,10 +7,9 @@ import { Pool } from 'pg';
 import type { AnyProjection } from './projection/projection-definition';
 import { ProjectionGenerations } from './projection/projection-generations';
 import { projectionRegistry } from './projections/registry';
-import type { ReadModelSchema } from './schema';
+import type { ReadModelDb, ReadModelSchema } from './schema';
 import { migrationTableSchema, STORE_MIGRATION_TABLES, storeMigrations } from './store-migrations';
 
-export type ReadModelDb = Kysely<ReadModelSchema>;
 
 export interface ReadStoreOptions {
   /** The projections whose tables the store must hold; the registry unless a test says otherwise. */
@@ -136,3 +135,4 @@ export async function openPostgresReadModels(
   }
   return db;
 }
+export type { ReadModelDb } from './schema';

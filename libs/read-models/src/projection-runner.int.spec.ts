@@ -1,6 +1,6 @@
 import { positionToString, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
-import type { ReadModelDb } from './database';
+import type { ReadModelDb } from './schema';
 import { ProjectionCheckpointConflictError, ProjectionRunner, readCheckpoint, type ProjectFn } from './projection-runner';
 import {
   CommerceLog,

@@ -9,7 +9,7 @@ import {
 } from '@csp/event-store';
 import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
-import type { ReadModelDb } from './database';
+import type { ReadModelDb } from './schema';
 import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
 import { checkpointName, type AnyProjection, type ProjectionGeneration } from './projection/projection-definition';
 import type { ReadModelSchema } from './schema';

@@ -5,7 +5,7 @@ import { positionFromString, type LogPosition } from '@csp/event-store';
 import { projectionRegistry } from '@csp/read-models';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import type { CliContext } from '../cli';
+import type { CliContext } from '../cli-context';
 
 /** Opens the stores the service would open with this environment, runs `work`, and closes them. */
 async function withProjectionOperations<T>(context: CliContext, work: (operations: ProjectionOperations) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { signToken } from '@csp/application/auth/jwt';
 import { resolveJwtSecret } from '@csp/application/auth/jwt-secret';
 import { PrincipalKind, Role, ROLES } from '@csp/application/auth/principal';
-import type { CliContext } from '../cli';
+import type { CliContext } from '../cli-context';
 
 export interface TokenOptions {
   role: Role[];

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { verifyToken } from '@csp/application/auth/jwt';
 import { JwtSecretError, resolveJwtSecret } from '@csp/application/auth/jwt-secret';
-import { buildCli, CliContext } from '../cli';
+import { buildCli } from '../cli';
+import type { CliContext } from '../cli-context';
 
 describe('csp token', () => {
   let dataDir: string;

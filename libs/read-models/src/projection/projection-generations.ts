@@ -1,6 +1,6 @@
 import { comparePositions, positionFromString } from '@csp/event-store';
 import { Migrator, sql, type Kysely } from 'kysely';
-import type { ReadModelDb } from '../database';
+import type { ReadModelDb } from '../schema';
 import { migrationTableSchema } from '../store-migrations';
 import { checkpointName, physicalTable, type AnyProjection, type ProjectionGeneration } from './projection-definition';
 

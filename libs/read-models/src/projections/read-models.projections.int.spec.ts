@@ -6,7 +6,7 @@ import { subscriptionStream, type SubscriptionEvent } from '@csp/domain/subscrip
 import type { RecordedEvent } from '@csp/event-store';
 import { v4 as uuid } from 'uuid';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
-import type { ReadModelDb } from '../database';
+import type { ReadModelDb } from '../schema';
 import {
   AZURE_MONTHLY,
   CommerceLog,
