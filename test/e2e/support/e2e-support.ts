@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type request from 'supertest';
-import { DAY_MS } from './calendar';
+import { DAY_MS, nextMonth } from './calendar';
 
 /**
  * Shared helpers for the e2e suites: real catalogue ids and prices (read straight from the data
@@ -114,6 +114,21 @@ export function expectedRefund(input: { termStart: string; termEnd: string; term
   const termDays = Math.round((Date.parse(input.termEnd) - Date.parse(input.termStart)) / DAY_MS);
   const usedCost = Number(roundHalfEven(BigInt(input.termPrice) * BigInt(usedDays), BigInt(termDays)));
   return { usedDays, termDays, usedCost, refund: Math.max(0, input.charged - usedCost) };
+}
+
+/**
+ * A subscription cancellation's `refund` as the answer shows it: the refund, the used days and cost
+ * it came from, and the invoice it lands on (the month after the cancellation).
+ */
+export function refundAnswer(expected: ReturnType<typeof expectedRefund>, at: string, currency = 'EUR') {
+  return {
+    amount: expected.refund,
+    currency,
+    usedDays: expected.usedDays,
+    termDays: expected.termDays,
+    usedCost: { amount: expected.usedCost, currency },
+    invoicePeriod: nextMonth(at),
+  };
 }
 
 export function newTenantId(): string {

@@ -95,6 +95,10 @@ export class CancelSubscriptionHandler extends SubscriptionCommandHandler implem
     const { outcome } = await this.decideOn(target, ['AdminAgent'], (at) => ({ type: 'CancelSubscription', at }), 'CancelSubscription');
     const cancelled = outcome.events.find((event): event is SubscriptionCancelled => event.type === 'SubscriptionCancelled')!;
     // The view as of the cancellation (the same instant on the first run; the first run's on a repeat).
-    return answer({ ...this.view(outcome.state, cancelled.data.cancelledAt), refund: cancelled.data.refund }, outcome.position);
+    const { refund, usedDays, termDays, usedCost, invoicePeriod } = cancelled.data;
+    return answer(
+      { ...this.view(outcome.state, cancelled.data.cancelledAt), refund: { ...refund, usedDays, termDays, usedCost, invoicePeriod } },
+      outcome.position,
+    );
   }
 }

@@ -20,7 +20,10 @@ export class ToggleAutorenewCommand extends Command<CommandAnswer<SubscriptionVi
   }
 }
 
-export class CancelSubscriptionCommand extends Command<CommandAnswer<SubscriptionView & { refund: Money }>> {
+/** What finance needs of a cancellation: the prorated refund, how it was reached, and the invoice it lands on. */
+export type CancellationRefund = Money & { usedDays: number; termDays: number; usedCost: Money; invoicePeriod: string };
+
+export class CancelSubscriptionCommand extends Command<CommandAnswer<SubscriptionView & { refund: CancellationRefund }>> {
   constructor(readonly target: SubscriptionTarget) {
     super();
   }
