@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CliContext } from './cli-context';
+import { registerLedgerCommand } from './commands/ledger.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerTokenCommand } from './commands/token.command';
 
@@ -15,5 +16,6 @@ export function buildCli(context: CliContext): Command {
     .configureOutput({ writeOut: context.stdout, writeErr: context.stderr });
   registerTokenCommand(program, context);
   registerProjectionsCommand(program, context);
+  registerLedgerCommand(program, context);
   return program;
 }
