@@ -11,7 +11,7 @@ import {
 } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import { v4 as uuid } from 'uuid';
-import type { ReadModelDb } from '../../database';
+import type { ReadModelDb } from '../../schema';
 import { generationRunner } from '../../projection-runner';
 import { ProjectionGenerations } from '../../projection/projection-generations';
 import { ledgerEntryOfRow, ledgerProjection, type LedgerEntriesTable } from './ledger.projection';
