@@ -20,6 +20,10 @@ import { CustomersController } from './controllers/customers.controller';
 import { ImportController, OrdersController } from './controllers/orders.controller';
 import { ProductsController } from './controllers/products.controller';
 import { SubscriptionsController } from './controllers/subscriptions.controller';
+import { ActivityLogController } from './controllers/activity-log.controller';
+import { DownloadsController } from './controllers/downloads.controller';
+import { SoftwareController } from './controllers/software.controller';
+import { softwareProviders } from '@csp/application/software/software.providers';
 import { LedgerController } from './controllers/ledger.controller';
 import { SupportRequestsController } from './controllers/support-requests.controller';
 import { ExportLedgerHandler, GetLedgerHandler, GetLedgerPeriodHandler } from '@csp/application/ledger/ledger-queries.handler';
@@ -62,7 +66,7 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController, LedgerController, SupportRequestsController],
+      controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController, LedgerController, SupportRequestsController, SoftwareController, DownloadsController, ActivityLogController],
       providers: [
         CommandGateway,
         ConsistencyInterceptor,
@@ -80,6 +84,7 @@ export class AppModule {
         ListProductsHandler,
         LedgerReader, GetLedgerHandler, ExportLedgerHandler, GetLedgerPeriodHandler,
         SubmitSupportRequestHandler, ApproveSupportRequestHandler, RejectSupportRequestHandler, GetSupportRequestHandler,
+        ...softwareProviders,
       ],
     };
   }

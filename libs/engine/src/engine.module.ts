@@ -12,9 +12,15 @@ import { eventUpcasters } from '@csp/application/event-codec/event-upcasters';
 import { AttachmentStore } from '@csp/application/support-requests/attachment-store.port';
 import { EVENT_CODEC, EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { Catalogue } from '@csp/domain/catalogue/catalogue';
-import { UpcastingCodec, type EventCodec, type EventStore } from '@csp/event-store';
+import { CodecChain, UpcastingCodec, type EventCodec, type EventStore } from '@csp/event-store';
+import { FieldEncryptionCodec } from '@csp/event-store/codec/field-encryption.codec';
+import { encryptedFields } from '@csp/application/event-codec/encrypted-fields';
+import { EmbeddedKeyIssuer } from '@csp/application/keys/embedded-key-issuer';
+import { derivedKey, KEY_ENCRYPTION_KEY, resolveKeyEncryptionKey } from '@csp/application/keys/key-encryption-key';
+import { KeyIssuer } from '@csp/application/keys/key-issuer.port';
+import { KeyVault, SqlIssuedKeyRegistry } from '@csp/application/keys/key-vault';
 import { projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import type { EngineConfig } from './config/engine-config';
@@ -40,6 +46,17 @@ class StoreCloser implements OnApplicationShutdown {
   }
 }
 
+/** The master key, resolved once; a generated development key is announced, never its value. */
+function keyEncryptionKeyOf(config: EngineConfig): Buffer {
+  const resolved = resolveKeyEncryptionKey({ configured: config.keyEncryptionKey, production: config.production, dataDir: config.dataDir });
+  if (resolved.source === 'dev-file') {
+    new Logger('KeyEncryption').warn(
+      `KEY_ENCRYPTION_KEY is not set: product keys are encrypted under a development key kept in ${resolved.file}; set KEY_ENCRYPTION_KEY in production`,
+    );
+  }
+  return resolved.key;
+}
+
 export interface EngineOptions {
   config: EngineConfig;
   /** Tests pass a clock they move; the service uses the system clock. */
@@ -60,7 +77,23 @@ export class EngineModule {
     const shared = [
       { provide: ENGINE_CONFIG, useValue: config },
       { provide: PROJECTIONS, useValue: projections },
-      { provide: EVENT_CODEC, useFactory: () => new UpcastingCodec(eventUpcasters) },
+      { provide: KEY_ENCRYPTION_KEY, useFactory: () => keyEncryptionKeyOf(config) },
+      {
+        provide: KeyVault,
+        inject: [READ_MODEL_DB, KEY_ENCRYPTION_KEY, Clock],
+        useFactory: (db: ReadModelDb, masterKey: Buffer, engineClock: Clock) => new KeyVault(db, masterKey, engineClock),
+      },
+      {
+        provide: KeyIssuer,
+        inject: [READ_MODEL_DB, KEY_ENCRYPTION_KEY, Clock],
+        useFactory: (db: ReadModelDb, masterKey: Buffer, engineClock: Clock) =>
+          new EmbeddedKeyIssuer(new SqlIssuedKeyRegistry(db, engineClock), derivedKey(masterKey, 'issued-key-fingerprints')),
+      },
+      {
+        provide: EVENT_CODEC,
+        inject: [KeyVault],
+        useFactory: (vault: KeyVault) => new CodecChain([new UpcastingCodec(eventUpcasters), new FieldEncryptionCodec(encryptedFields, vault)]),
+      },
       { provide: EVENT_STORE, inject: [EVENT_CODEC], useFactory: (codec: EventCodec) => openEventStore(config, codec) },
       { provide: READ_MODEL_DB, useFactory: () => openReadModels(config, projections) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },

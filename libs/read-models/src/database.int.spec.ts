@@ -21,6 +21,8 @@ const READ_MODEL_TABLES = [
   'customers__g1',
   'customers__g1_migrations',
   'customers__g1_migrations_lock',
+  'data_keys',
+  'issued_key_fingerprints',
   'orders',
   'orders__g1',
   'orders__g1_migrations',

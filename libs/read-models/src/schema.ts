@@ -1,3 +1,5 @@
+import type { ActivityLogSchema } from './projections/activity-log/activity-log.projection';
+import type { KeyVaultSchema } from './key-vault/key-vault.tables';
 import type { CustomersSchema } from './projections/customers/customers.projection';
 import type { LedgerSchema } from './projections/ledger/ledger.projection';
 import type { OrdersSchema } from './projections/orders/orders.projection';
@@ -35,4 +37,4 @@ export interface ReadStoreSchema {
  * What queries see: the store's tables and every projection's logical tables (views on the active
  * generation). Portable between SQLite and PostgreSQL: text for instants, ids and JSON, integers for flags.
  */
-export type ReadModelSchema = ReadStoreSchema & CustomersSchema & OrdersSchema & SubscriptionsSchema & LedgerSchema;
+export type ReadModelSchema = ReadStoreSchema & CustomersSchema & OrdersSchema & SubscriptionsSchema & LedgerSchema & ActivityLogSchema & KeyVaultSchema;

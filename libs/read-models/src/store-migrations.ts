@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { createKeyVaultTables } from './key-vault/key-vault.tables';
 
 /** Kysely's own bookkeeping tables for the store migrations below. */
 export const STORE_MIGRATION_TABLES = { migrationTableName: 'read_store_migrations', migrationLockTableName: 'read_store_migrations_lock' };
@@ -61,6 +62,7 @@ export const storeMigrations: Record<string, Migration> = {
       await sql`delete from projection_checkpoints where name = ${UNVERSIONED_CHECKPOINT}`.execute(db);
     },
   },
+  '0004_key_vault': { up: createKeyVaultTables },
 };
 
 /**

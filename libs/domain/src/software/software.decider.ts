@@ -124,7 +124,7 @@ function identityOf(item: SoftwareItem): { softwareId: string; customerId: strin
 }
 
 /** Activation is by MAK only; a KMS request is refused whatever else it holds, so this runs before anything. */
-function acceptedKeyType(requested: string | undefined): 'MAK' {
+export function acceptedKeyType(requested: string | undefined): 'MAK' {
   if (requested === undefined) return 'MAK';
   if (requested.trim().toUpperCase() === 'KMS') {
     throw new DomainError('KMS_KEYS_NOT_ALLOWED', 'unprocessable', 'Activation is by MAK only; KMS keys are never issued');

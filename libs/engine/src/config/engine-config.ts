@@ -21,6 +21,11 @@ export interface EngineConfig {
    * `external`: a projector process does; the api only reads its checkpoint.
    */
   projections: 'in-process' | 'external';
+  /**
+   * `KEY_ENCRYPTION_KEY`: the master key that wraps the data keys of product keys (32 bytes, base64 or
+   * hex). Absent: a development key under `dataDir`; required when `production`.
+   */
+  keyEncryptionKey?: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -38,6 +43,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
   if (env['READ_MODELS_DATABASE_URL']) config.readModelsConnectionString = env['READ_MODELS_DATABASE_URL'];
   if (env['READ_MODELS_SCHEMA']) config.readModelsSchema = env['READ_MODELS_SCHEMA'];
   if (env['CATALOGUE_FILE']) config.catalogueFile = env['CATALOGUE_FILE'];
+  if (env['KEY_ENCRYPTION_KEY']) config.keyEncryptionKey = env['KEY_ENCRYPTION_KEY'];
   return config;
 }
 

@@ -1,0 +1,149 @@
+import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
+import type { DownloadLinkIssued, DownloadLinkUsed, DownloadStarted, KeyRevealed } from '@csp/domain/software/software.events';
+import type { RecordedEvent } from '@csp/event-store';
+import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { storableText } from '../storable-text';
+
+export type ActivityAction = 'key_revealed' | 'download_started' | 'download_link_issued' | 'download_link_used';
+
+/** The software event each action of the activity log records. */
+export const ACTIVITY_ACTIONS: Readonly<Record<string, ActivityAction>> = {
+  KeyRevealed: 'key_revealed',
+  DownloadStarted: 'download_started',
+  DownloadLinkIssued: 'download_link_issued',
+  DownloadLinkUsed: 'download_link_used',
+};
+
+export interface ActivityLogTable {
+  /** The event's id: one row per recorded access, however often the log is folded. */
+  id: string;
+  occurred_at: string;
+  action: ActivityAction;
+  /** Who did it, from the event's metadata (`link:<linkId>` for the holder of a shared link). */
+  user_id: string;
+  user_name: string | null;
+  customer_id: string;
+  /** The customer's partner: a partner reads only its own customers' activity. */
+  partner_id: string;
+  software_id: string;
+  product_title: string;
+}
+
+/** Which partner each customer belongs to: software events name the customer only. */
+export interface ActivityLogCustomersTable {
+  customer_id: string;
+  partner_id: string;
+}
+
+export interface ActivityLogSchema {
+  activity_log: ActivityLogTable;
+  activity_log_customers: ActivityLogCustomersTable;
+}
+
+type SoftwareAccess = KeyRevealed | DownloadStarted | DownloadLinkIssued | DownloadLinkUsed;
+
+function occurredAt(event: SoftwareAccess): string {
+  switch (event.type) {
+    case 'KeyRevealed':
+      return event.data.revealedAt;
+    case 'DownloadStarted':
+      return event.data.startedAt;
+    case 'DownloadLinkIssued':
+      return event.data.issuedAt;
+    case 'DownloadLinkUsed':
+      return event.data.usedAt;
+  }
+}
+
+/**
+ * The compliance activity log (SPEC "Activity log"): who revealed a key, started a download, issued
+ * or used a shared link, when, for which customer and product. Rows are only ever inserted: the log is
+ * append-only and so is this. Key text never reaches it (no event it folds carries any).
+ */
+export const activityLogProjection: ProjectionDefinition<ActivityLogSchema> = {
+  name: 'activity-log',
+  version: 1,
+  handles: ['CustomerRegistered', ...Object.keys(ACTIVITY_ACTIONS)],
+  tables: ['activity_log', 'activity_log_customers'],
+  migrations: (table) => ({
+    '0001_create_activity_log': {
+      async up(db) {
+        await db.schema
+          .createTable(table('activity_log_customers'))
+          .ifNotExists()
+          .addColumn('customer_id', 'text', (column) => column.primaryKey())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createTable(table('activity_log'))
+          .ifNotExists()
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('occurred_at', 'text', (column) => column.notNull())
+          .addColumn('action', 'text', (column) => column.notNull())
+          .addColumn('user_id', 'text', (column) => column.notNull())
+          .addColumn('user_name', 'text')
+          .addColumn('customer_id', 'text', (column) => column.notNull())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .addColumn('software_id', 'text', (column) => column.notNull())
+          .addColumn('product_title', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${table('activity_log')}_partner_time`)
+          .ifNotExists()
+          .on(table('activity_log'))
+          .columns(['partner_id', 'occurred_at', 'id'])
+          .execute();
+        await db.schema
+          .createIndex(`${table('activity_log')}_partner_customer_time`)
+          .ifNotExists()
+          .on(table('activity_log'))
+          .columns(['partner_id', 'customer_id', 'occurred_at'])
+          .execute();
+      },
+    },
+  }),
+  async apply(trx, recorded) {
+    if (recorded.type === 'CustomerRegistered') {
+      const { customerId, partnerId } = (recorded as unknown as { data: CustomerRegistered['data'] }).data;
+      await trx
+        .insertInto('activity_log_customers')
+        .values({ customer_id: customerId, partner_id: partnerId })
+        .onConflict((conflict) => conflict.column('customer_id').doNothing())
+        .execute();
+      return;
+    }
+    const action = ACTIVITY_ACTIONS[recorded.type];
+    if (!action) return;
+    const event = { type: recorded.type, data: recorded.data } as unknown as SoftwareAccess;
+    const customer = await trx
+      .selectFrom('activity_log_customers')
+      .select('partner_id')
+      .where('customer_id', '=', event.data.customerId)
+      .executeTakeFirst();
+    await trx
+      .insertInto('activity_log')
+      .values({
+        id: recorded.id,
+        occurred_at: occurredAt(event),
+        action,
+        user_id: storableText(metadataText(recorded, 'userId') ?? 'unknown'),
+        user_name: nullableText(metadataText(recorded, 'userName')),
+        customer_id: event.data.customerId,
+        // A customer the fold never saw registered belongs to no partner: nobody's reader sees the row.
+        partner_id: customer?.partner_id ?? '',
+        software_id: event.data.softwareId,
+        product_title: storableText(event.data.productTitle),
+      })
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .execute();
+  },
+};
+
+function metadataText(recorded: RecordedEvent, name: string): string | undefined {
+  const value = recorded.metadata[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function nullableText(text: string | undefined): string | null {
+  return text === undefined ? null : storableText(text);
+}

@@ -1,0 +1,55 @@
+import type { PerpetualLineCancelled } from '@csp/domain/order/order.events';
+import { softwareIdOf } from '@csp/domain/software/software.events';
+import type { SubscriptionCancelled } from '@csp/domain/subscription/subscription.events';
+import type { RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
+import type { KeyVaultSchema } from '../../key-vault/key-vault.tables';
+import type { ProjectionDefinition } from '../../projection/projection-definition';
+
+/** The software item a cancellation revokes (a subscription's id, or a perpetual line's order id and number). */
+export function cancelledSoftwareId(recorded: RecordedEvent): string | undefined {
+  const event = { type: recorded.type, data: recorded.data } as unknown as SubscriptionCancelled | PerpetualLineCancelled;
+  switch (event.type) {
+    case 'SubscriptionCancelled':
+      return event.data.subscriptionId;
+    case 'PerpetualLineCancelled':
+      return softwareIdOf(event.data.orderId, event.data.lineItemNumber, null);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Destroys the data key of a cancelled purchase (crypto-shredding): its wrapped key is overwritten
+ * and the row marked destroyed, so the product keys encrypted under it in the immutable log can never
+ * be decrypted again, and no new key can be encrypted for it. A tombstone is written even when no
+ * key was ever generated, for the same reason. Driven by the log with its own checkpoint, so it
+ * happens after a crash and on every store; applying it twice changes nothing.
+ */
+export async function destroyDataKey(trx: Transaction<KeyVaultSchema>, softwareId: string, at: string): Promise<void> {
+  await trx
+    .insertInto('data_keys')
+    .values({ software_id: softwareId, wrapped_key: null, created_at: at, destroyed_at: at })
+    .onConflict((conflict) =>
+      conflict.column('software_id').doUpdateSet((eb) => ({
+        wrapped_key: null,
+        destroyed_at: eb.fn.coalesce('data_keys.destroyed_at', eb.ref('excluded.destroyed_at')),
+      })),
+    )
+    .execute();
+}
+
+/** A reactor in the projection registry: no tables of its own, it acts on the key vault's. */
+export const keyShreddingReactor: ProjectionDefinition<KeyVaultSchema> = {
+  name: 'key-shredding',
+  version: 1,
+  handles: ['SubscriptionCancelled', 'PerpetualLineCancelled'],
+  tables: [],
+  migrations: () => ({}),
+  async apply(trx, recorded) {
+    const softwareId = cancelledSoftwareId(recorded);
+    if (softwareId === undefined) return;
+    const at = String(recorded.data['cancelledAt'] ?? recorded.recordedAt);
+    await destroyDataKey(trx, softwareId, at);
+  },
+};
