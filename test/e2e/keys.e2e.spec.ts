@@ -5,6 +5,7 @@ import { projectionRegistry, type ReadModelDb } from '@csp/read-models';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type request from 'supertest';
+import { buildCli } from '../../apps/cli/src/cli';
 import { E2eApp } from '../support/e2e-harness';
 import { addDays } from './support/calendar';
 import { catalogueEntry, expectProblem, get, logPosition, placeOrder, registerCustomer, SKU, type RegisteredCustomer } from './support/e2e-support';
@@ -459,6 +460,25 @@ describe('keys, downloads and the activity log', () => {
       expect(lines).toHaveLength(2);
       expect(lines[1]).toContain(`,${app.clock.now()},agent-7,Ada Agent,${id},${bought.softwareIds[1]},`);
       expect(lines[1]!.endsWith(',key_revealed')).toBe(true);
+    });
+
+    it('exports the same rows from the compliance CLI: activity-log export --from --to --customer', async () => {
+      const bought = await purchase();
+      const id = bought.customer.id;
+      const datacenter = bought.softwareIds[0]!;
+      const keyId = await generate(id, datacenter, DATACENTER_CHOICES);
+      await post(`${base(id, datacenter)}/keys/${keyId}/reveal`, admin);
+      const link = await post(`${base(id, datacenter)}/download-links`, admin, DATACENTER_CHOICES);
+      const used = await app.http().get(link.body.url);
+      const search = new URLSearchParams({ startDate: '2026-11-01', endDate: '2026-12-01T00:00:00Z', customerId: id });
+      const api = await app.http().get(`/v1/activity-log?${search.toString()}`).set('Authorization', compliance).set('Accept', 'text/csv').set('X-Min-Position', logPosition(used));
+      let out = '';
+      await buildCli({ env: app.env, stdout: (text) => (out += text), stderr: () => undefined }).parseAsync([
+        'node', 'csp', 'activity-log', 'export', '--from', '2026-11-01T00:00:00Z', '--to', '2026-12-01T00:00:00Z', '--customer', id.toUpperCase(),
+      ]);
+      expect(out).toBe(api.text);
+      expect(out.trim().split(/\r?\n/)).toHaveLength(4);
+      expect(out).toContain(',download_link_used');
     });
 
     it('is readable by partner GlobalAdmin, AccountAdmin, ReferralAdmin and MarketingContentAdmin only; startDate and endDate are required', async () => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CliContext } from './cli-context';
 import { registerLedgerCommand } from './commands/ledger.command';
+import { registerActivityLogCommand } from './commands/activity-log.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerTokenCommand } from './commands/token.command';
 
@@ -16,6 +17,7 @@ export function buildCli(context: CliContext): Command {
     .configureOutput({ writeOut: context.stdout, writeErr: context.stderr });
   registerTokenCommand(program, context);
   registerProjectionsCommand(program, context);
+  registerActivityLogCommand(program, context);
   registerLedgerCommand(program, context);
   return program;
 }
