@@ -24,7 +24,10 @@ export interface SupervisedProjectionEvents {
  * One projection in this process: runs its active generation, restarts it from its checkpoint with
  * back-off when it fails, and, when the code's `version` differs from the active generation's,
  * builds a new generation from zero beside it and switches over once it has caught up, so the old
- * rows keep answering meanwhile. One projection failing or rebuilding does not hold up the others.
+ * rows keep answering meanwhile. The answering generation keeps following the log during the
+ * rebuild, with the code that runs now: a new version must still fold into its predecessor's
+ * tables (change their shape through a migration of the same generation, not only in the new one).
+ * One projection failing or rebuilding does not hold up the others.
  */
 export class SupervisedProjection {
   private readonly logger: Logger;
