@@ -470,11 +470,14 @@ describe('keys, downloads and the activity log', () => {
       await post(`${base(id, datacenter)}/keys/${keyId}/reveal`, admin);
       const link = await post(`${base(id, datacenter)}/download-links`, admin, DATACENTER_CHOICES);
       const used = await app.http().get(link.body.url);
-      const search = new URLSearchParams({ startDate: '2026-11-01', endDate: '2026-12-01T00:00:00Z', customerId: id });
+      // Earlier tests move the shared clock on: the range is around now, a bare date for the API, instants for the CLI.
+      const day = app.clock.now().slice(0, 10);
+      const nextDay = new Date(Date.parse(`${day}T00:00:00Z`) + 24 * 3600 * 1000).toISOString();
+      const search = new URLSearchParams({ startDate: day, endDate: nextDay, customerId: id });
       const api = await app.http().get(`/v1/activity-log?${search.toString()}`).set('Authorization', compliance).set('Accept', 'text/csv').set('X-Min-Position', logPosition(used));
       let out = '';
       await buildCli({ env: app.env, stdout: (text) => (out += text), stderr: () => undefined }).parseAsync([
-        'node', 'csp', 'activity-log', 'export', '--from', '2026-11-01T00:00:00Z', '--to', '2026-12-01T00:00:00Z', '--customer', id.toUpperCase(),
+        'node', 'csp', 'activity-log', 'export', '--from', `${day}T00:00:00Z`, '--to', nextDay, '--customer', id.toUpperCase(),
       ]);
       expect(out).toBe(api.text);
       expect(out.trim().split(/\r?\n/)).toHaveLength(4);
