@@ -13,7 +13,7 @@ import { CancelSubscriptionHandler, ToggleAutorenewHandler } from '@csp/applicat
 import { GetSubscriptionHandler, ListSubscriptionsHandler } from '@csp/application/subscriptions/subscription-queries.handler';
 import { EVENT_STORE } from '@csp/application/tokens';
 import { Catalogue } from '@csp/domain/catalogue/catalogue';
-import type { EngineConfig } from '@csp/engine/config/engine-config';
+import { configFromEnv, type EngineConfig } from '@csp/engine/config/engine-config';
 import { EngineModule } from '@csp/engine/engine.module';
 import { ProjectionSupervisor } from '@csp/engine/projections/projection-supervisor.service';
 import { CodecEventStore, InMemoryEventStore, UpcastingCodec, type EventStore, type RecordedEvent } from '@csp/event-store';
@@ -67,6 +67,7 @@ export class ApplicationHarness {
     const dataDir = await mkdtemp(join(tmpdir(), 'csp-application-'));
     const clock = new ManualClock(options.now);
     const config: EngineConfig = {
+      ...configFromEnv({}),
       port: 0,
       dataDir,
       production: false,

@@ -1,6 +1,9 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InvalidTokenError, verifyToken } from '@csp/application/auth/jwt';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, InvalidTokenError, verifyToken, type TokenPolicy } from '@csp/application/auth/jwt';
+import type { Principal } from '@csp/application/auth/principal';
+import type { EngineConfig } from '@csp/engine/config/engine-config';
+import { ENGINE_CONFIG } from '@csp/engine/config/engine-config.token';
 import { ProblemException } from '../http/problem.exception';
 import { AuthenticatedRequest } from './authenticated-request';
 import { IS_PUBLIC_KEY } from './public.decorator';
@@ -10,15 +13,22 @@ export const JWT_SECRET = Symbol('JWT_SECRET');
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
- * Authentication only: who is calling. Whether that caller may act on a tenant or needs a role is
- * decided by the application handlers, which see the whole command.
+ * Authentication: who is calling, and a partner token without any known role stops here. Whether
+ * a caller may act on a tenant or needs a particular role is decided by the application handlers,
+ * which see the whole command.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(JWT_SECRET) private readonly secret: string,
-  ) {}
+    /** Absent where the guard runs without the engine (HTTP-layer tests): the default lifetime. */
+    @Optional() @Inject(ENGINE_CONFIG) config?: EngineConfig,
+  ) {
+    this.policy = { maxLifetimeSeconds: config?.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS };
+  }
+
+  private readonly policy: TokenPolicy;
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
@@ -30,12 +40,27 @@ export class JwtAuthGuard implements CanActivate {
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (token === undefined) throw unauthenticated('an `Authorization: Bearer <token>` header is required');
     try {
-      request.principal = await verifyToken(token, this.secret);
+      request.principal = await verifyToken(token, this.secret, this.policy);
     } catch (error: unknown) {
-      if (error instanceof InvalidTokenError) throw unauthenticated(`the bearer token was refused: ${error.message}`);
+      if (error instanceof InvalidTokenError) {
+        throw new ProblemException(401, 'UNAUTHENTICATED', `the bearer token was refused: ${error.message}`, { reason: error.reason });
+      }
       throw error;
     }
+    refuseRolelessPartner(request.principal);
     return true;
+  }
+}
+
+/**
+ * The role table grants a partner user everything through its roles; one with none this service
+ * knows (a Partner Center user with only other roles) may read nothing, not even the catalogue.
+ */
+function refuseRolelessPartner(principal: Principal): void {
+  if (principal.kind === 'partner' && principal.roles.length === 0) {
+    throw new ProblemException(403, 'FORBIDDEN', 'the token carries no role this service knows (AdminAgent, GlobalAdmin)', {
+      requiredRoles: ['AdminAgent', 'GlobalAdmin'],
+    });
   }
 }
 

@@ -15,7 +15,16 @@ export interface SignOptions {
   expiresIn: string | number;
 }
 
-export type InvalidTokenReason = 'expired' | 'malformed' | 'bad_signature' | 'bad_claims';
+export type InvalidTokenReason = 'expired' | 'malformed' | 'bad_signature' | 'bad_claims' | 'issued_in_future' | 'lifetime_too_long';
+
+/** What a verified token may claim about time, beyond its signature. */
+export interface TokenPolicy {
+  /** The longest a token may live, `exp − iat` (or `exp − now` when it has no `iat`). */
+  maxLifetimeSeconds: number;
+}
+
+/** A day: long enough for a working session, short enough that a leaked token does not live forever. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 /** Every way a bearer token can be refused; the HTTP edge turns it into 401 UNAUTHENTICATED. */
 export class InvalidTokenError extends Error {
@@ -54,12 +63,16 @@ export async function signToken(claims: TokenClaims, secret: string, options: Si
 
 /**
  * Verifies signature (HS256 only, so `alg: none` and algorithm-confusion tokens fail), expiry when
- * present, and the claim shapes. `exp` is honoured but not required: the contract lists only
+ * present, `iat` not in the future, a lifetime within `policy.maxLifetimeSeconds`, and the claim shapes. `exp` is honoured but not required: the contract lists only
  * sub/tid/kind/roles/name, and tools written against it may mint tokens without it.
  * Role strings this service does not know are dropped rather than refused: a Partner Center user
  * often carries other roles too, and an unknown role grants nothing here.
  */
-export async function verifyToken(token: string, secret: string): Promise<Principal> {
+export async function verifyToken(
+  token: string,
+  secret: string,
+  policy: TokenPolicy = { maxLifetimeSeconds: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS },
+): Promise<Principal> {
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, keyOf(secret), {
@@ -70,7 +83,33 @@ export async function verifyToken(token: string, secret: string): Promise<Princi
     if (error instanceof joseErrors.JOSEError) throw toInvalidTokenError(error);
     throw error;
   }
+  checkTimes(payload, policy, Math.floor(Date.now() / 1000));
   return principalFrom(payload);
+}
+
+/**
+ * jose checks `exp`, and `iat` only as a number; a token issued "later" than now, or one whose `exp`
+ * lies years ahead, would otherwise be good for as long as its issuer wished. Both within the same
+ * clock tolerance as `exp`. A token without `exp` and `iat` stays accepted (see README, "Tokens").
+ */
+function checkTimes(payload: Record<string, unknown>, policy: TokenPolicy, nowSeconds: number): void {
+  const { iat, exp } = payload;
+  if (typeof iat === 'number' && iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) {
+    throw new InvalidTokenError('issued_in_future', `token "iat" lies ${iat - nowSeconds} s in the future`);
+  }
+  const issuedAt = typeof iat === 'number' ? iat : undefined;
+  const max = policy.maxLifetimeSeconds;
+  if (typeof exp === 'number') {
+    const lifetime = exp - (issuedAt ?? nowSeconds);
+    if (lifetime > max + CLOCK_TOLERANCE_SECONDS) {
+      throw new InvalidTokenError(
+        'lifetime_too_long',
+        `token lives ${lifetime} s (exp − ${issuedAt === undefined ? 'now' : 'iat'}), more than the maximum of ${max} s`,
+      );
+    }
+  } else if (issuedAt !== undefined && nowSeconds - issuedAt > max + CLOCK_TOLERANCE_SECONDS) {
+    throw new InvalidTokenError('expired', `token has no "exp" and was issued more than ${max} s ago`);
+  }
 }
 
 function toInvalidTokenError(error: joseErrors.JOSEError): InvalidTokenError {

@@ -76,3 +76,52 @@ describe('signToken / verifyToken', () => {
     expect((await verifyToken(token, SECRET)).roles).toEqual(['Importer']);
   });
 });
+
+describe('verifyToken: issue time and lifetime', () => {
+  const HOUR = 3600;
+  const DAY = 24 * HOUR;
+  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+  function timedToken(times: { iat?: number; exp?: number }): Promise<string> {
+    const jwt = new SignJWT({ sub: 'u-1', tid: 'partner-1', kind: 'partner', roles: ['AdminAgent'] }).setProtectedHeader({ alg: 'HS256' });
+    if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
+    if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
+    return jwt.sign(new TextEncoder().encode(SECRET));
+  }
+
+  it('refuses a token issued a minute from now, beyond the 30 s tolerance', async () => {
+    const now = nowSeconds();
+    const error = await refusal(verifyToken(await timedToken({ iat: now + 60, exp: now + HOUR }), SECRET));
+    expect(error.reason).toBe('issued_in_future');
+  });
+
+  it('accepts a token issued 10 s from now (clock skew within the tolerance)', async () => {
+    const now = nowSeconds();
+    await expect(verifyToken(await timedToken({ iat: now + 10, exp: now + HOUR }), SECRET)).resolves.toMatchObject({ userId: 'u-1' });
+  });
+
+  it('refuses exp − iat above the default maximum of 24 h, and accepts exactly 24 h', async () => {
+    const now = nowSeconds();
+    expect((await refusal(verifyToken(await timedToken({ iat: now, exp: now + 30 * DAY }), SECRET))).reason).toBe('lifetime_too_long');
+    await expect(verifyToken(await timedToken({ iat: now, exp: now + DAY }), SECRET)).resolves.toMatchObject({ userId: 'u-1' });
+  });
+
+  it('measures a token without iat from now', async () => {
+    const now = nowSeconds();
+    expect((await refusal(verifyToken(await timedToken({ exp: now + 2 * DAY }), SECRET))).reason).toBe('lifetime_too_long');
+    await expect(verifyToken(await timedToken({ exp: now + HOUR }), SECRET)).resolves.toMatchObject({ userId: 'u-1' });
+  });
+
+  it('ends a token without exp once it is older than the maximum', async () => {
+    const now = nowSeconds();
+    expect((await refusal(verifyToken(await timedToken({ iat: now - 2 * DAY }), SECRET))).reason).toBe('expired');
+    await expect(verifyToken(await timedToken({ iat: now - HOUR }), SECRET)).resolves.toMatchObject({ userId: 'u-1' });
+  });
+
+  it('takes the maximum from the policy', async () => {
+    const now = nowSeconds();
+    const token = await timedToken({ iat: now, exp: now + 2 * HOUR });
+    expect((await refusal(verifyToken(token, SECRET, { maxLifetimeSeconds: HOUR }))).reason).toBe('lifetime_too_long');
+    await expect(verifyToken(token, SECRET, { maxLifetimeSeconds: 3 * HOUR })).resolves.toMatchObject({ userId: 'u-1' });
+  });
+});

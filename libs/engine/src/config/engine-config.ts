@@ -26,6 +26,21 @@ export interface EngineConfig {
    * hex). Absent: a development key under `dataDir`; required when `production`.
    */
   keyEncryptionKey?: string;
+  /** `AUTH_MAX_TOKEN_LIFETIME_SECONDS`: the longest a bearer token may live (exp − iat), so a far `exp` is not forever. */
+  maxTokenLifetimeSeconds: number;
+  /** Limits of the Node HTTP server, so slow or oversized requests cannot hold connections forever. */
+  http: HttpServerLimits;
+}
+
+export interface HttpServerLimits {
+  /** `HTTP_HEADERS_TIMEOUT_MS`: the whole header block must arrive within this (then 408). */
+  headersTimeoutMs: number;
+  /** `HTTP_REQUEST_TIMEOUT_MS`: the whole request, body included, must arrive within this (then 408). */
+  requestTimeoutMs: number;
+  /** `HTTP_MAX_HEADER_BYTES`: a larger header block is answered 431. */
+  maxHeaderBytes: number;
+  /** `HTTP_MAX_CONNECTIONS`: connections beyond this are closed at once. */
+  maxConnections: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -38,7 +53,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     minPositionWaitMs: 5000,
     schedulerIntervalMs: schedulerInterval(env['SCHEDULER_INTERVAL_MS']),
     projections: env['PROJECTIONS'] === 'external' ? 'external' : 'in-process',
+    maxTokenLifetimeSeconds: positiveInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 24 * 3600, 60),
+    http: {
+      headersTimeoutMs: positiveInteger(env, 'HTTP_HEADERS_TIMEOUT_MS', 20_000, 100),
+      requestTimeoutMs: positiveInteger(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 100),
+      maxHeaderBytes: positiveInteger(env, 'HTTP_MAX_HEADER_BYTES', 16_384, 1024),
+      maxConnections: positiveInteger(env, 'HTTP_MAX_CONNECTIONS', 1000, 1),
+    },
   };
+  if (config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
+    throw new Error(`HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs}) must not be shorter than HTTP_HEADERS_TIMEOUT_MS (${config.http.headersTimeoutMs})`);
+  }
   if (env['EVENTSTORE_CONNECTION_STRING']) config.eventStoreConnectionString = env['EVENTSTORE_CONNECTION_STRING'];
   if (env['READ_MODELS_DATABASE_URL']) config.readModelsConnectionString = env['READ_MODELS_DATABASE_URL'];
   if (env['READ_MODELS_SCHEMA']) config.readModelsSchema = env['READ_MODELS_SCHEMA'];
@@ -53,4 +78,13 @@ function schedulerInterval(text: string | undefined): number {
   const ms = Number(text);
   if (!Number.isInteger(ms) || ms < 1000) throw new Error(`SCHEDULER_INTERVAL_MS must be whole milliseconds, at least 1000, got ${text}`);
   return ms;
+}
+
+/** A whole number of at least `minimum`, so a typo (`20s`, `0`) cannot switch a limit off. */
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be a whole number, at least ${minimum}, got ${text}`);
+  return value;
 }

@@ -13,4 +13,35 @@ describe('configFromEnv', () => {
   it.each(['70000', 'http', '-1'])('refuses PORT=%s', (value) => {
     expect(() => configFromEnv({ PORT: value })).toThrow(/PORT/);
   });
+
+  it('reads the token lifetime and the HTTP server limits, with defaults', () => {
+    expect(configFromEnv({})).toMatchObject({
+      maxTokenLifetimeSeconds: 86_400,
+      http: { headersTimeoutMs: 20_000, requestTimeoutMs: 60_000, maxHeaderBytes: 16_384, maxConnections: 1000 },
+    });
+    const config = configFromEnv({
+      AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600',
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      HTTP_REQUEST_TIMEOUT_MS: '10000',
+      HTTP_MAX_HEADER_BYTES: '8192',
+      HTTP_MAX_CONNECTIONS: '50',
+    });
+    expect(config).toMatchObject({
+      maxTokenLifetimeSeconds: 3600,
+      http: { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, maxHeaderBytes: 8192, maxConnections: 50 },
+    });
+  });
+
+  it.each([
+    ['AUTH_MAX_TOKEN_LIFETIME_SECONDS', '24h'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+    ['HTTP_MAX_HEADER_BYTES', '12.5'],
+    ['HTTP_MAX_CONNECTIONS', '-1'],
+  ])('refuses %s=%s instead of switching the limit off', (name, value) => {
+    expect(() => configFromEnv({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('refuses a request timeout shorter than the headers timeout', () => {
+    expect(() => configFromEnv({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+  });
 });
