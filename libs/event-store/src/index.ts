@@ -1,5 +1,7 @@
 export * from './event-store.port';
 export * from './log-position';
+export * from './storage-failure';
+export * from './integrity/log-integrity';
 export * from './sqlite/duplicate-event-id.error';
 export * from './sqlite/sqlite-event-store';
 export * from './in-memory/in-memory-event-store';

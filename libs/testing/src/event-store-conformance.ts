@@ -4,6 +4,7 @@ import {
   STREAM_EXISTS,
   WrongExpectedRevisionError,
   comparePositions,
+  logIntegrityOf,
   type AppendResult,
   type EventStore,
   type EventToAppend,
@@ -367,6 +368,29 @@ export function describeEventStoreConformance(
         await append(stream, [newEvent()]);
 
         expect(received).toEqual([first.id]);
+      });
+    });
+
+    describe('log integrity', () => {
+      it('keeps one identity and a hash chain that verifies as intact, without showing the hash to readers', async () => {
+        const integrity = logIntegrityOf(store);
+        expect(integrity).toBeDefined();
+        const identity = await integrity!.logIdentity();
+        const stream = streamName();
+        const appended = [newEvent('ConformanceChecked', { amount: 1234 }), newEvent()];
+        const { position } = await append(stream, appended, NO_STREAM);
+
+        const report = await integrity!.verifyLog();
+        expect(report.intact).toBe(true);
+        expect(report.eventsChecked).toBeGreaterThanOrEqual(2);
+        expect(comparePositions(report.lastPosition!, position)).toBeGreaterThanOrEqual(0);
+        expect(await integrity!.logIdentity()).toBe(identity);
+        expect(identity).toMatch(/\S{8,}/);
+        const read = await store.readStream(stream);
+        expect(read.map((event) => [event.data, event.metadata])).toEqual([
+          [{ amount: 1234 }, {}],
+          [appended[1]!.data, {}],
+        ]);
       });
     });
 

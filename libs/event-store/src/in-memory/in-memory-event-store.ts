@@ -1,4 +1,5 @@
-import { validate as isUuid } from 'uuid';
+import { v4 as uuid, validate as isUuid } from 'uuid';
+import { chainHash, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import {
   ANY,
   NO_STREAM,
@@ -40,13 +41,16 @@ export interface InMemoryEventStoreOptions {
  *   await store.appendToStream(`order-${id}`, [event], { expectedRevision: NO_STREAM });
  *   for await (const e of store.subscribeToAll({ streamPrefixes: ['order-'] })) project(e);
  */
-export class InMemoryEventStore implements EventStore {
+export class InMemoryEventStore implements EventStore, LogIntegrity {
   /** The global log; an event's position is its index + 1, so positions start at 1 as in SQLite. */
   private readonly log: RecordedEvent[] = [];
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly byId = new Map<string, RecordedEvent>();
   private readonly subscriptions = new Set<InMemoryLogSubscription>();
   private readonly now: () => string;
+  private readonly identity = uuid();
+  /** The chain link of each event of `log`, at the same index. */
+  private readonly hashes: string[] = [];
   private closed = false;
 
   constructor(options: InMemoryEventStoreOptions = {}) {
@@ -99,6 +103,7 @@ export class InMemoryEventStore implements EventStore {
         position: toPosition(BigInt(this.log.length + 1)),
         recordedAt,
       };
+      this.hashes.push(hashOf(this.hashes[this.hashes.length - 1] ?? this.identity, stored));
       this.log.push(stored);
       stream.push(stored);
       this.byId.set(stored.id, stored);
@@ -153,6 +158,29 @@ export class InMemoryEventStore implements EventStore {
   async headPosition(): Promise<LogPosition | undefined> {
     this.assertOpen();
     return this.log[this.log.length - 1]?.position;
+  }
+
+  async logIdentity(): Promise<string> {
+    return this.identity;
+  }
+
+  /** Nothing outside this object can edit the log, so this proves the chain is computed as the durable stores do. */
+  async verifyLog(options: VerifyLogOptions = {}): Promise<LogVerification> {
+    const start = options.fromPosition ? Math.max(Number(options.fromPosition.commit) - 1, 0) : 0;
+    let previous = start === 0 ? this.identity : this.hashes[start - 1]!;
+    for (let index = start; index < this.log.length; index++) {
+      const event = this.log[index]!;
+      if (hashOf(previous, event) !== this.hashes[index]) {
+        return {
+          intact: false,
+          eventsChecked: index - start,
+          lastPosition: this.log[index - 1]?.position,
+          firstBad: { position: event.position, reason: 'altered', detail: 'the event differs from what was recorded' },
+        };
+      }
+      previous = this.hashes[index]!;
+    }
+    return { intact: true, eventsChecked: Math.max(this.log.length - start, 0), lastPosition: this.log[this.log.length - 1]?.position };
   }
 
   /** Ends every subscription; later calls fail as they would on a closed file. */
@@ -335,6 +363,19 @@ function copyOf(event: RecordedEvent): RecordedEvent {
     data: JSON.parse(JSON.stringify(event.data)) as JsonObject,
     metadata: JSON.parse(JSON.stringify(event.metadata)) as JsonObject,
   };
+}
+
+function hashOf(previous: string, event: RecordedEvent): string {
+  return chainHash(previous, [
+    event.position.commit,
+    event.streamName,
+    event.revision,
+    event.id,
+    event.type,
+    JSON.stringify(event.data),
+    JSON.stringify(event.metadata),
+    event.recordedAt,
+  ]);
 }
 
 function toPosition(position: bigint): LogPosition {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { validate as isUuid } from 'uuid';
+import { v4 as uuid, validate as isUuid } from 'uuid';
 import {
   ANY,
   NO_STREAM,
@@ -20,6 +20,8 @@ import {
   type SubscribeOptions,
 } from '../event-store.port';
 import type { LogPosition } from '../log-position';
+import { chainHash, VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
+import { StorageFailureError, storageFailureKind } from '../storage-failure';
 import { DuplicateEventIdError } from './duplicate-event-id.error';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
 
@@ -57,9 +59,23 @@ const SCHEMA = `
     data        TEXT    NOT NULL,
     metadata    TEXT    NOT NULL,
     recorded_at TEXT    NOT NULL,
+    hash        TEXT,
     UNIQUE (stream_name, revision)
   ) STRICT;
+  CREATE TABLE IF NOT EXISTS log_identity (
+    singleton     INTEGER PRIMARY KEY CHECK (singleton = 1),
+    log_id        TEXT    NOT NULL,
+    created_at    TEXT    NOT NULL,
+    head_position INTEGER NOT NULL,
+    head_hash     TEXT    NOT NULL
+  ) STRICT;
 `;
+
+interface IdentityRow {
+  log_id: string;
+  head_position: bigint;
+  head_hash: string;
+}
 
 const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, recorded_at';
 
@@ -72,6 +88,7 @@ interface EventRow {
   data: string;
   metadata: string;
   recorded_at: string;
+  hash: string | null;
 }
 
 type RecordedIdRow = Pick<EventRow, 'stream_name' | 'revision' | 'position'>;
@@ -107,7 +124,7 @@ type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: un
  *   await store.appendToStream(`order-${id}`, [event], { expectedRevision: NO_STREAM });
  *   for await (const e of store.subscribeToAll({ streamPrefixes: ['order-'] })) project(e);
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, LogIntegrity {
   private readonly pollIntervalMs: number;
   private readonly readPageSize: number;
   private readonly onBatchCommitted: ((batch: CommittedBatch) => void) | undefined;
@@ -119,12 +136,17 @@ export class SqliteEventStore implements EventStore {
   private queue: PendingAppend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private closed = false;
+  /** Set once the file reported corruption: no further write goes to it until an operator acts. */
+  private corruption: StorageFailureError | undefined;
 
   private readonly insertEvent: Database.Statement;
   private readonly selectRecordedId: Database.Statement;
   private readonly selectStreamHead: Database.Statement;
   private readonly selectStream: Database.Statement;
   private readonly selectHead: Database.Statement;
+  private readonly selectIdentity: Database.Statement;
+  private readonly updateChainHead: Database.Statement;
+  private readonly selectNextPosition: Database.Statement;
   /** Page queries differ by the number of prefixes; prepared once per count. */
   private readonly pageStatements = new Map<number, Database.Statement>();
   private readonly commitBatch: (batch: PendingAppend[]) => AppendOutcome[];
@@ -142,7 +164,13 @@ export class SqliteEventStore implements EventStore {
     }
 
     this.insertEvent = db.prepare(
-      'INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (position, stream_name, revision, event_id, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectIdentity = db.prepare('SELECT log_id, head_position, head_hash FROM log_identity WHERE singleton = 1');
+    this.updateChainHead = db.prepare('UPDATE log_identity SET head_position = ?, head_hash = ? WHERE singleton = 1');
+    // AUTOINCREMENT's next value, known before the insert so the position can go into the hash.
+    this.selectNextPosition = db.prepare(
+      "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), coalesce((SELECT max(position) FROM events), 0)) + 1 AS position",
     );
     this.selectRecordedId = db.prepare('SELECT stream_name, revision, position FROM events WHERE event_id = ?');
     this.selectStreamHead = db.prepare(
@@ -182,6 +210,7 @@ export class SqliteEventStore implements EventStore {
       db.pragma('synchronous = FULL');
       db.defaultSafeIntegers(true);
       db.exec(SCHEMA);
+      addChainToOlderLog(db);
       return new SqliteEventStore(db, options);
     } catch (error) {
       db.close();
@@ -192,6 +221,7 @@ export class SqliteEventStore implements EventStore {
   appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.assertOpen();
+      if (this.corruption) throw this.corruption;
       // Validate and serialize before queueing so a bad call fails alone and early.
       const pending: PendingAppend = {
         streamName: requireStreamName(streamName),
@@ -270,7 +300,7 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       // Another process held the write lock past the busy timeout: nothing was written, and trying
       // again shortly may well succeed.
-      const failure = isLockTimeout(error) ? new EventStoreUnavailableError('append', error) : error;
+      const failure = this.classifyFailure(error);
       for (const pending of batch) pending.reject(failure);
       return;
     }
@@ -278,7 +308,7 @@ export class SqliteEventStore implements EventStore {
     batch.forEach((pending, index) => {
       const outcome = outcomes[index]!;
       if (outcome.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
+      else pending.reject(this.classifyFailure(outcome.error));
     });
     for (const subscription of this.subscriptions) subscription.notifyAppended();
     // Last, so a failing observer cannot keep callers or subscribers waiting.
@@ -314,21 +344,97 @@ export class SqliteEventStore implements EventStore {
 
     const recordedAt = new Date().toISOString();
     let revision = head ? head.revision + 1n : 0n;
-    let position = 0n;
+    let position = (this.selectNextPosition.get() as { position: bigint }).position;
+    // The chain goes on from the head the log last recorded, not from its last row: an append
+    // after rows were cut from the tail links to the vanished event, and verification shows the cut.
+    let previousHash = (this.selectIdentity.get() as IdentityRow).head_hash;
     for (const event of events) {
-      const info = this.insertEvent.run(
-        streamName,
-        revision,
-        event.id,
-        event.type,
-        event.data,
-        event.metadata,
-        recordedAt,
-      );
-      position = BigInt(info.lastInsertRowid);
+      const hash = eventHash(previousHash, position, streamName, revision, event.id, event.type, event.data, event.metadata, recordedAt);
+      this.insertEvent.run(position, streamName, revision, event.id, event.type, event.data, event.metadata, recordedAt, hash);
+      previousHash = hash;
+      position += 1n;
       revision += 1n;
     }
-    return { nextExpectedRevision: revision - 1n, position: toPosition(position) };
+    this.updateChainHead.run(position - 1n, previousHash);
+    return { nextExpectedRevision: revision - 1n, position: toPosition(position - 1n) };
+  }
+
+  async logIdentity(): Promise<string> {
+    this.assertOpen();
+    return (this.selectIdentity.get() as IdentityRow).log_id;
+  }
+
+  /**
+   * Walks the rows in position order recomputing each link; the first row whose hash differs (or is
+   * missing) is where the log was altered, and a recorded head past the last row means events were cut.
+   */
+  async verifyLog(options: VerifyLogOptions = {}): Promise<LogVerification> {
+    this.assertOpen();
+    const identity = this.selectIdentity.get() as IdentityRow;
+    const from = options.fromPosition?.commit ?? 1n;
+    const before = this.db
+      .prepare('SELECT position, hash FROM events WHERE position < ? ORDER BY position DESC LIMIT 1')
+      .get(from) as Pick<EventRow, 'position' | 'hash'> | undefined;
+    let previousHash = before ? before.hash : identity.log_id;
+    let previousPosition = before?.position ?? 0n;
+    const head = this.readHead();
+    let eventsChecked = 0;
+    const page = this.db.prepare(`SELECT ${EVENT_COLUMNS}, hash FROM events WHERE position > ? ORDER BY position LIMIT 1000`);
+    let lastPosition: bigint | undefined;
+    for (let after = from - 1n; ; ) {
+      const rows = page.all(after) as EventRow[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (row.hash === null) {
+          return tampered(eventsChecked, lastPosition, row.position, 'unhashed', 'the event has no hash: it was written or rewritten outside the service');
+        }
+        const expected = eventHash(previousHash ?? '', row.position, row.stream_name, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at);
+        if (expected !== row.hash) {
+          const gap = row.position !== previousPosition + 1n;
+          return tampered(
+            eventsChecked,
+            lastPosition,
+            row.position,
+            gap ? 'removed' : 'altered',
+            gap
+              ? `events between positions ${previousPosition} and ${row.position} are missing`
+              : 'the event (payload, metadata, order or the one before it) differs from what was recorded',
+          );
+        }
+        previousHash = row.hash;
+        previousPosition = row.position;
+        lastPosition = row.position;
+        eventsChecked += 1;
+        if (eventsChecked % VERIFY_PROGRESS_EVERY === 0) {
+          options.onProgress?.({ position: toPosition(row.position), eventsChecked, head: head === 0n ? undefined : toPosition(head) });
+        }
+      }
+      after = rows[rows.length - 1]!.position;
+    }
+    if (identity.head_position > previousPosition || (identity.head_position === previousPosition && identity.head_hash !== previousHash)) {
+      return tampered(
+        eventsChecked,
+        lastPosition,
+        previousPosition + 1n,
+        'removed',
+        `the log recorded events up to position ${identity.head_position}; they end at ${previousPosition}`,
+      );
+    }
+    if (lastPosition !== undefined) options.onProgress?.({ position: toPosition(lastPosition), eventsChecked, head: toPosition(head) });
+    return { intact: true, eventsChecked, lastPosition: lastPosition === undefined ? undefined : toPosition(lastPosition) };
+  }
+
+  /**
+   * Lock timeouts may pass (EventStoreUnavailableError); storage faults are named, and a corrupt file
+   * takes no more writes from this process.
+   */
+  private classifyFailure(error: unknown): unknown {
+    if (isLockTimeout(error)) return new EventStoreUnavailableError('append', error);
+    const kind = storageFailureKind(error);
+    if (!kind) return error;
+    const failure = error instanceof StorageFailureError ? error : new StorageFailureError(kind, 'event log', error);
+    if (kind === 'corrupt') this.corruption ??= failure;
+    return failure;
   }
 
   private readPageOf(after: bigint, streamPrefixes: readonly string[], limit: number): LogPage {
@@ -454,6 +560,68 @@ function serializeObject(value: JsonObject, what: string): string {
     throw new TypeError(`${what} must be a JSON object`);
   }
   return JSON.stringify(value);
+}
+
+function eventHash(
+  previous: string,
+  position: bigint,
+  streamName: string,
+  revision: bigint,
+  id: string,
+  type: string,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+): string {
+  return chainHash(previous, [position, streamName, revision, id, type, data, metadata, recordedAt]);
+}
+
+function tampered(
+  eventsChecked: number,
+  lastPosition: bigint | undefined,
+  position: bigint,
+  reason: 'altered' | 'removed' | 'unhashed',
+  detail: string,
+): LogVerification {
+  return {
+    intact: false,
+    eventsChecked,
+    lastPosition: lastPosition === undefined ? undefined : toPosition(lastPosition),
+    firstBad: { position: toPosition(position), reason, detail },
+  };
+}
+
+/**
+ * Gives a log its identity when it has none (new, or written before logs had one) and hashes the
+ * rows an older version wrote after the last hashed one, so the chain covers the whole log from now.
+ * Unhashed rows before a hashed one are left as they are: verification reports them.
+ */
+function addChainToOlderLog(db: Database.Database): void {
+  const columns = db.pragma('table_info(events)') as { name: string }[];
+  db.transaction(() => {
+    if (!columns.some((column) => column.name === 'hash')) db.exec('ALTER TABLE events ADD COLUMN hash TEXT');
+    let identity = db.prepare('SELECT log_id, head_position, head_hash FROM log_identity WHERE singleton = 1').get() as IdentityRow | undefined;
+    if (!identity) {
+      const logId = uuid();
+      db.prepare('INSERT INTO log_identity (singleton, log_id, created_at, head_position, head_hash) VALUES (1, ?, ?, 0, ?)').run(
+        logId,
+        new Date().toISOString(),
+        logId,
+      );
+      identity = { log_id: logId, head_position: 0n, head_hash: logId };
+    }
+    const unhashed = db
+      .prepare(`SELECT ${EVENT_COLUMNS}, hash FROM events WHERE position > ? AND hash IS NULL ORDER BY position`)
+      .all(identity.head_position) as EventRow[];
+    if (unhashed.length === 0) return;
+    const setHash = db.prepare('UPDATE events SET hash = ? WHERE position = ?');
+    let previous = identity.head_hash;
+    for (const row of unhashed) {
+      previous = eventHash(previous, row.position, row.stream_name, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at);
+      setHash.run(previous, row.position);
+    }
+    db.prepare('UPDATE log_identity SET head_position = ?, head_hash = ? WHERE singleton = 1').run(unhashed[unhashed.length - 1]!.position, previous);
+  }).immediate();
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
