@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import type { ActivityLogSchema } from './projections/activity-log/activity-log.projection';
 import type { KeyVaultSchema } from './key-vault/key-vault.tables';
 import type { CustomersSchema } from './projections/customers/customers.projection';
@@ -38,3 +39,6 @@ export interface ReadStoreSchema {
  * generation). Portable between SQLite and PostgreSQL: text for instants, ids and JSON, integers for flags.
  */
 export type ReadModelSchema = ReadStoreSchema & CustomersSchema & OrdersSchema & SubscriptionsSchema & LedgerSchema & ActivityLogSchema & KeyVaultSchema;
+
+/** A connection to the read store, on either dialect. */
+export type ReadModelDb = Kysely<ReadModelSchema>;
