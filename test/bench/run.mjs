@@ -1,0 +1,315 @@
+// `npm run bench`: the engine measured side by side with its references in one run, judged as
+// ratios (this machine is shared and noisy; absolute figures move, ratios much less). Starts only
+// its own processes: the built service, a trivial NestJS app, and benchmark scripts.
+//
+//   npm run bench [-- --out file.json] [--duration 10] [--rebuild-events 100000] [--profile]
+//
+// --rebuild-events: size of the log the rebuild folds (1000000 for the full figure; smaller sizes
+//   are extrapolated linearly to rebuild.seconds1M and say so). --profile: also run the service
+//   under `node --cpu-prof` during a purchase load and print its top self-time functions.
+import autocannon from 'autocannon';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { topSelfTime } from './support/cpu-profile.mjs';
+import { compileTrivialApp, root, rssMb, runScript, startService, startTrivialApp } from './support/processes.mjs';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: join(root, 'test/bench/results/latest.json') },
+    duration: { type: 'string', default: '10' },
+    'rebuild-events': { type: 'string', default: '100000' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const DURATION = Number(values.duration);
+const CONNECTIONS = 32;
+const OFFERED_RATE = 500;
+const CUSTOMERS = 64;
+const ONE_LINE = JSON.stringify({ lineItems: [{ skuId: 'windows-server-2022-datacenter-2core:P1Y', quantity: 1, billingCycle: 'monthly' }] });
+const work = mkdtempSync(join(tmpdir(), 'csp-bench-'));
+const startedAt = Date.now();
+
+function log(message) {
+  process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
+}
+
+function summary(result) {
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? null : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
+}
+
+const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
+
+/** 32 connections posting the same validated body for `duration` seconds, after a short warm-up. */
+async function trivialPost(compiled, adapter) {
+  const app = await startTrivialApp(compiled, adapter);
+  try {
+    const request = { url: `${app.base}/orders`, connections: CONNECTIONS, method: 'POST', headers: { 'content-type': 'application/json' }, body: ONE_LINE };
+    await autocannon({ ...request, duration: 2 });
+    return summary(await autocannon({ ...request, duration: DURATION }));
+  } finally {
+    await app.stop();
+  }
+}
+
+function call(service, method, path, body, headers = {}) {
+  return fetch(`${service.base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${service.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+}
+
+async function registerCustomers(service) {
+  const customers = Array.from({ length: CUSTOMERS }, () => crypto.randomUUID());
+  for (const [index, id] of customers.entries()) {
+    const response = await call(service, 'POST', '/v1/customers', { id, companyName: `Bench ${index}`, domain: `bench${index}.example`, country: 'DE' });
+    if (response.status !== 201) throw new Error(`registering a customer answered ${response.status}: ${await response.text()}`);
+  }
+  return customers;
+}
+
+/** Purchases over HTTP, each for the next customer in turn; every bought subscription lands in `bought`. */
+function purchaseRequests(service, customers, bought) {
+  let next = 0;
+  return {
+    url: service.base,
+    connections: CONNECTIONS,
+    headers: { authorization: `Bearer ${service.token}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'POST',
+        body: ONE_LINE,
+        setupRequest: (request, context) => {
+          context.customer = customers[next++ % customers.length];
+          return { ...request, path: `/v1/customers/${context.customer}/orders` };
+        },
+        onResponse: (status, body, context) => {
+          if (status === 201) bought.push([context.customer, JSON.parse(body).lineItems[0].subscriptionId]);
+        },
+      },
+    ],
+  };
+}
+
+function cancelRequests(service, bought) {
+  return {
+    url: service.base,
+    connections: CONNECTIONS,
+    headers: { authorization: `Bearer ${service.token}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'PATCH',
+        body: JSON.stringify({ status: 'cancelled' }),
+        setupRequest: (request) => {
+          const [customer, subscription] = bought.pop();
+          return { ...request, path: `/v1/customers/${customer}/subscriptions/${subscription}` };
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Projection lag while the offered load runs: a probe buys, then asks for the customer with
+ * X-Min-Position (answered only once every projection has folded the purchase) and, at the same
+ * time, without it. The difference is the time the read models were behind the acknowledged write.
+ */
+async function probeProjectionLag(service, customers, until) {
+  const lags = [];
+  for (let index = 0; Date.now() < until; index++) {
+    const customer = customers[index % customers.length];
+    const bought = await call(service, 'POST', `/v1/customers/${customer}/orders`, JSON.parse(ONE_LINE));
+    const position = bought.headers.get('x-log-position');
+    await bought.arrayBuffer();
+    if (bought.status !== 201 || !position) continue;
+    const started = performance.now();
+    const timed = async (headers) => {
+      const response = await call(service, 'GET', `/v1/customers/${customer}`, undefined, headers);
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`the lag probe's read answered ${response.status}`);
+      return performance.now() - started;
+    };
+    const [fresh, control] = await Promise.all([timed({ 'x-min-position': position }), timed({})]);
+    lags.push(Math.max(0, fresh - control));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return lags;
+}
+
+async function httpRuns() {
+  const dataDir = mkdtempSync(join(work, 'service-'));
+  const service = await startService({ dataDir });
+  try {
+    const customers = await registerCustomers(service);
+    const bought = [];
+    log('HTTP purchases (warm-up, then measured)');
+    await autocannon({ ...purchaseRequests(service, customers, bought), duration: 2 });
+    const purchase = summary(await autocannon({ ...purchaseRequests(service, customers, bought), duration: DURATION }));
+    log(`HTTP cancellations (${bought.length} subscriptions bought)`);
+    const cancel = summary(await autocannon({ ...cancelRequests(service, bought), amount: bought.length }));
+    log(`HTTP purchases offered at ${OFFERED_RATE}/s, projection lag probes alongside`);
+    const until = Date.now() + DURATION * 1000;
+    const [atRate, lags] = await Promise.all([
+      autocannon({ ...purchaseRequests(service, customers, []), overallRate: OFFERED_RATE, duration: DURATION }),
+      probeProjectionLag(service, customers, until),
+    ]);
+    return {
+      purchase,
+      cancel,
+      purchaseAt500: { offeredPerSecond: OFFERED_RATE, ...summary(atRate) },
+      projectionLag: { samples: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99) },
+      rssAfterHttp: rssMb(service.child.pid),
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+/** The service under `node --cpu-prof` while 32 connections buy; its top self-time functions. */
+async function profilePurchases() {
+  const dataDir = mkdtempSync(join(work, 'profile-'));
+  const profileDir = join(work, 'cpu-profile');
+  const service = await startService({ dataDir, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  try {
+    const customers = await registerCustomers(service);
+    await autocannon({ ...purchaseRequests(service, customers, []), duration: DURATION });
+  } finally {
+    await service.stop();
+  }
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  return topSelfTime(join(profileDir, file), 20);
+}
+
+function printTable(results) {
+  const rows = [
+    ['fsync of a 4 KiB write', `${results.references.fsync4KiBPerSecond}/s`, ''],
+    ['raw FULL appends, 1 per transaction', `${results.references.rawAppendsPerTransaction1} events/s`, ''],
+    ['raw FULL appends, 100 per transaction', `${results.references.rawAppendsPerTransaction100} events/s`, ''],
+    ['raw scan with JSON.parse', `${results.references.rawScan.eventsPerSecond} events/s`, ''],
+    ['trivial POST, Express (32 conn.)', `${results.references.trivialPostExpress.requestsPerSecond}/s p50 ${results.references.trivialPostExpress.p50} p99 ${results.references.trivialPostExpress.p99} ms`, ''],
+    ['trivial POST, Fastify (32 conn.)', `${results.references.trivialPostFastify.requestsPerSecond}/s p50 ${results.references.trivialPostFastify.p50} p99 ${results.references.trivialPostFastify.p99} ms`, `${results.ratios.fastifyVsExpressTrivialPost} of Express`],
+    ['HTTP purchases (32 conn.)', `${results.http.purchase.requestsPerSecond}/s p50 ${results.http.purchase.p50} p99 ${results.http.purchase.p99} ms`, `${results.ratios.httpPurchaseVsTrivialPost} of trivial (target ≥ 0.4)`],
+    ['HTTP cancellations (32 conn.)', `${results.http.cancel.requestsPerSecond}/s p50 ${results.http.cancel.p50} p99 ${results.http.cancel.p99} ms`, `${results.ratios.httpCancelVsTrivialPost} of trivial (target ≥ 0.4)`],
+    ['purchases offered at 500/s', `${results.http.purchaseAt500.requestsPerSecond}/s p99 ${results.latencyMs.purchaseP99At500} ms`, 'target p99 < 25 ms'],
+    ['projection lag under that load', `p50 ${results.latencyMs.projectionLagP50} p99 ${results.latencyMs.projectionLagP99} ms (${results.http.projectionLag.samples} probes)`, 'target p99 < 10 ms'],
+    ['bus purchases, 1 caller', `${results.bus.purchase1.commandsPerSecond}/s (${results.bus.purchase1.eventsPerSecond} events/s)`, ''],
+    ['bus purchases, 64 callers', `${results.bus.purchase64.commandsPerSecond}/s (${results.bus.purchase64.eventsPerSecond} events/s)`, `${results.ratios.busDurableVsRawBatch} of raw batch (target ≥ 0.5)`],
+    ['bus cancellations, 1 caller', `${results.bus.cancel1.commandsPerSecond}/s (${results.bus.cancel1.eventsPerSecond} events/s)`, ''],
+    ['bus cancellations, 64 callers', `${results.bus.cancel64.commandsPerSecond}/s (${results.bus.cancel64.eventsPerSecond} events/s)`, `${results.ratios.busCancelVsRawBatch} of raw batch`],
+    [`rebuild of every projection (${results.rebuild.events} events)`, `${results.rebuild.eventsPerSecond} events/s, ${results.rebuild.seconds} s; 1M: ${results.rebuild.seconds1M} s${results.rebuild.extrapolated ? ' (extrapolated)' : ''}`, `${results.ratios.rebuildVsScan} of scan (target ≥ 0.25, 1M < 40 s)`],
+    ['RSS after the HTTP runs', `${results.memoryMb.rssAfterHttp} MiB`, 'target < 200 MiB'],
+    ['RSS after the rebuild', `${results.memoryMb.rssAfterRebuild} MiB`, 'target < 300 MiB'],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => value.length));
+  console.log(`\n${'measure'.padEnd(width)}  ${'figure'.padEnd(valueWidth)}  ratio / target`);
+  for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}`);
+  if (results.profile) {
+    console.log('\nservice CPU profile under purchases (self time):');
+    for (const entry of results.profile) console.log(`  ${String(entry.percent).padStart(5)} %  ${entry.function}`);
+  }
+}
+
+try {
+  const loadAtStart = loadavg()[0];
+  log('compiling the trivial reference app');
+  const compiled = compileTrivialApp(join(work, 'trivial'));
+  log('references: fsync, raw appends');
+  const appends = await runScript('test/bench/references.bench.mjs', ['--dir', work]);
+  log('trivial POST, Express');
+  const expressBefore = await trivialPost(compiled, 'express');
+  log('trivial POST, Fastify');
+  const fastify = await trivialPost(compiled, 'fastify');
+  const http = await httpRuns();
+  log('trivial POST, Express again (the reference is the mean of both runs)');
+  const expressAfter = await trivialPost(compiled, 'express');
+  const trivialPostExpress = {
+    requestsPerSecond: Math.round((expressBefore.requestsPerSecond + expressAfter.requestsPerSecond) / 2),
+    p50: (expressBefore.p50 + expressAfter.p50) / 2,
+    p99: (expressBefore.p99 + expressAfter.p99) / 2,
+    runs: [expressBefore, expressAfter],
+  };
+  log('commands through the bus');
+  const bus = await runScript('test/bench/bus-commands.bench.mjs', ['--dir', work]);
+  log(`a log of ${values['rebuild-events']} events for the rebuild`);
+  const fixture = await runScript('test/bench/log-fixture.mjs', ['--dir', work, '--events', values['rebuild-events']]);
+  log('raw scan of that log');
+  const { scan } = await runScript('test/bench/references.bench.mjs', ['--dir', work, '--scan', join(fixture.dataDir, 'events.db')]);
+  log('rebuild of every projection');
+  const rebuildRun = await runScript('test/bench/rebuild.bench.mjs', ['--data-dir', fixture.dataDir]);
+  const profile = values.profile ? (log('CPU profile of the service under purchases'), await profilePurchases()) : undefined;
+
+  const rebuild = {
+    events: rebuildRun.events,
+    seconds: rebuildRun.seconds,
+    eventsPerSecond: rebuildRun.eventsPerSecond,
+    seconds1M: Math.round((rebuildRun.seconds * 1_000_000) / rebuildRun.events * 10) / 10,
+    extrapolated: rebuildRun.events !== 1_000_000,
+    perProjection: rebuildRun.projections,
+  };
+  const results = {
+    generatedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version, loadAverage1m: { atStart: loadAtStart, atEnd: loadavg()[0] } },
+    ratios: {
+      httpPurchaseVsTrivialPost: ratio(http.purchase.requestsPerSecond, trivialPostExpress.requestsPerSecond),
+      httpPurchaseRequestsPerSecond: http.purchase.requestsPerSecond,
+      httpCancelVsTrivialPost: ratio(http.cancel.requestsPerSecond, trivialPostExpress.requestsPerSecond),
+      httpCancelRequestsPerSecond: http.cancel.requestsPerSecond,
+      trivialPostRequestsPerSecond: trivialPostExpress.requestsPerSecond,
+      busDurableVsRawBatch: ratio(bus.purchase64.eventsPerSecond, appends.rawAppendsPerTransaction100),
+      busPurchase64EventsPerSecond: bus.purchase64.eventsPerSecond,
+      busCancelVsRawBatch: ratio(bus.cancel64.eventsPerSecond, appends.rawAppendsPerTransaction100),
+      busCancel64EventsPerSecond: bus.cancel64.eventsPerSecond,
+      rawBatchEventsPerSecond: appends.rawAppendsPerTransaction100,
+      rebuildVsScan: ratio(rebuild.eventsPerSecond, scan.eventsPerSecond),
+      rebuildEventsPerSecond: rebuild.eventsPerSecond,
+      scanEventsPerSecond: scan.eventsPerSecond,
+      fastifyVsExpressTrivialPost: ratio(fastify.requestsPerSecond, trivialPostExpress.requestsPerSecond),
+      fastifyTrivialPostRequestsPerSecond: fastify.requestsPerSecond,
+    },
+    latencyMs: {
+      purchaseP99At500: http.purchaseAt500.p99,
+      purchaseP50At500: http.purchaseAt500.p50,
+      projectionLagP50: http.projectionLag.p50,
+      projectionLagP99: http.projectionLag.p99,
+    },
+    rebuild,
+    memoryMb: { rssAfterHttp: http.rssAfterHttp, rssAfterRebuild: rebuildRun.rssMb },
+    references: { ...appends, rawScan: scan, trivialPostExpress, trivialPostFastify: fastify },
+    http,
+    bus,
+    ...(profile ? { profile } : {}),
+    seconds: Math.round((Date.now() - startedAt) / 1000),
+  };
+  results.targets = {
+    httpPurchaseVsTrivialPost: { target: '>= 0.4', met: results.ratios.httpPurchaseVsTrivialPost >= 0.4 },
+    httpCancelVsTrivialPost: { target: '>= 0.4', met: results.ratios.httpCancelVsTrivialPost >= 0.4 },
+    purchaseP99At500: { target: '< 25 ms', met: results.latencyMs.purchaseP99At500 < 25 },
+    projectionLagP99: { target: '< 10 ms', met: results.latencyMs.projectionLagP99 !== null && results.latencyMs.projectionLagP99 < 10 },
+    busDurableVsRawBatch: { target: '>= 0.5', met: results.ratios.busDurableVsRawBatch >= 0.5 },
+    rebuildVsScan: { target: '>= 0.25', met: results.ratios.rebuildVsScan >= 0.25 },
+    rebuildSeconds1M: { target: '< 40 s', met: rebuild.seconds1M < 40 },
+    rssAfterRebuild: { target: '< 300 MiB', met: results.memoryMb.rssAfterRebuild < 300 },
+    rssAfterHttp: { target: '< 200 MiB', met: results.memoryMb.rssAfterHttp < 200 },
+  };
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  console.log(`\n${results.seconds} s; results in ${values.out}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,117 @@
+// Starting and watching the processes a benchmark measures: the built service, the trivial
+// reference app, and benchmark scripts that answer one JSON line.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const root = new URL('../../../', import.meta.url).pathname;
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(check, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Resident set size of a process in MiB, from /proc (the figure `ps` calls RSS). */
+export function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+  return Math.round((kib / 1024) * 10) / 10;
+}
+
+function startProcess(args, env) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/**
+ * The built service (`npm run build` first) on the embedded default stores in `dataDir`, as
+ * `npm start` runs it. Resolves once /health answers, with the development AdminAgent token it prints.
+ */
+export async function startService({ dataDir, nodeArgs = [], env = {} }) {
+  const port = await freePort();
+  const service = startProcess([...nodeArgs, join(root, 'dist/apps/api/src/main.js')], {
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    NODE_ENV: 'development',
+    AUTH_JWT_SECRET: '',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (service.child.exitCode !== null) throw new Error(`the service exited: ${service.output().slice(-500)}`);
+    return (await fetch(`${base}/health`)).status === 200;
+  }, 'the service to answer /health');
+  const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(service.output())?.[1];
+  if (!token) throw new Error(`the service printed no development token: ${service.output().slice(-500)}`);
+  return { ...service, port, base, token };
+}
+
+/** Compiles the trivial reference app once (it imports only Nest and class-validator). */
+export function compileTrivialApp(outDir) {
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '--outDir', outDir,
+      '--module', 'commonjs', '--target', 'ES2022', '--strict', '--esModuleInterop', '--skipLibCheck',
+      '--experimentalDecorators', '--emitDecoratorMetadata',
+      join(root, 'test/bench/trivial-post.app.ts'),
+    ],
+    { stdio: 'inherit' },
+  );
+  return join(outDir, 'trivial-post.app.js');
+}
+
+export async function startTrivialApp(compiled, adapter) {
+  const app = startProcess([compiled], { ADAPTER: adapter, PORT: '0', NODE_PATH: join(root, 'node_modules') });
+  let port;
+  await waitFor(() => {
+    if (app.child.exitCode !== null) throw new Error(`the trivial app exited: ${app.output()}`);
+    port = /listening (\d+)/.exec(app.output())?.[1];
+    return Boolean(port);
+  }, `the trivial ${adapter} app`);
+  return { ...app, base: `http://127.0.0.1:${port}` };
+}
+
+/** Runs a benchmark script in its own process (its own heap and RSS); it prints one JSON line last. */
+export async function runScript(script, args = [], env = {}) {
+  const run = startProcess([join(root, script), ...args], env);
+  const code = await run.exited;
+  const output = run.output();
+  if (code !== 0) throw new Error(`${script} failed (${code}):\n${output.slice(-2000)}`);
+  const last = output.trim().split('\n').at(-1);
+  return JSON.parse(last);
+}
