@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ActivityLogSchema } from './projections/activity-log/activity-log.projection';
 import type { KeyVaultSchema } from './key-vault/key-vault.tables';
+import type { IntegrationEventsSchema } from './projections/integration-events/integration-events.projection';
+import type { WebhookSchema } from './webhooks/webhook.tables';
 import type { CustomersSchema } from './projections/customers/customers.projection';
 import type { LedgerSchema } from './projections/ledger/ledger.projection';
 import type { OrdersSchema } from './projections/orders/orders.projection';
@@ -38,7 +40,7 @@ export interface ReadStoreSchema {
  * What queries see: the store's tables and every projection's logical tables (views on the active
  * generation). Portable between SQLite and PostgreSQL: text for instants, ids and JSON, integers for flags.
  */
-export type ReadModelSchema = ReadStoreSchema & CustomersSchema & OrdersSchema & SubscriptionsSchema & LedgerSchema & ActivityLogSchema & KeyVaultSchema;
+export type ReadModelSchema = ReadStoreSchema & CustomersSchema & OrdersSchema & SubscriptionsSchema & LedgerSchema & ActivityLogSchema & KeyVaultSchema & IntegrationEventsSchema & WebhookSchema;
 
 /** A connection to the read store, on either dialect. */
 export type ReadModelDb = Kysely<ReadModelSchema>;

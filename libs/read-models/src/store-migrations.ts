@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 import { createKeyVaultTables } from './key-vault/key-vault.tables';
+import { createWebhookTables } from './webhooks/webhook.tables';
 
 /** Kysely's own bookkeeping tables for the store migrations below. */
 export const STORE_MIGRATION_TABLES = { migrationTableName: 'read_store_migrations', migrationLockTableName: 'read_store_migrations_lock' };
@@ -63,6 +64,7 @@ export const storeMigrations: Record<string, Migration> = {
     },
   },
   '0004_key_vault': { up: createKeyVaultTables },
+  '0005_webhooks': { up: createWebhookTables },
 };
 
 /**

@@ -1,0 +1,140 @@
+import { comparePositions, positionToString, type RecordedEvent } from '@csp/event-store';
+import { CommerceLog, OFFICE, WS_ANNUAL, projectEvents } from '@csp/testing/fixtures/commerce-log.fixture';
+import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
+import type { ReadModelDb } from '../../schema';
+import { integrationEventOfRow, integrationEventsProjection } from './integration-events.projection';
+import { cursorAfterPosition, cursorAtRow, FEED_START, integrationEventsAfter } from './integration-events.queries';
+
+describe.each(readModelDialects)('integration-events projection on $name', (dialect) => {
+  let opened: OpenedReadModels;
+  let db: ReadModelDb;
+  let log: CommerceLog;
+  let closeLog: () => Promise<void>;
+
+  beforeEach(async () => {
+    opened = await dialect.open();
+    db = opened.db;
+    ({ log, cleanup: closeLog } = await CommerceLog.open());
+  });
+
+  afterEach(async () => {
+    await closeLog();
+    await opened.cleanup();
+  });
+
+  /** Two partners' customers buying, renewing, cancelling and expiring, interleaved in the log. */
+  async function twoPartnerHistory(): Promise<{ events: RecordedEvent[]; subscriptionId: string }> {
+    const ours = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-a' });
+    const theirs = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-b' });
+    const order = await log.placeOrder(ours.customerId, [WS_ANNUAL, OFFICE], '2025-02-01T12:00:00.000Z');
+    const foreign = await log.placeOrder(theirs.customerId, [WS_ANNUAL], '2025-02-01T12:30:00.000Z');
+    await log.startSubscriptions(order);
+    await log.startSubscriptions(foreign);
+    const subscriptionId = order.subscriptionIds[1]!;
+    await log.cancelPerpetualLines(order.orderId, '2025-02-05T10:00:00.000Z');
+    await log.advanceLifecycle(subscriptionId, '2026-02-02T00:00:00.000Z');
+    await log.changeAutoRenew(subscriptionId, false, '2026-03-01T00:00:00.000Z');
+    await log.advanceLifecycle(subscriptionId, '2027-02-02T00:00:00.000Z');
+    await log.cancelSubscription(foreign.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+    return { events: await log.allEvents(), subscriptionId };
+  }
+
+  it('lists a partner its own public events only, in log order, each with an id derived from its source event', async () => {
+    const { events } = await twoPartnerHistory();
+    await projectEvents(db, events, [integrationEventsProjection]);
+
+    const ours = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+
+    const expectedTypes = events
+      .filter((event) => (event.data as { customerId?: string }).customerId !== undefined)
+      .filter((event) => ourCustomer(events, event))
+      .flatMap((event) => expectedPublicTypes(event).map((type) => ({ source: event, type })));
+    expect(ours.map((row) => [row.type, row.position])).toEqual(expectedTypes.map(({ source, type }) => [type, positionToString(source.position)]));
+    expect(ours.map((row) => row.id.split(':')[0])).toEqual(expectedTypes.map(({ source }) => source.id));
+    expect(ours.map((row) => row.type)).toEqual(
+      expect.arrayContaining(['order.placed', 'subscription.started', 'subscription.renewed', 'subscription.autorenew_changed', 'subscription.expired', 'perpetual.cancelled', 'software.revoked', 'ledger.entry_recorded']),
+    );
+    const theirs = await integrationEventsAfter(db, { partnerId: 'partner-b', after: FEED_START, limit: 1000 });
+    expect(theirs.map((row) => row.type)).toContain('subscription.cancelled');
+    expect(new Set([...ours, ...theirs].map((row) => row.id)).size).toBe(ours.length + theirs.length);
+    expect(ours.some((row) => row.type === 'subscription.cancelled')).toBe(false);
+  });
+
+  it('resumes after any event (also between two events of one source) and filters by type', async () => {
+    const { events } = await twoPartnerHistory();
+    await projectEvents(db, events, [integrationEventsProjection]);
+    const all = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    const cancellation = all.findIndex((row) => row.type === 'perpetual.cancelled');
+
+    const rest = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursorAtRow(all[cancellation]!), limit: 1000 });
+    const afterWholeSource = await integrationEventsAfter(db, {
+      partnerId: 'partner-a',
+      after: cursorAfterPosition({ commit: BigInt(all[cancellation]!.position_commit), prepare: BigInt(all[cancellation]!.position_prepare) }),
+      limit: 1000,
+    });
+    const renewals = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, types: ['subscription.renewed'], limit: 1000 });
+
+    expect(rest.map((row) => row.id)).toEqual(all.slice(cancellation + 1).map((row) => row.id));
+    expect(rest.slice(0, 2).map((row) => row.type)).toEqual(['software.revoked', 'ledger.entry_recorded']);
+    expect(afterWholeSource.map((row) => row.id)).toEqual(all.filter((row) => comparePositionText(row.position, all[cancellation]!.position) > 0).map((row) => row.id));
+    expect(renewals.map((row) => row.type)).toEqual(['subscription.renewed']);
+  });
+
+  it('gives the same rows when rebuilt from zero, and never publishes key text', async () => {
+    const { events } = await twoPartnerHistory();
+    await projectEvents(db, events, [integrationEventsProjection]);
+    const first = await db.selectFrom('integration_events').selectAll().orderBy('id').execute();
+
+    const again = await dialect.open();
+    try {
+      await projectEvents(again.db, events, [integrationEventsProjection]);
+      const rebuilt = await again.db.selectFrom('integration_events').selectAll().orderBy('id').execute();
+      expect(rebuilt.map(integrationEventOfRow)).toEqual(first.map(integrationEventOfRow));
+    } finally {
+      await again.cleanup();
+    }
+    expect(first.length).toBeGreaterThan(10);
+    expect(JSON.stringify(first)).not.toMatch(/productKey|[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}/);
+  });
+});
+
+function comparePositionText(a: string, b: string): number {
+  const parse = (text: string) => {
+    const [commit, prepare] = text.split('.') as [string, string];
+    return { commit: BigInt(commit), prepare: BigInt(prepare) };
+  };
+  return comparePositions(parse(a), parse(b));
+}
+
+/** Whether an event concerns partner-a's customer (the one registered first). */
+function ourCustomer(events: RecordedEvent[], event: RecordedEvent): boolean {
+  const ours = events.find((candidate) => candidate.type === 'CustomerRegistered' && candidate.data['partnerId'] === 'partner-a')!;
+  return event.data['customerId'] === ours.data['customerId'];
+}
+
+/** The public types each source type yields, written out from the contract in README "Integration events". */
+function expectedPublicTypes(event: RecordedEvent): string[] {
+  switch (event.type) {
+    case 'OrderPlaced':
+      return ['order.placed'];
+    case 'SubscriptionStarted':
+      return ['subscription.started'];
+    case 'SubscriptionRenewed':
+      return ['subscription.renewed'];
+    case 'SubscriptionExpired':
+      return ['subscription.expired'];
+    case 'AutoRenewChanged':
+      return ['subscription.autorenew_changed'];
+    case 'SubscriptionCancelled':
+      return (event.data['refund'] as { amount: number }).amount > 0
+        ? ['subscription.cancelled', 'software.revoked', 'ledger.entry_recorded']
+        : ['subscription.cancelled', 'software.revoked'];
+    case 'PerpetualLineCancelled':
+      return ['perpetual.cancelled', 'software.revoked', 'ledger.entry_recorded'];
+    case 'InstallmentBilled':
+    case 'InstallmentVoided':
+      return ['ledger.entry_recorded'];
+    default:
+      return [];
+  }
+}

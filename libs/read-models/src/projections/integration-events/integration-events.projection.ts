@@ -1,0 +1,144 @@
+import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
+import {
+  INTEGRATION_SOURCE_EVENT_TYPES,
+  integrationEventsOf,
+  type IntegrationEvent,
+  type IntegrationEventType,
+} from '@csp/domain/integration-events/integration-event';
+import { positionToString } from '@csp/event-store';
+import type { ProjectionDefinition } from '../../projection/projection-definition';
+
+/** One public integration event, as the feed answers it and webhooks deliver it. */
+export interface IntegrationEventsTable {
+  id: string;
+  /** The partner whose feed lists it: a partner never sees another partner's events. */
+  partner_id: string;
+  tenant: string;
+  type: IntegrationEventType;
+  occurred_at: string;
+  /** The source event's position as `<commit>.<prepare>`, verbatim. */
+  position: string;
+  /** The position as integers (decimal strings on the way in), to order and cut in SQL. */
+  position_commit: string | number;
+  position_prepare: string | number;
+  /** The event's place among the events of one source event (several may share a position). */
+  sequence: number;
+  /** The event's `data`, as JSON. */
+  data: string;
+}
+
+/** Which partner each customer belongs to: most source events name the customer only. */
+export interface IntegrationEventCustomersTable {
+  customer_id: string;
+  partner_id: string;
+}
+
+export interface IntegrationEventsSchema {
+  integration_events: IntegrationEventsTable;
+  integration_event_customers: IntegrationEventCustomersTable;
+}
+
+/** A row read back as the public event. */
+export function integrationEventOfRow(row: IntegrationEventsTable): IntegrationEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    occurredAt: row.occurred_at,
+    position: row.position,
+    tenant: row.tenant,
+    data: JSON.parse(row.data),
+  } as IntegrationEvent;
+}
+
+/**
+ * The integration-event feed: every public event `integrationEventsOf` derives, with its partner, in
+ * log order. The feed (`GET /v1/events`) answers from it and the webhook dispatcher delivers from it,
+ * so both show the same events with the same ids; a rebuild from zero gives the same rows.
+ */
+export const integrationEventsProjection: ProjectionDefinition<IntegrationEventsSchema> = {
+  name: 'integration-events',
+  version: 1,
+  handles: ['CustomerRegistered', ...INTEGRATION_SOURCE_EVENT_TYPES],
+  tables: ['integration_events', 'integration_event_customers'],
+  migrations: (table) => ({
+    '0001_create_integration_events': {
+      async up(db) {
+        await db.schema
+          .createTable(table('integration_event_customers'))
+          .ifNotExists()
+          .addColumn('customer_id', 'text', (column) => column.primaryKey())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createTable(table('integration_events'))
+          .ifNotExists()
+          .addColumn('id', 'text', (column) => column.primaryKey())
+          .addColumn('partner_id', 'text', (column) => column.notNull())
+          .addColumn('tenant', 'text', (column) => column.notNull())
+          .addColumn('type', 'text', (column) => column.notNull())
+          .addColumn('occurred_at', 'text', (column) => column.notNull())
+          .addColumn('position', 'text', (column) => column.notNull())
+          .addColumn('position_commit', 'bigint', (column) => column.notNull())
+          .addColumn('position_prepare', 'bigint', (column) => column.notNull())
+          .addColumn('sequence', 'integer', (column) => column.notNull())
+          .addColumn('data', 'text', (column) => column.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${table('integration_events')}_partner_order`)
+          .ifNotExists()
+          .on(table('integration_events'))
+          .columns(['partner_id', 'position_commit', 'position_prepare', 'sequence'])
+          .execute();
+      },
+    },
+  }),
+  async apply(trx, recorded) {
+    if (recorded.type === 'CustomerRegistered') {
+      const { customerId, partnerId } = recorded.data as unknown as CustomerRegistered['data'];
+      await trx
+        .insertInto('integration_event_customers')
+        .values({ customer_id: customerId, partner_id: partnerId })
+        .onConflict((conflict) => conflict.column('customer_id').doNothing())
+        .execute();
+      return;
+    }
+    const mapped = integrationEventsOf(
+      { type: recorded.type, data: recorded.data },
+      { eventId: recorded.id, position: positionToString(recorded.position) },
+    );
+    if (mapped.length === 0) return;
+    const partners = await partnersOfTenants(trx, mapped.map(({ event }) => event.tenant));
+    const { commit, prepare } = recorded.position;
+    for (const [sequence, { event, partnerId }] of mapped.entries()) {
+      await trx
+        .insertInto('integration_events')
+        .values({
+          id: event.id,
+          // A customer the fold never saw registered belongs to no partner: nobody's feed lists it.
+          partner_id: partnerId ?? partners.get(event.tenant) ?? '',
+          tenant: event.tenant,
+          type: event.type,
+          occurred_at: event.occurredAt,
+          position: event.position,
+          position_commit: commit.toString(),
+          position_prepare: prepare.toString(),
+          sequence,
+          data: JSON.stringify(event.data),
+        })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
+    }
+  },
+};
+
+async function partnersOfTenants(
+  trx: Parameters<typeof integrationEventsProjection.apply>[0],
+  tenants: string[],
+): Promise<Map<string, string>> {
+  const rows = await trx
+    .selectFrom('integration_event_customers')
+    .selectAll()
+    .where('customer_id', 'in', [...new Set(tenants)])
+    .execute();
+  return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
+}
