@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { configFromEnv } from '@csp/engine/config/engine-config';
 import { configureHttp } from './http/configure-http';
 import { stopGracefullyOnSignals } from './http/graceful-shutdown';
+import { applyServerLimits } from './http/server-limits';
 
 async function bootstrap(): Promise<void> {
   const config = configFromEnv();
@@ -16,6 +17,7 @@ async function bootstrap(): Promise<void> {
   app.useLogger(logger);
   stopGracefullyOnSignals(app, logger);
   configureHttp(app);
+  applyServerLimits(app.getHttpServer(), config.http);
   await app.listen(config.port);
   logger.log(`CSP subscription engine listening on http://127.0.0.1:${config.port} (docs at /docs), data in ${config.dataDir}`);
   const { secret, source } = resolveJwtSecret({ env: process.env, dataDir: config.dataDir });

@@ -1,3 +1,4 @@
+import { PrimaryDomains } from '@csp/application/customers/primary-domains';
 import { CustomerDirectory } from '@csp/application/access/customer-directory';
 import { SubscriptionDirectory } from '@csp/application/access/subscription-directory';
 import { loadCatalogue } from '@csp/application/catalogue/catalogue.loader';
@@ -108,6 +109,7 @@ export class EngineModule {
       IdempotencyKeys,
       CommandPipeline,
       CustomerDirectory,
+      PrimaryDomains,
       SubscriptionDirectory,
       SubscriptionLifecycle,
       LifecycleScheduler,

@@ -31,19 +31,27 @@ export function IsInstant(): PropertyDecorator {
   });
 }
 
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/**
+ * Characters a person cannot see or that are not text at all: controls (Cc, NUL cannot even be
+ * stored in PostgreSQL text), format characters (Cf: bidi overrides and zero-width characters make
+ * two names look alike or a name read backwards), unpaired surrogates (not valid UTF-8) and
+ * Unicode non-characters (U+FFFE and kin, never meant for interchange).
+ */
+const UNPRINTABLE_CHARACTER = /[\p{Cc}\p{Cf}\p{Cs}\p{Noncharacter_Code_Point}]/u;
 
-/** Names and ids are text a person reads: no control characters (a NUL cannot even be stored in PostgreSQL text). */
+export const UNPRINTABLE_CHARACTER_MESSAGE = 'must not contain control or format characters, unpaired surrogates or non-characters';
+
+/** Names and ids are text a person reads: nothing in UNPRINTABLE_CHARACTER. */
 export function NoControlCharacters(): PropertyDecorator {
   return ValidateBy({
     name: 'noControlCharacters',
     validator: {
-      validate: (value: unknown) => typeof value !== 'string' || !CONTROL_CHARACTER.test(value),
-      defaultMessage: () => '$property must not contain control characters',
+      validate: (value: unknown) => typeof value !== 'string' || !UNPRINTABLE_CHARACTER.test(value),
+      defaultMessage: () => `$property ${UNPRINTABLE_CHARACTER_MESSAGE}`,
     },
   });
 }
 
 export function hasControlCharacter(value: string): boolean {
-  return CONTROL_CHARACTER.test(value);
+  return UNPRINTABLE_CHARACTER.test(value);
 }

@@ -7,6 +7,7 @@ import { withApiConventions } from './openapi-conventions';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { parseSupportRequestBody } from './support-request-body.middleware';
 import { createValidationPipe } from './validation.pipe';
+import { answerWrongMethod } from './wrong-method.middleware';
 
 export interface HttpOptions {
   /** body-parser size syntax; support-request attachments travel base64 inside JSON. */
@@ -28,6 +29,7 @@ const DEFAULT_DOCS = {
  */
 export function configureHttp(app: NestExpressApplication, options: HttpOptions = {}): void {
   app.disable('x-powered-by');
+  app.use(answerWrongMethod(app));
   app.use(requireJsonBody);
   app.use(parseSupportRequestBody);
   app.useBodyParser('json', {

@@ -14,21 +14,33 @@ export const MAX_JSON_NODES = 5_000;
 export function limitJsonShape(request: Request, _response: Response, next: NextFunction): void {
   const problem = shapeProblem(request.body);
   if (problem) {
-    next(new RequestValidationError([{ in: 'body', field: '', messages: [problem] }]));
+    next(new RequestValidationError([{ in: 'body', field: problem.field, messages: [problem.message] }]));
     return;
   }
   next();
 }
 
-function shapeProblem(root: unknown): string | undefined {
-  const pending: Array<[unknown, number]> = [[root, 1]];
+/**
+ * Members no DTO has and that the object mapping would not treat as data: `__proto__` would set
+ * the prototype of the mapped DTO (and so slip past the unknown-member check), the others name
+ * built-ins. Refused at any depth like any unknown member.
+ */
+const PROTOTYPE_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function shapeProblem(root: unknown): { field: string; message: string } | undefined {
+  const pending: Array<[unknown, number, string]> = [[root, 1, '']];
   let nodes = 0;
   for (let next = pending.pop(); next; next = pending.pop()) {
-    const [value, depth] = next;
-    if (++nodes > MAX_JSON_NODES) return `must not hold more than ${MAX_JSON_NODES} values`;
+    const [value, depth, path] = next;
+    if (++nodes > MAX_JSON_NODES) return { field: '', message: `must not hold more than ${MAX_JSON_NODES} values` };
     if (value === null || typeof value !== 'object') continue;
-    if (depth > MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
-    for (const member of Object.values(value)) pending.push([member, depth + 1]);
+    if (depth > MAX_JSON_DEPTH) return { field: '', message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` };
+    const isList = Array.isArray(value);
+    for (const [key, member] of Object.entries(value)) {
+      const memberPath = isList ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+      if (!isList && PROTOTYPE_MEMBERS.has(key)) return { field: memberPath, message: `property ${key} should not exist` };
+      pending.push([member, depth + 1, memberPath]);
+    }
   }
   return undefined;
 }

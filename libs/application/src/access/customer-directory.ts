@@ -2,6 +2,7 @@ import { customerDecider, type CustomerState } from '@csp/domain/customer/custom
 import { customerStream } from '@csp/domain/customer/customer.events';
 import { unknownCustomer } from '@csp/domain/order/order.decider';
 import { DomainError } from '@csp/domain/shared/domain-error';
+import { nameKey } from '@csp/domain/shared/name-key';
 import type { EventStore } from '@csp/event-store';
 import type { ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable } from '@nestjs/common';
@@ -50,6 +51,12 @@ export class CustomerDirectory {
     return this.visible(principal, customerRef, customer);
   }
 
+  /** The customer (of any partner) whose primary domain is `domain` after normalisation, per the read model. */
+  async domainHolder(domain: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('customers').select('id').where('domain_key', '=', nameKey(domain)).executeTakeFirst();
+    return row?.id;
+  }
+
   /** A customer is named by its tenant GUID, or (partners only) by its primary domain or company name. */
   private async resolveId(principal: Principal, customerRef: string): Promise<string> {
     if (TENANT_GUID.test(customerRef)) return customerRef.toLowerCase();
@@ -58,7 +65,8 @@ export class CustomerDirectory {
       .selectFrom('customers')
       .select('id')
       .where('partner_id', '=', principal.tenantId)
-      .where((where) => where.or([where('domain', '=', customerRef.toLowerCase()), where('company_name', '=', customerRef)]))
+      // Compared normalised (NFC, case folded): "Contoso" and "CONTOSO", or "é" typed two ways, are one name.
+      .where((where) => where.or([where('domain_key', '=', nameKey(customerRef)), where('company_name_key', '=', nameKey(customerRef))]))
       .execute();
     if (matches.length > 1) {
       throw new DomainError('AMBIGUOUS_CUSTOMER', 'conflict', `Several customers are named ${customerRef}; use the tenant GUID`);

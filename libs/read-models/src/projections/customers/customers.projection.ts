@@ -1,4 +1,5 @@
 import type { CustomerEvent } from '@csp/domain/customer/customer.events';
+import { nameKey } from '@csp/domain/shared/name-key';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { storableText } from '../storable-text';
 
@@ -9,16 +10,23 @@ export interface CustomersTable {
   domain: string;
   country: string;
   registered_at: string;
+  /** `nameKey(domain)`: lookups and uniqueness compare this, not the text as written. */
+  domain_key: string;
+  /** `nameKey(company_name)`. */
+  company_name_key: string;
 }
 
 export interface CustomersSchema {
   customers: CustomersTable;
 }
 
-/** The customer directory: who the partners' customers are, found by id, domain or name. */
+/**
+ * The customer directory: who the partners' customers are, found by id, domain or name. Version 2
+ * adds the normalised keys (NFC, case folded) that lookups compare; the bump refolds every row.
+ */
 export const customersProjection: ProjectionDefinition<CustomersSchema> = {
   name: 'customers',
-  version: 1,
+  version: 2,
   handles: ['CustomerRegistered'],
   tables: ['customers'],
   migrations: (table) => ({
@@ -42,6 +50,22 @@ export const customersProjection: ProjectionDefinition<CustomersSchema> = {
           .execute();
       },
     },
+    '0002_add_lookup_keys': {
+      async up(db) {
+        await db.schema.alterTable(table('customers')).addColumn('domain_key', 'text', (column) => column.notNull().defaultTo('')).execute();
+        await db.schema
+          .alterTable(table('customers'))
+          .addColumn('company_name_key', 'text', (column) => column.notNull().defaultTo(''))
+          .execute();
+        await db.schema.createIndex(`${table('customers')}_domain_key`).ifNotExists().on(table('customers')).column('domain_key').execute();
+        await db.schema
+          .createIndex(`${table('customers')}_partner_name_key`)
+          .ifNotExists()
+          .on(table('customers'))
+          .columns(['partner_id', 'company_name_key'])
+          .execute();
+      },
+    },
   }),
   async apply(trx, recorded) {
     const event = { type: recorded.type, data: recorded.data } as CustomerEvent;
@@ -56,6 +80,8 @@ export const customersProjection: ProjectionDefinition<CustomersSchema> = {
         domain: storableText(domain),
         country,
         registered_at: registeredAt,
+        domain_key: storableText(nameKey(domain)),
+        company_name_key: storableText(nameKey(companyName)),
       })
       .onConflict((conflict) => conflict.column('id').doNothing())
       .execute();

@@ -1,0 +1,72 @@
+import { DomainError } from '@csp/domain/shared/domain-error';
+import { nameKey } from '@csp/domain/shared/name-key';
+import { NO_STREAM, WrongExpectedRevisionError, type EventStore } from '@csp/event-store';
+import { Inject, Injectable } from '@nestjs/common';
+import { CustomerDirectory } from '../access/customer-directory';
+import type { CommandContext } from '../command-handling/command-context';
+import { IdGenerator } from '../ports/id-generator.port';
+import { EVENT_STORE } from '../tokens';
+
+export const PRIMARY_DOMAIN_RESERVED = 'PrimaryDomainReserved';
+
+/**
+ * A primary domain names one tenant across the whole service, as in Partner Center, whichever
+ * partner registered it. Decided on the log: the first registration of a domain appends to the
+ * domain's own stream with `no_stream`, so of two registrations racing for one domain exactly one
+ * wins. The read model is asked too, for customers registered before domains had streams.
+ */
+@Injectable()
+export class PrimaryDomains {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly ids: IdGenerator,
+    private readonly customers: CustomerDirectory,
+  ) {}
+
+  /**
+   * Reserves `domain` for `customerId`, or throws `409 DOMAIN_ALREADY_REGISTERED` when another
+   * customer holds it. Reserving again for the same customer (a retried registration) is a no-op.
+   */
+  async reserve(domain: string, customerId: string, context: CommandContext): Promise<void> {
+    const holder = await this.customers.domainHolder(domain);
+    if (holder !== undefined && holder !== customerId) throw domainTaken(domain);
+    const stream = domainStream(domain);
+    if ((await this.reservedFor(stream)) !== undefined) return this.ensureHeldBy(stream, domain, customerId);
+    try {
+      await this.store.appendToStream(
+        stream,
+        [
+          {
+            id: this.ids.newId(),
+            type: PRIMARY_DOMAIN_RESERVED,
+            data: { domain: nameKey(domain), customerId, partnerId: context.principal.tenantId },
+            metadata: { correlationId: context.correlationId, userId: context.principal.userId },
+          },
+        ],
+        { expectedRevision: NO_STREAM },
+      );
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      await this.ensureHeldBy(stream, domain, customerId);
+    }
+  }
+
+  private async ensureHeldBy(stream: string, domain: string, customerId: string): Promise<void> {
+    if ((await this.reservedFor(stream)) !== customerId) throw domainTaken(domain);
+  }
+
+  private async reservedFor(stream: string): Promise<string | undefined> {
+    const [first] = await this.store.readStream(stream);
+    return first ? String(first.data['customerId']) : undefined;
+  }
+}
+
+function domainStream(domain: string): string {
+  return `domain-${nameKey(domain)}`;
+}
+
+function domainTaken(domain: string): DomainError {
+  return new DomainError('DOMAIN_ALREADY_REGISTERED', 'conflict', `The primary domain ${domain} already names another customer`, {
+    domain: nameKey(domain),
+  });
+}
