@@ -440,7 +440,9 @@ function describeAdapterOnNode(name: string, node: () => EsdbNodeUnderTest): voi
 function eventOfSize(bytes: number): EventToAppend {
   const type = 'Sized';
   const metadata = { correlationId: 'c-1' };
-  const overhead = JSON.stringify({ padding: '' }).length + JSON.stringify(metadata).length + type.length * 2;
+  // The adapter adds a 64-hex-digit chain link to the metadata it sends.
+  const sentMetadata = { ...metadata, $cspChainHash: 'f'.repeat(64) };
+  const overhead = JSON.stringify({ padding: '' }).length + JSON.stringify(sentMetadata).length + type.length * 2;
   return { id: randomUUID(), type, data: { padding: 'x'.repeat(bytes - overhead) }, metadata };
 }
 

@@ -22,7 +22,10 @@ import {
   WrongExpectedVersionError,
   jsonEvent,
   type ReadPosition,
+  type RecordedEvent as ClientRecordedEvent,
 } from '@eventstore/db-client';
+import { v4 as uuid } from 'uuid';
+import { chainHash, VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import {
   ANY,
   NO_STREAM,
@@ -42,7 +45,16 @@ import {
 import { comparePositions, type LogPosition } from '../log-position';
 import { EsdbLogSubscription, type ReconnectPolicy } from './esdb-log-subscription';
 import { isTransientFailure } from './esdb-transient-failure';
-import { isApplicationEvent, toClientPosition, toLogPosition, toRecordedEvent } from './esdb-event.mapper';
+import {
+  appendedMetadata,
+  CHAIN_HASH_KEY,
+  isApplicationEvent,
+  LOG_IDENTITY_STREAM,
+  storedChainHash,
+  toClientPosition,
+  toLogPosition,
+  toRecordedEvent,
+} from './esdb-event.mapper';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface AppendRetryPolicy {
@@ -69,7 +81,20 @@ const DEFAULT_READ_PAGE_SIZE = 512;
 /** EventStoreDB's default MaxAppendSize. */
 const DEFAULT_MAX_APPEND_SIZE = 1024 * 1024;
 
-export class EsdbEventStore implements EventStore {
+/** How often an `any`/`stream_exists` append re-reads the stream when another writer got in between. */
+const PINNED_APPEND_ATTEMPTS = 20;
+
+/**
+ * Tamper evidence on EventStoreDB is a chain per stream: each event's metadata carries (under
+ * CHAIN_HASH_KEY, stripped on read) a hash over the previous event's link in the same stream and its
+ * own stream, revision, id, type, data and metadata. `$all` positions are only known after a write,
+ * so a chain over the whole log would need one writer; a stream's revision is fixed by the expected
+ * revision instead. `any` and `stream_exists` appends are pinned to the revision read just before, and
+ * retried when another writer got in between, so two writers never fork a stream's chain. Events
+ * written before the chain existed have no link; a stream's chain starts at its first linked event.
+ */
+export class EsdbEventStore implements EventStore, LogIntegrity {
+  private identity: Promise<string> | undefined;
   private readonly subscriptions = new Set<EsdbLogSubscription>();
   private readonly reconnect: ReconnectPolicy;
   private readonly appendRetry: AppendRetryPolicy;
@@ -112,7 +137,7 @@ export class EsdbEventStore implements EventStore {
     const resendable = options.expectedRevision === NO_STREAM || typeof options.expectedRevision === 'bigint';
     for (let failures = 1; ; failures++) {
       try {
-        return await this.appendOnce(streamName, events, options);
+        return resendable ? await this.appendChained(streamName, events, options) : await this.appendPinned(streamName, events, options);
       } catch (error) {
         if (!isTransientFailure(error)) throw error;
         const written = await this.findWritten(streamName, events);
@@ -121,6 +146,108 @@ export class EsdbEventStore implements EventStore {
         await sleep(this.retryDelay(failures));
       }
     }
+  }
+
+  /** No_stream or an exact revision: the events follow the stream's last event, whose link they chain to. */
+  private async appendChained(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    const last = await this.lastEventOf(streamName);
+    return this.appendOnce(streamName, chained(streamName, events, last), options);
+  }
+
+  /** `any`/`stream_exists`: pinned to the revision just read, so the chain links to the real predecessor. */
+  private async appendPinned(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      const recorded = await this.readStreamRaw(streamName);
+      const written = writtenRun(recorded.map(toRecordedEvent), events);
+      if (written) return written;
+      const last = recorded.at(-1);
+      if (options.expectedRevision === STREAM_EXISTS && !last) throw new WrongExpectedRevisionError(streamName, STREAM_EXISTS, NO_STREAM);
+      try {
+        return await this.appendOnce(streamName, chained(streamName, events, last), { expectedRevision: last ? last.revision : NO_STREAM });
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= PINNED_APPEND_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async lastEventOf(streamName: string): Promise<ClientRecordedEvent | undefined> {
+    let last: ClientRecordedEvent | undefined;
+    try {
+      for await (const resolved of this.client.readStream(streamName, { fromRevision: END, direction: BACKWARDS, maxCount: 1, requiresLeader: true })) {
+        if (resolved.event) last = resolved.event;
+      }
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError || error instanceof StreamDeletedError)) throw error;
+    }
+    return last;
+  }
+
+  /** The identity event of this database, written by the first process that asks. */
+  logIdentity(): Promise<string> {
+    this.assertOpen();
+    this.identity ??= this.readOrCreateIdentity().catch((error: unknown) => {
+      this.identity = undefined;
+      throw error;
+    });
+    return this.identity;
+  }
+
+  private async readOrCreateIdentity(): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const [created] = await this.readStreamRaw(LOG_IDENTITY_STREAM);
+      if (created) return String((created.data as { logId?: unknown }).logId);
+      const logId = uuid();
+      try {
+        await this.client.appendToStream(LOG_IDENTITY_STREAM, jsonEvent({ id: uuid(), type: 'LogCreated', data: { logId, createdAt: new Date().toISOString() } }), {
+          expectedRevision: NO_STREAM,
+          requiresLeader: true,
+        });
+        return logId;
+      } catch (error) {
+        // Another process created it first: read theirs.
+        if (!(error instanceof WrongExpectedVersionError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /**
+   * Walks `$all` recomputing each stream's chain. From a later position, each stream's first event
+   * met is taken as its chain's start (what precedes it is not read).
+   */
+  async verifyLog(options: VerifyLogOptions = {}): Promise<LogVerification> {
+    this.assertOpen();
+    const head = await this.headPosition();
+    const streams = new Map<string, { revision: bigint; hash: string }>();
+    let eventsChecked = 0;
+    let lastPosition: LogPosition | undefined;
+    for await (const event of this.applicationEvents(options.fromPosition ? { fromPosition: options.fromPosition } : {})) {
+      const position = toLogPosition(event.position!);
+      const stored = storedChainHash(event);
+      const before = streams.get(event.streamId);
+      const bad = (reason: 'altered' | 'removed' | 'unhashed', detail: string): LogVerification => ({
+        intact: false,
+        eventsChecked,
+        lastPosition,
+        firstBad: { position, reason, detail },
+      });
+      if (stored === undefined) {
+        if (before) return bad('unhashed', `${event.streamId}@${event.revision} has no chain link though earlier events of its stream have`);
+      } else {
+        if (before && event.revision !== before.revision + 1n) {
+          return bad('removed', `${event.streamId} goes from revision ${before.revision} to ${event.revision}`);
+        }
+        const startedBefore = !before && options.fromPosition !== undefined && event.revision > 0n;
+        if (!startedBefore && linkOf(before?.hash ?? genesisOf(event.streamId), event) !== stored) {
+          return bad('altered', `${event.streamId}@${event.revision} differs from what was recorded`);
+        }
+        streams.set(event.streamId, { revision: event.revision, hash: stored });
+      }
+      eventsChecked += 1;
+      lastPosition = position;
+      if (eventsChecked % VERIFY_PROGRESS_EVERY === 0) options.onProgress?.({ position, eventsChecked, head });
+    }
+    if (lastPosition) options.onProgress?.({ position: lastPosition, eventsChecked, head });
+    return { intact: true, eventsChecked, lastPosition };
   }
 
   private async appendOnce(streamName: string, events: EventToAppend[], { expectedRevision }: AppendOptions): Promise<AppendResult> {
@@ -156,12 +283,7 @@ export class EsdbEventStore implements EventStore {
       if (isTransientFailure(error)) return undefined;
       throw error;
     }
-    const first = recorded.findIndex((event) => event.id === events[0]!.id);
-    if (first < 0) return undefined;
-    const run = recorded.slice(first, first + events.length);
-    if (run.length !== events.length || run.some((event, index) => event.id !== events[index]!.id)) return undefined;
-    const last = run.at(-1)!;
-    return { nextExpectedRevision: last.revision, position: last.position };
+    return writtenRun(recorded, events);
   }
 
   /** Reads on the leader; a failure that passes (an election, a dropped connection) is retried like an append. */
@@ -179,10 +301,14 @@ export class EsdbEventStore implements EventStore {
   }
 
   private async readStreamOnce(streamName: string): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
+    return (await this.readStreamRaw(streamName)).map(toRecordedEvent);
+  }
+
+  private async readStreamRaw(streamName: string): Promise<ClientRecordedEvent[]> {
+    const events: ClientRecordedEvent[] = [];
     try {
       for await (const resolved of this.client.readStream(streamName, { fromRevision: START, direction: FORWARDS, requiresLeader: true })) {
-        if (resolved.event) events.push(toRecordedEvent(resolved.event));
+        if (resolved.event) events.push(resolved.event);
       }
     } catch (error) {
       // Soft-deleted streams read as not found and tombstoned ones as deleted; to the port both are absent.
@@ -194,6 +320,10 @@ export class EsdbEventStore implements EventStore {
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     this.assertOpen();
+    for await (const event of this.applicationEvents(options)) yield toRecordedEvent(event);
+  }
+
+  private async *applicationEvents(options: ReadAllOptions): AsyncIterable<ClientRecordedEvent> {
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;
     // Client 6.2.1 cannot filter reads of $all, so pages are filtered here. Each page starts at the
@@ -210,7 +340,7 @@ export class EsdbEventStore implements EventStore {
         if (alreadySeen && comparePositions(position, alreadySeen) === 0) continue;
         from = position;
         if (!isApplicationEvent(event, options.streamPrefixes)) continue;
-        yield toRecordedEvent(event);
+        yield event;
         remaining -= 1;
         if (remaining === 0) return;
       }
@@ -292,17 +422,50 @@ export class EsdbEventStore implements EventStore {
 
 /**
  * An append's size as EventStoreDB counts it against MaxAppendSize (Event.SizeOnDisk, summed): the
- * bytes of data and metadata as the client serializes them, plus two per character of the type.
+ * bytes of data and metadata (with the chain link the adapter adds) as the client serializes them,
+ * plus two per character of the type.
  * 24.10.0 counts only the data, so this never says less than any release counts.
  */
 export function appendSize(events: readonly EventToAppend[]): number {
   let size = 0;
   for (const { type, data, metadata } of events) {
     size += Buffer.byteLength(JSON.stringify(data), 'utf8') + type.length * 2;
-    // The client sends metadata only when there is some, and then as JSON.
-    if (metadata) size += Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+    // The metadata goes with the event's chain link, always 64 hex digits.
+    size += Buffer.byteLength(JSON.stringify({ ...metadata, [CHAIN_HASH_KEY]: '0'.repeat(64) }), 'utf8');
   }
   return size;
+}
+
+/** A stream's chain starts from its name, so an event moved to another stream does not verify. */
+function genesisOf(streamName: string): string {
+  return chainHash('', [streamName]);
+}
+
+function linkOf(previous: string, event: ClientRecordedEvent): string {
+  return chainHash(previous, [event.streamId, event.revision, event.id, event.type, JSON.stringify(event.data), JSON.stringify(appendedMetadata(event))]);
+}
+
+/** The events with their links in the metadata, as they will sit after `last`. */
+function chained(streamName: string, events: EventToAppend[], last: ClientRecordedEvent | undefined): EventToAppend[] {
+  let previous = (last && storedChainHash(last)) ?? genesisOf(streamName);
+  let revision = last ? last.revision + 1n : 0n;
+  return events.map((event) => {
+    const metadata = event.metadata ?? {};
+    const link = chainHash(previous, [streamName, revision, event.id.toLowerCase(), event.type, JSON.stringify(event.data), JSON.stringify(metadata)]);
+    previous = link;
+    revision += 1n;
+    return { ...event, metadata: { ...metadata, [CHAIN_HASH_KEY]: link } };
+  });
+}
+
+/** The result of an append whose events already sit in the stream in this order (a retry), else undefined. */
+function writtenRun(recorded: RecordedEvent[], events: EventToAppend[]): AppendResult | undefined {
+  const first = recorded.findIndex((event) => event.id === events[0]!.id.toLowerCase());
+  if (first < 0) return undefined;
+  const run = recorded.slice(first, first + events.length);
+  if (run.length !== events.length || run.some((event, index) => event.id !== events[index]!.id.toLowerCase())) return undefined;
+  const last = run.at(-1)!;
+  return { nextExpectedRevision: last.revision, position: last.position };
 }
 
 function actualRevision(actual: bigint | typeof NO_STREAM): bigint | typeof NO_STREAM {
