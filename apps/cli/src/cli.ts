@@ -4,6 +4,7 @@ import { registerLedgerCommand } from './commands/ledger.command';
 import { registerActivityLogCommand } from './commands/activity-log.command';
 import { registerProjectionsCommand } from './commands/projections.command';
 import { registerTokenCommand } from './commands/token.command';
+import { registerLogCommand } from './commands/log.command';
 
 
 /**
@@ -19,5 +20,6 @@ export function buildCli(context: CliContext): Command {
   registerProjectionsCommand(program, context);
   registerActivityLogCommand(program, context);
   registerLedgerCommand(program, context);
+  registerLogCommand(program, context);
   return program;
 }
