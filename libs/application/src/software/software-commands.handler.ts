@@ -1,7 +1,13 @@
 import { keyAccess } from '@csp/domain/policies/key-access.policy';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { acceptedKeyType, revoked, softwareDecider, type SoftwareCommand, type SoftwareState } from '@csp/domain/software/software.decider';
-import { softwareStream, type KeyGenerated, type SoftwareItem } from '@csp/domain/software/software.events';
+import {
+  softwareStream,
+  type DownloadLinkIssued,
+  type DownloadStarted,
+  type KeyGenerated,
+  type SoftwareItem,
+} from '@csp/domain/software/software.events';
 import { decryptField, isEncryptedField } from '@csp/event-store/codec/field-cipher';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -154,8 +160,7 @@ export class StartDownloadHandler extends SoftwareCommandHandler implements ICom
     const item = await this.authorizedItem(target);
     const downloadId = this.ids.newId();
     const outcome = await this.decideOn(item, target.context, 'StartDownload', (at) => ({ type: 'StartDownload', item, downloadId, choices, at }));
-    const started = outcome.events.find((event) => event.type === 'DownloadStarted')!;
-    if (started.type !== 'DownloadStarted') throw new Error('unreachable');
+    const started = outcome.events.find((event): event is DownloadStarted => event.type === 'DownloadStarted')!;
     // Made from the recorded event, so a retry with the same Idempotency-Key answers the same address.
     const token = this.tokens.sign({
       kind: 'download',
@@ -175,8 +180,7 @@ export class IssueDownloadLinkHandler extends SoftwareCommandHandler implements 
     const item = await this.authorizedItem(target);
     const linkId = this.ids.newId();
     const outcome = await this.decideOn(item, target.context, 'IssueDownloadLink', (at) => ({ type: 'IssueDownloadLink', item, linkId, choices, at }));
-    const issued = outcome.events.find((event) => event.type === 'DownloadLinkIssued')!;
-    if (issued.type !== 'DownloadLinkIssued') throw new Error('unreachable');
+    const issued = outcome.events.find((event): event is DownloadLinkIssued => event.type === 'DownloadLinkIssued')!;
     const token = this.tokens.sign({
       kind: 'link',
       softwareId: item.softwareId,
