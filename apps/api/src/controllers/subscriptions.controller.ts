@@ -53,8 +53,9 @@ export class SubscriptionsController {
     const target = { context: commandContextOf(request), customerRef: customerId, subscriptionRef: subscriptionId };
     const changesAutoRenew = body.autoRenewEnabled !== undefined;
     if (changesAutoRenew === (body.status !== undefined)) {
+      const code = changesAutoRenew ? 'CONFLICT' : 'REQUIRED';
       throw new DomainError('VALIDATION_FAILED', 'invalid', 'Send either autoRenewEnabled or status: "cancelled"', {
-        errors: [{ in: 'body', field: 'autoRenewEnabled|status', messages: ['exactly one of them is required'] }],
+        errors: [{ in: 'body', field: 'autoRenewEnabled|status', code, messages: ['exactly one of autoRenewEnabled and status is required'] }],
       });
     }
     return changesAutoRenew

@@ -1,18 +1,18 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { IsCountryCode } from './customer.dto';
 import { NoControlCharacters } from './validation.decorators';
 
 export class PageQueryDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'From the previous page; absent for the first page', minLength: 1, maxLength: 100 })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   @NoControlCharacters()
   continuationToken?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, description: 'Items per page (default 100)' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -22,7 +22,8 @@ export class PageQueryDto {
 }
 
 export class ProductsQueryDto {
-  @ApiPropertyOptional({ example: 'DE', description: 'The customer market (required)' })
+  @ApiProperty({ example: 'DE', pattern: '^[A-Za-z]{2}$', description: 'The customer market: ISO 3166-1 alpha-2 (or XK), any case' })
+  @IsString()
   @IsCountryCode()
   country!: string;
 }

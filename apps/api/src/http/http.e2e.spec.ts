@@ -219,7 +219,7 @@ describe('HTTP edge (e2e)', () => {
     it('reports query parameter errors as such', async () => {
       const response = await authed(request(server).get('/things/search?limit=0'));
       expectProblem(response, 400, 'VALIDATION_FAILED');
-      expect(response.body.errors).toEqual([{ in: 'query', field: 'limit', messages: ['limit must not be less than 1'] }]);
+      expect(response.body.errors).toEqual([{ in: 'query', field: 'limit', code: 'RANGE', messages: ['limit must be at least 1'], limit: { minimum: 1 } }]);
     });
 
     it('refuses malformed JSON with VALIDATION_FAILED', async () => {

@@ -5,7 +5,7 @@ import { EventStoreUnavailableError, EventTooLargeError } from '@csp/event-store
 import { Metrics } from '@csp/engine/observability/metrics.service';
 import { ProblemException } from './problem.exception';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem-document';
-import { RequestValidationError } from './request-validation.error';
+import { RequestValidationError, syntaxErrorOf } from './request-validation.error';
 
 /** Set by successful commands only (API.md "Consistency"): an error appended nothing to point at. */
 export const LOG_POSITION_HEADER = 'X-Log-Position';
@@ -29,6 +29,8 @@ interface ClientHttpError {
   expose: true;
   type?: string;
   message: string;
+  /** body-parser's parse failures: the raw text. */
+  body?: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown): ProblemDocument {
     if (exception instanceof DomainError) {
-      return problemDocument(STATUS_BY_CATEGORY[exception.category], exception.code, exception.message, exception.details);
+      return problemDocument(STATUS_BY_CATEGORY[exception.category], exception.code, exception.message, withFieldCodes(exception.details));
     }
     if (exception instanceof EventStoreUnavailableError) {
       this.logger.warn(exception.message);
@@ -96,14 +98,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private fromBodyParser(error: ClientHttpError): ProblemDocument {
     if (error.type === 'entity.parse.failed') {
-      // The parser's own message quotes the body; the client already has it.
-      return problemDocument(400, 'VALIDATION_FAILED', 'the request body is not valid JSON', {
-        errors: [{ in: 'body', field: '', messages: ['must be valid JSON'] }],
+      // The parser's own message quotes the body; the client already has it, so only the place is told.
+      const syntax = syntaxErrorOf(typeof error.body === 'string' ? error.body : '');
+      return problemDocument(400, 'VALIDATION_FAILED', `the request body is not valid JSON (line ${syntax.line}, column ${syntax.column})`, {
+        errors: [syntax],
       });
     }
     const extra = error.status === 400 ? { errors: [] } : {};
     return problemDocument(error.status, codeForStatus(error.status), error.message, extra);
   }
+}
+
+/**
+ * Refusals raised below the HTTP edge name their fields but not always a reason code; they are all
+ * values of the right type in the wrong form.
+ */
+function withFieldCodes(details: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(details['errors'])) return details;
+  const errors = (details['errors'] as Array<Record<string, unknown>>).map((entry) => ({ ...entry, code: entry['code'] ?? 'FORMAT' }));
+  return { ...details, errors };
 }
 
 function isClientHttpError(error: unknown): error is ClientHttpError {

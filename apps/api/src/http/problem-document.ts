@@ -26,10 +26,19 @@ export function problemDocument(
   return { type: `${PROBLEM_TYPE_BASE}${code}`, title: titleOf(code), status, detail, code, ...extra };
 }
 
-/** The same title for every occurrence of a code, as RFC 9457 asks: `UNKNOWN_SKU` → "Unknown sku". */
-function titleOf(code: string): string {
-  const words = code.toLowerCase().replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+/** Words of codes that read as acronyms in a title. */
+const ACRONYMS = new Set(['SKU', 'GUID', 'JSON', 'KMS', 'MAK', 'URL', 'ID', 'HTTP']);
+
+/** The same title for every occurrence of a code, as RFC 9457 asks: `UNKNOWN_SKU` → "Unknown SKU". */
+export function titleOf(code: string): string {
+  return code
+    .split('_')
+    .map((word, index) => {
+      if (ACRONYMS.has(word)) return word;
+      const lower = word.toLowerCase();
+      return index === 0 ? lower.charAt(0).toUpperCase() + lower.slice(1) : lower;
+    })
+    .join(' ');
 }
 
 /** Codes for refusals that carry no code of their own (framework exceptions, body parser errors). */

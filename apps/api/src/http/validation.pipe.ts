@@ -35,9 +35,10 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
-    // Nest drops the values of parent errors unless asked to keep them; the path builder needs them
-    // to tell array indexes from keys. Values never reach the client.
-    validationError: { target: false, value: true },
+    // Nest drops the values and targets of errors unless asked to keep them; the path builder needs
+    // values to tell array indexes from keys and missing members from bad ones, targets to read the
+    // declared limits. Neither reaches the client.
+    validationError: { target: true, value: true },
     exceptionFactory: (errors) => new RequestValidationError(fieldErrorsOf(errors, 'body')),
   });
 }
