@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import type { AnyProjection } from './projection/projection-definition';
 import { ProjectionGenerations } from './projection/projection-generations';
 import { projectionRegistry } from './projections/registry';
+import { withStatementCache } from './sqlite-statement-cache';
 import type { ReadModelDb, ReadModelSchema } from './schema';
 import { migrationTableSchema, STORE_MIGRATION_TABLES, storeMigrations } from './store-migrations';
 
@@ -46,7 +47,7 @@ export async function openSqliteReadModels(filePath: string, options: ReadStoreO
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   try {
     await prepareReadStore(db, options.projections ?? projectionRegistry);
   } catch (error) {
