@@ -31,6 +31,10 @@ import { LedgerReader } from '@csp/application/ledger/ledger-reader';
 import { ApproveSupportRequestHandler, RejectSupportRequestHandler, SubmitSupportRequestHandler } from '@csp/application/support-requests/support-request-commands.handler';
 import { GetSupportRequestHandler } from '@csp/application/support-requests/support-request-queries.handler';
 import { CommandGateway } from './http/command-gateway';
+import { IntegrationEventsController } from './controllers/integration-events.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
+import { IntegrationFeed } from '@csp/application/integration-events/integration-feed';
+import { WebhookEndpoints } from '@csp/application/webhooks/webhook-endpoints.service';
 import { ConsistencyInterceptor } from './http/consistency.interceptor';
 import { EngineModule } from '@csp/engine/engine.module';
 import { buildLoggerParams } from '@csp/engine/observability/logging';
@@ -66,7 +70,7 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController, LedgerController, SupportRequestsController, SoftwareController, DownloadsController, ActivityLogController],
+      controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController, LedgerController, SupportRequestsController, SoftwareController, DownloadsController, ActivityLogController, IntegrationEventsController, WebhooksController],
       providers: [
         CommandGateway,
         ConsistencyInterceptor,
@@ -85,6 +89,7 @@ export class AppModule {
         LedgerReader, GetLedgerHandler, ExportLedgerHandler, GetLedgerPeriodHandler,
         SubmitSupportRequestHandler, ApproveSupportRequestHandler, RejectSupportRequestHandler, GetSupportRequestHandler,
         ...softwareProviders,
+        IntegrationFeed, WebhookEndpoints,
       ],
     };
   }

@@ -20,6 +20,10 @@ import { EmbeddedKeyIssuer } from '@csp/application/keys/embedded-key-issuer';
 import { derivedKey, KEY_ENCRYPTION_KEY, resolveKeyEncryptionKey } from '@csp/application/keys/key-encryption-key';
 import { KeyIssuer } from '@csp/application/keys/key-issuer.port';
 import { KeyVault, SqlIssuedKeyRegistry } from '@csp/application/keys/key-vault';
+import { WebhookDispatcher } from '@csp/application/webhooks/webhook-dispatcher';
+import { HttpWebhookSender, WebhookSender } from '@csp/application/webhooks/webhook-sender';
+import { WEBHOOK_SETTINGS, type WebhookSettings } from '@csp/application/webhooks/webhook-settings';
+import { WebhookSecretBox } from '@csp/application/webhooks/webhook-signing';
 import { projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -31,6 +35,7 @@ import { ProjectionSupervisor } from './projections/projection-supervisor.servic
 import { PROJECTIONS } from './projections/projections.token';
 import { LifecycleTicker } from './scheduling/lifecycle-ticker.service';
 import { FilesystemAttachmentStore } from './stores/filesystem-attachment-store';
+import { WebhookDelivery } from './webhooks/webhook-delivery.service';
 import { openEventStore, openReadModels } from './stores/stores';
 
 /** Closes the stores last, after every consumer (projection, scheduler) has stopped in onModuleDestroy. */
@@ -56,6 +61,14 @@ function keyEncryptionKeyOf(config: EngineConfig): Buffer {
     );
   }
   return resolved.key;
+}
+
+function webhookSettingsOf({ webhooks }: EngineConfig): WebhookSettings {
+  return {
+    retry: { baseMs: webhooks.retryBaseMs, maxMs: webhooks.retryMaxMs, windowMs: webhooks.retryWindowMs },
+    allowedHosts: webhooks.allowedHosts,
+    attemptTimeoutMs: webhooks.attemptTimeoutMs,
+  };
 }
 
 export interface EngineOptions {
@@ -115,6 +128,16 @@ export class EngineModule {
       LifecycleScheduler,
       ProjectionSupervisor,
       LifecycleTicker,
+      { provide: WEBHOOK_SETTINGS, useValue: webhookSettingsOf(config) },
+      { provide: WebhookSecretBox, inject: [KEY_ENCRYPTION_KEY], useFactory: (masterKey: Buffer) => new WebhookSecretBox(masterKey) },
+      { provide: WebhookSender, useFactory: () => new HttpWebhookSender(config.webhooks.allowedHosts) },
+      {
+        provide: WebhookDispatcher,
+        inject: [READ_MODEL_DB, WebhookSender, WebhookSecretBox, Clock, WEBHOOK_SETTINGS],
+        useFactory: (db: ReadModelDb, sender: WebhookSender, secrets: WebhookSecretBox, engineClock: Clock, settings: WebhookSettings) =>
+          new WebhookDispatcher(db, sender, secrets, engineClock, settings),
+      },
+      WebhookDelivery,
     ];
     return {
       module: EngineModule,

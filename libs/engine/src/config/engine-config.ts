@@ -30,6 +30,21 @@ export interface EngineConfig {
   maxTokenLifetimeSeconds: number;
   /** Limits of the Node HTTP server, so slow or oversized requests cannot hold connections forever. */
   http: HttpServerLimits;
+  /** Webhook delivery: `WEBHOOK_RETRY_BASE_MS`, `WEBHOOK_RETRY_WINDOW_MS`, `WEBHOOK_ALLOWED_HOSTS`. */
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Wait before the first retry of a failed delivery (default 5 s), doubling up to `retryMaxMs`. */
+  retryBaseMs: number;
+  /** The longest wait between two attempts: 1 h. */
+  retryMaxMs: number;
+  /** How long one event may keep failing before its endpoint is disabled (default 24 h). */
+  retryWindowMs: number;
+  /** Host names or addresses that may be loopback or private, and plain http (comma-separated in the environment). */
+  allowedHosts: string[];
+  /** An attempt without an answer within this counts as failed. */
+  attemptTimeoutMs: number;
 }
 
 export interface HttpServerLimits {
@@ -59,6 +74,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
       requestTimeoutMs: positiveInteger(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 100),
       maxHeaderBytes: positiveInteger(env, 'HTTP_MAX_HEADER_BYTES', 16_384, 1024),
       maxConnections: positiveInteger(env, 'HTTP_MAX_CONNECTIONS', 1000, 1),
+    },
+    webhooks: {
+      retryBaseMs: positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1),
+      retryMaxMs: 3_600_000,
+      retryWindowMs: positiveInteger(env, 'WEBHOOK_RETRY_WINDOW_MS', 86_400_000, 1),
+      allowedHosts: (env['WEBHOOK_ALLOWED_HOSTS'] ?? '').split(',').map((host) => host.trim().toLowerCase()).filter(Boolean),
+      attemptTimeoutMs: 10_000,
     },
   };
   if (config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
