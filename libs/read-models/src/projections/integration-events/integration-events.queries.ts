@@ -1,7 +1,7 @@
 import type { IntegrationEventType } from '@csp/domain/integration-events/integration-event';
 import type { LogPosition } from '@csp/event-store';
-import type { Kysely } from 'kysely';
-import type { IntegrationEventsSchema, IntegrationEventsTable } from './integration-events.projection';
+import type { ReadModelDb } from '../../schema';
+import type { IntegrationEventsTable } from './integration-events.projection';
 
 /**
  * A place in the integration-event feed: a log position and the place among the events of that
@@ -45,7 +45,7 @@ export interface IntegrationEventsFilter {
  * @example
  *   const rows = await integrationEventsAfter(db, { partnerId: 'partner-1', after: FEED_START, limit: 100 });
  */
-export async function integrationEventsAfter(db: Kysely<IntegrationEventsSchema>, filter: IntegrationEventsFilter): Promise<IntegrationEventsTable[]> {
+export async function integrationEventsAfter(db: ReadModelDb, filter: IntegrationEventsFilter): Promise<IntegrationEventsTable[]> {
   const [commit, prepare] = [filter.after.commit.toString(), filter.after.prepare.toString()];
   let query = db
     .selectFrom('integration_events')
@@ -72,6 +72,6 @@ export async function integrationEventsAfter(db: Kysely<IntegrationEventsSchema>
 }
 
 /** One event of a partner's feed by its id. */
-export async function integrationEventById(db: Kysely<IntegrationEventsSchema>, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
+export async function integrationEventById(db: ReadModelDb, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
   return db.selectFrom('integration_events').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst();
 }
