@@ -100,6 +100,21 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
     expect(await rowsOf(db)).toEqual(await referenceDump(await log.allEvents()));
   });
 
+  it('folds live events that were committed together in shared transactions of at most batchSize', async () => {
+    const batches: number[] = [];
+    const projection = runner({ batchSize: 4, onProgress: (_, applied) => batches.push(applied) });
+    await projection.start();
+
+    // Appends made in one turn share one commit of the log, so the subscription receives them together.
+    const registered = await Promise.all(Array.from({ length: 10 }, () => log.registerCustomer({ at: '2025-06-01T09:00:00.000Z' })));
+    const last = registered.map(({ position }) => position).sort((a, b) => (a.commit < b.commit ? -1 : 1)).at(-1)!;
+    await expect(projection.waitFor(last, 5000)).resolves.toBe(true);
+
+    expect(batches).toEqual([4, 4, 2]);
+    expect(await readCheckpoint(db, NAME)).toEqual(last);
+    expect(await rowsOf(db)).toEqual(await referenceDump(await log.allEvents()));
+  });
+
   it('waitFor resolves at once when reached, later when the event arrives, and false on timeout', async () => {
     const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z' });
     const projection = runner();

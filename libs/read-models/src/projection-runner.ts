@@ -14,6 +14,14 @@ import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
 import { checkpointName, type AnyProjection, type ProjectionGeneration } from './projection/projection-definition';
 import type { ReadModelSchema } from './schema';
 
+const DEFAULT_BATCH_SIZE = 500;
+const NOT_YET = Symbol('not yet');
+
+/** Settles after the I/O callbacks already queued: what a subscription holds in memory comes first. */
+function nextTurn(): Promise<typeof NOT_YET> {
+  return new Promise((resolve) => setImmediate(() => resolve(NOT_YET)));
+}
+
 export type ProjectFn = (trx: Transaction<ReadModelSchema>, event: RecordedEvent) => Promise<void>;
 
 export interface ProjectionRunnerOptions {
@@ -22,7 +30,7 @@ export interface ProjectionRunnerOptions {
   project: ProjectFn;
   /** Event types `project` folds; the others only move the checkpoint. All when absent. */
   handles?: readonly string[];
-  /** Events per transaction while catching up. */
+  /** Most events per transaction, while catching up and live. */
   batchSize?: number;
   /** Stop after this position (inclusive) instead of following the live log: a rebuild "as of" it. */
   until?: LogPosition;
@@ -54,7 +62,8 @@ export function generationRunner(
 
 /**
  * Runs one projection: reads its checkpoint, catches up in batches (one transaction per batch,
- * the checkpoint written in the same transaction), then follows the live log one event at a time.
+ * the checkpoint written in the same transaction), then follows the live log, folding what has
+ * arrived since the last transaction in the next one.
  * A crash between two transactions loses nothing: the next start resumes from the checkpoint.
  */
 export class ProjectionRunner {
@@ -126,7 +135,7 @@ export class ProjectionRunner {
   }
 
   private async catchUp(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 500;
+    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
     for (;;) {
       const batch: RecordedEvent[] = [];
       const until = this.options.until;
@@ -146,12 +155,35 @@ export class ProjectionRunner {
     }
   }
 
+  /**
+   * Folds live events in batches of whatever the subscription already holds: under load one
+   * transaction covers every event that arrived meanwhile, instead of one transaction per event;
+   * when the log is quiet a batch is the one event that just arrived, so nothing waits for company.
+   */
   private async followLive(): Promise<void> {
     this.subscription = this.store.subscribeToAll(this.current ? { fromPosition: this.current } : {});
-    for await (const event of this.subscription) {
+    const events = this.subscription[Symbol.asyncIterator]();
+    let next = events.next();
+    for (;;) {
+      const first = await next;
+      if (first.done || this.stopped) return;
+      const batch = [first.value];
+      next = events.next();
+      let ended = false;
+      while (batch.length < (this.options.batchSize ?? DEFAULT_BATCH_SIZE)) {
+        const ready = await Promise.race([next, nextTurn()]);
+        if (ready === NOT_YET) break;
+        if (ready.done) {
+          ended = true;
+          break;
+        }
+        batch.push(ready.value);
+        next = events.next();
+      }
       if (this.stopped) return;
-      if (this.current && comparePositions(event.position, this.current) <= 0) continue;
-      await this.apply([event]);
+      const unseen = batch.filter((event) => !this.current || comparePositions(event.position, this.current) > 0);
+      if (unseen.length > 0) await this.apply(unseen);
+      if (ended) return;
     }
   }
 
