@@ -19,6 +19,7 @@ import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service
 import { openEventStore } from '@csp/engine/stores/stores';
 import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
 import { TEST_POSTGRES_URL } from '@csp/testing/test-postgres-url';
+import { checkingAnswers, validatorFor, type OpenApiAnswerValidator } from './openapi-answer-validator';
 
 /**
  * `E2E_EVENT_STORE=esdb` runs the same e2e suite on the EventStoreDB adapter, over real gRPC to the
@@ -66,7 +67,12 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Wraps the store the app would open (fault injection); the app then uses the wrapper everywhere. */
   wrapEventStore?: (store: EventStore) => EventStore;
+  /** Changes the served OpenAPI document before answers are checked against it (the test that the check bites). */
+  adjustOpenApiDocument?: (document: Record<string, unknown>) => Record<string, unknown>;
 }
+
+/** Until every endpoint is documented the answer check runs only when asked for. */
+const checksAnswers = (): boolean => process.env['E2E_OPENAPI_VALIDATION'] === '1';
 
 /**
  * The real service over HTTP for e2e tests: real SQLite files in a temp DATA_DIR, a ManualClock,
@@ -87,6 +93,8 @@ export class E2eApp {
     readonly env: NodeJS.ProcessEnv,
     private readonly ownsDataDir: boolean,
     private readonly esdbServer: EsdbTestServer | undefined,
+    /** Every answer of `http()` is checked against the served OpenAPI document. */
+    private readonly answers: OpenApiAnswerValidator | undefined,
   ) {}
 
   static async start(options: StartOptions = {}): Promise<E2eApp> {
@@ -113,11 +121,15 @@ export class E2eApp {
     const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     configureHttp(app);
     await app.init();
-    return new E2eApp(app, clock, dataDir, env, options.dataDir === undefined, esdbServer);
+    const answers = checksAnswers()
+      ? validatorFor((await request(app.getHttpServer()).get('/docs-json').expect(200)).text, options.adjustOpenApiDocument)
+      : undefined;
+    return new E2eApp(app, clock, dataDir, env, options.dataDir === undefined, esdbServer, answers);
   }
 
   http() {
-    return request(this.app.getHttpServer());
+    const agent = request(this.app.getHttpServer());
+    return this.answers ? checkingAnswers(agent, this.answers) : agent;
   }
 
   /** `Bearer <jwt>` for the given roles (partner `partner-1` unless told otherwise). */

@@ -23,7 +23,7 @@ export class OrderLineItemDto {
   @NoControlCharacters()
   skuId!: string;
 
-  @ApiProperty({ minimum: 1, maximum: 10_000 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000 })
   @IsInt()
   @Min(1)
   @Max(10_000)
@@ -42,7 +42,7 @@ export class OrderLineItemDto {
 }
 
 export class CreateOrderDto {
-  @ApiProperty({ type: [OrderLineItemDto] })
+  @ApiProperty({ type: [OrderLineItemDto], minItems: 1, maxItems: 50 })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
@@ -53,7 +53,7 @@ export class CreateOrderDto {
 }
 
 export class LineItemRefDto {
-  @ApiProperty({ minimum: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 50 })
   @IsInt()
   @Min(1)
   @Max(50)
@@ -65,7 +65,7 @@ export class PatchOrderDto {
   @IsIn(['cancelled'])
   status!: 'cancelled';
 
-  @ApiPropertyOptional({ type: [LineItemRefDto], description: 'Perpetual lines to cancel; all of them when left out' })
+  @ApiPropertyOptional({ type: [LineItemRefDto], minItems: 1, maxItems: 50, description: 'Perpetual lines to cancel; all of them when left out' })
   @Omittable()
   @IsArray()
   @ArrayMinSize(1)
