@@ -76,12 +76,13 @@ describe('integration events: feed and signed webhooks', () => {
     return { partner, admin, agent, receiver, webhook: created.body as { id: string; secret: string; url: string; types: string[] } };
   }
 
-  /** Every page of a partner's feed from position 0, `limit` at a time. */
-  async function followFeed(token: string, limit: number): Promise<ReceivedDelivery['event'][]> {
+  /** Every page of a partner's feed from position 0, `limit` at a time (reflecting at least `minPosition`). */
+  async function followFeed(token: string, limit: number, minPosition?: string): Promise<ReceivedDelivery['event'][]> {
     const items: ReceivedDelivery['event'][] = [];
     let after = '0';
     for (;;) {
-      const page = await app.http().get(`/v1/events?after=${after}&limit=${limit}`).set('Authorization', token).expect(200);
+      const call = app.http().get(`/v1/events?after=${after}&limit=${limit}`).set('Authorization', token);
+      const page = await (minPosition ? call.set('X-Min-Position', minPosition) : call).expect(200);
       if (page.body.items.length === 0) return items;
       items.push(...page.body.items);
       after = page.body.lastPosition;
@@ -220,8 +221,8 @@ describe('integration events: feed and signed webhooks', () => {
   it('long-polls: a waiting feed request answers as soon as the next event is in', async () => {
     const { agent } = await partnerWithWebhook();
     const customer = await registerCustomer(app, { token: agent });
-    await placeOrder(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }], agent);
-    const first = await followFeed(agent, 100);
+    const placed = await placeOrder(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }], agent);
+    const first = await followFeed(agent, 100, placed.position);
     const last = first.at(-1)!.position;
 
     const started = Date.now();
