@@ -15,7 +15,7 @@ export class ProjectorModule {
       module: ProjectorModule,
       imports: [
         LoggerModule.forRoot(buildLoggerParams({ env, stdoutIsTty: Boolean(process.stdout.isTTY) })),
-        EngineModule.forRoot({ config: { ...config, projections: 'in-process' } }),
+        EngineModule.forRoot({ config: { ...config, projections: 'in-process' }, roles: ['projector'] }),
       ],
     };
   }

@@ -1,4 +1,5 @@
 import { PrimaryDomains } from '@csp/application/customers/primary-domains';
+import { OwedFulfilment } from '@csp/application/fulfilment/owed-fulfilment';
 import { CustomerDirectory } from '@csp/application/access/customer-directory';
 import { SubscriptionDirectory } from '@csp/application/access/subscription-directory';
 import { loadCatalogue } from '@csp/application/catalogue/catalogue.loader';
@@ -37,6 +38,8 @@ import { LifecycleTicker } from './scheduling/lifecycle-ticker.service';
 import { FilesystemAttachmentStore } from './stores/filesystem-attachment-store';
 import { WebhookDelivery } from './webhooks/webhook-delivery.service';
 import { openEventStore, openReadModels } from './stores/stores';
+import { StoreStartupChecks } from './stores/store-startup-checks';
+import { DATA_DIR_LOCK, DataDirLock, type DataDirRole } from './stores/data-dir-lock';
 
 /** Closes the stores last, after every consumer (projection, scheduler) has stopped in onModuleDestroy. */
 @Injectable()
@@ -44,11 +47,13 @@ class StoreCloser implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    @Inject(DATA_DIR_LOCK) private readonly lock: DataDirLock | undefined,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
     await this.db.destroy();
+    this.lock?.release();
   }
 }
 
@@ -77,6 +82,11 @@ export interface EngineOptions {
   clock?: Clock;
   /** The projections to run; the registry unless a test says otherwise. */
   projections?: readonly AnyProjection[];
+  /**
+   * What this process does with the embedded stores (one process per role per DATA_DIR). Default:
+   * `api` and, unless `PROJECTIONS=external`, `projector`.
+   */
+  roles?: readonly DataDirRole[];
 }
 
 /**
@@ -87,8 +97,11 @@ export interface EngineOptions {
 @Global()
 @Module({})
 export class EngineModule {
-  static forRoot({ config, clock, projections = projectionRegistry }: EngineOptions): DynamicModule {
+  static forRoot({ config, clock, projections = projectionRegistry, roles }: EngineOptions): DynamicModule {
+    const lockRoles = roles ?? (config.projections === 'external' ? ['api'] : ['api', 'projector']);
     const shared = [
+      // Taken before either store opens, so a refused second process changes nothing on disk.
+      { provide: DATA_DIR_LOCK, useFactory: () => (config.eventStoreConnectionString ? undefined : DataDirLock.acquire(config.dataDir, lockRoles)) },
       { provide: ENGINE_CONFIG, useValue: config },
       { provide: PROJECTIONS, useValue: projections },
       { provide: KEY_ENCRYPTION_KEY, useFactory: () => keyEncryptionKeyOf(config) },
@@ -108,8 +121,8 @@ export class EngineModule {
         inject: [KeyVault],
         useFactory: (vault: KeyVault) => new CodecChain([new UpcastingCodec(eventUpcasters), new FieldEncryptionCodec(encryptedFields, vault)]),
       },
-      { provide: EVENT_STORE, inject: [EVENT_CODEC], useFactory: (codec: EventCodec) => openEventStore(config, codec) },
-      { provide: READ_MODEL_DB, useFactory: () => openReadModels(config, projections) },
+      { provide: EVENT_STORE, inject: [EVENT_CODEC, DATA_DIR_LOCK], useFactory: (codec: EventCodec) => openEventStore(config, codec) },
+      { provide: READ_MODEL_DB, inject: [DATA_DIR_LOCK], useFactory: () => openReadModels(config, projections) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },
       { provide: IdGenerator, useClass: Uuid7Generator },
@@ -125,6 +138,7 @@ export class EngineModule {
       PrimaryDomains,
       SubscriptionDirectory,
       SubscriptionLifecycle,
+      OwedFulfilment,
       LifecycleScheduler,
       ProjectionSupervisor,
       LifecycleTicker,
@@ -142,7 +156,7 @@ export class EngineModule {
     return {
       module: EngineModule,
       imports: [CqrsModule.forRoot(), MetricsModule],
-      providers: [...shared, StoreCloser],
+      providers: [...shared, StoreCloser, StoreStartupChecks],
       exports: shared.map((provider) => ('provide' in provider ? provider.provide : provider)),
     };
   }

@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 import { createKeyVaultTables } from './key-vault/key-vault.tables';
+import { createLogBindingTable } from './log-binding';
 import { createWebhookTables } from './webhooks/webhook.tables';
 
 /** Kysely's own bookkeeping tables for the store migrations below. */
@@ -64,6 +65,7 @@ export const storeMigrations: Record<string, Migration> = {
     },
   },
   '0004_key_vault': { up: createKeyVaultTables },
+  '0005_log_binding': { up: createLogBindingTable },
   '0005_webhooks': { up: createWebhookTables },
 };
 

@@ -104,6 +104,8 @@ export function registerProjectionsCommand(program: Command, context: CliContext
             progress.stop();
           }
         }
+        // Every projection now folds this log from zero: the store may answer beside it again.
+        if (options.all && !options.until) context.stdout(`read store bound to event log ${await operations.bindReadStoreToLog()}\n`);
       });
     });
   return projections;

@@ -1,4 +1,5 @@
-import { comparePositions, positionToString, type EventStore, type LogPosition } from '@csp/event-store';
+import { comparePositions, logIntegrityOf, positionToString, type EventStore, type LogPosition } from '@csp/event-store';
+import { bindToLog } from '@csp/read-models/log-binding';
 import {
   generationRunner,
   ProjectionGenerations,
@@ -124,6 +125,18 @@ export class ProjectionOperations {
       position: position ? positionToString(position) : null,
       seconds: (Date.now() - started) / 1000,
     };
+  }
+
+  /**
+   * Records that the read store folds this log from now on: after every projection was rebuilt from
+   * it, the store no longer holds rows of another log (or of positions the log lost).
+   */
+  async bindReadStoreToLog(): Promise<string> {
+    const integrity = logIntegrityOf(this.store);
+    if (!integrity) throw new Error('this event store keeps no identity');
+    const logId = await integrity.logIdentity();
+    await bindToLog(this.db, logId);
+    return logId;
   }
 
   private async countEventsAfter(position: LogPosition | undefined): Promise<number> {
