@@ -1,6 +1,7 @@
 // Smoke check of what `npm start` runs: the built service (dist/, path aliases rewritten), started
 // as its own process on the embedded default, and again on EventStoreDB through the project's
 // EventStoreDB-protocol test server, both started the way the README says.
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -108,8 +109,15 @@ async function lifecycleOverHttp(label, env) {
 
 async function refusesProductionWithoutSecret() {
   const dataDir = mkdtempSync(join(tmpdir(), 'csp-smoke-'));
-  // An empty secret counts as none, also when the calling environment has one.
-  const api = start('dist/apps/api/src/main.js', [], { NODE_ENV: 'production', AUTH_JWT_SECRET: '', DATA_DIR: dataDir, PORT: String(await freePort()) });
+  // An empty secret counts as none, also when the calling environment has one. The key-encryption
+  // key is given, so the refusal can only come from the missing JWT secret.
+  const api = start('dist/apps/api/src/main.js', [], {
+    NODE_ENV: 'production',
+    AUTH_JWT_SECRET: '',
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+  });
   const code = await new Promise((resolve) => {
     const timer = setTimeout(() => resolve('still running'), 15_000);
     api.child.once('exit', (exitCode) => {
