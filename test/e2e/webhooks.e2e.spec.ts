@@ -1,6 +1,10 @@
+import { configFromEnv } from '@csp/engine/config/engine-config';
 import type { RecordedEvent } from '@csp/event-store';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { ProjectorModule } from '../../apps/projector/src/projector.module';
 import { E2eApp } from '../support/e2e-harness';
 import { expectProblem, placeOrder, registerCustomer, SKU } from './support/e2e-support';
 import { eventually, WebhookReceiver, type ReceivedDelivery } from './support/webhook-receiver';
@@ -283,5 +287,40 @@ describe('integration events: feed and signed webhooks', () => {
 
     await app.http().delete(`/v1/webhooks/${created.body.id}`).set('Authorization', admin).expect(204);
     expectProblem(await app.http().get(`/v1/webhooks/${created.body.id}`).set('Authorization', admin), 404, 'UNKNOWN_WEBHOOK');
+  });
+});
+
+/** The split deployment: api replicas only change endpoints; the projector process delivers, exactly once per event here. */
+describe('webhooks with an external projector', () => {
+  let api: E2eApp;
+  let projector: INestApplicationContext | undefined;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    api = await E2eApp.start({ env: { PROJECTIONS: 'external', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await projector?.close();
+    await api.stop();
+    await receiver.stop();
+  });
+
+  it('delivers from the projector only, every event once, in log order', async () => {
+    const admin = await api.token({ roles: ['GlobalAdmin'], tenant: 'partner-split' });
+    const agent = await api.token({ roles: ['AdminAgent'], tenant: 'partner-split' });
+    const created = await api.http().post('/v1/webhooks').set('Authorization', admin).send({ url: receiver.url }).expect(201);
+    receiver.secrets = [created.body.secret];
+    projector = await NestFactory.createApplicationContext(ProjectorModule.forRoot(configFromEnv({ ...api.env, PROJECTIONS: 'in-process' }), api.env), { logger: false });
+    await projector.init();
+
+    const customer = await registerCustomer(api, { token: agent });
+    await placeOrder(api, customer.id, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }, { skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }], agent);
+    const expected = expectedFromLog(await api.events(), [customer.id]);
+    await eventually(() => receiver.unique().length >= expected.length, () => `${receiver.unique().length} of ${expected.length} delivered`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(received(receiver.deliveries)).toEqual(expected);
+    expect(receiver.rejected).toEqual([]);
   });
 });

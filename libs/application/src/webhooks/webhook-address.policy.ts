@@ -6,7 +6,7 @@ import { BlockList, isIP } from 'node:net';
  * loopback, private, link-local (cloud metadata), shared, reserved and multicast ranges. A partner
  * could otherwise point the engine at its own internal network.
  */
-const NON_PUBLIC = new BlockList();
+const NON_PUBLIC_V4 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -20,24 +20,30 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+  NON_PUBLIC_V4.addSubnet(network, prefix, 'ipv4');
 }
+// Separate lists: Node's BlockList matches IPv4 addresses against IPv4-mapped IPv6 subnets too.
+const NON_PUBLIC_V6 = new BlockList();
 for (const [network, prefix] of [
   ['::', 127],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+  NON_PUBLIC_V6.addSubnet(network, prefix, 'ipv6');
 }
+const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
 /** True for an IP address in a loopback, private, link-local, reserved or multicast range. */
 export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) return false;
-  return NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return NON_PUBLIC_V4.check(address, 'ipv4');
+  if (family !== 6) return false;
+  const mapped = IPV4_MAPPED.exec(address)?.[1];
+  // An IPv4-mapped address written in hex (::ffff:7f00:1) is refused whatever it maps to: no receiver needs that form.
+  if (mapped === undefined && /^::ffff:/i.test(address)) return true;
+  return mapped !== undefined ? NON_PUBLIC_V4.check(mapped, 'ipv4') : NON_PUBLIC_V6.check(address, 'ipv6');
 }
 
 /** The host of a URL as `WEBHOOK_ALLOWED_HOSTS` names it: lower case, IPv6 without brackets. */
