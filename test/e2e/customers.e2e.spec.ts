@@ -79,9 +79,14 @@ describe('customers: POST /v1/customers and GET /v1/customers/{id}', () => {
       expect(response.body.country).toBe('XK');
     });
 
+    it('takes a country code in any case and answers it upper case', async () => {
+      const response = await post(valid({ country: 'de' }));
+      expect(response.status).toBe(201);
+      expect(response.body.country).toBe('DE');
+    });
+
     it.each([
       ['UK', 'not an ISO 3166-1 code (the United Kingdom is GB)'],
-      ['de', 'lower case'],
       ['DEU', 'alpha-3'],
       ['', 'empty'],
       ['ZZ', 'unassigned'],
