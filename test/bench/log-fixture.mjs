@@ -84,13 +84,9 @@ function copyStory(story, copy) {
       if (!mapped) ids.set(id, (mapped = crypto.randomUUID()));
       return mapped;
     });
-  return story.map((row) => ({
-    ...row,
-    stream_name: fresh(row.stream_name),
-    event_id: fresh(row.event_id),
-    data: fresh(row.data).replaceAll(TEMPLATE_COMPANY, `Bench Company ${copy}`).replaceAll(TEMPLATE_DOMAIN, `bench-${copy}.example`),
-    metadata: fresh(row.metadata),
-  }));
+  // Names and domains too: a customer's domain names its own stream, and is unique per partner.
+  const unique = (text) => fresh(text).replaceAll(TEMPLATE_COMPANY, `Bench Company ${copy}`).replaceAll(TEMPLATE_DOMAIN, `bench-${copy}.example`);
+  return story.map((row) => ({ ...row, stream_name: unique(row.stream_name), event_id: fresh(row.event_id), data: unique(row.data), metadata: unique(row.metadata) }));
 }
 
 const started = performance.now();

@@ -2,7 +2,7 @@
 // ratios (this machine is shared and noisy; absolute figures move, ratios much less). Starts only
 // its own processes: the built service, a trivial NestJS app, and benchmark scripts.
 //
-//   npm run bench [-- --out file.json] [--duration 10] [--rebuild-events 100000] [--profile]
+//   npm run bench [-- --out file.json] [--duration 8] [--rebuild-events 30000] [--profile]
 //
 // --rebuild-events: size of the log the rebuild folds (1000000 for the full figure; smaller sizes
 //   are extrapolated linearly to rebuild.seconds1M and say so). --profile: also run the service
@@ -18,8 +18,8 @@ import { compileTrivialApp, root, rssMb, runScript, startService, startTrivialAp
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: join(root, 'test/bench/results/latest.json') },
-    duration: { type: 'string', default: '10' },
-    'rebuild-events': { type: 'string', default: '100000' },
+    duration: { type: 'string', default: '8' },
+    'rebuild-events': { type: 'string', default: '30000' },
     profile: { type: 'boolean', default: false },
   },
 });
