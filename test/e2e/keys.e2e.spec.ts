@@ -137,6 +137,25 @@ describe('keys, downloads and the activity log', () => {
       }
     });
 
+    it('answers a GenerateKey retried with its Idempotency-Key with the first key, drawing no second key from the issuer', async () => {
+      const bought = await purchase();
+      const keysIssued = async () => {
+        const db = app.app.get<ReadModelDb>(READ_MODEL_DB);
+        const { count } = await db.selectFrom('issued_key_fingerprints').select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
+        return Number(count);
+      };
+      const before = await keysIssued();
+      const path = `${base(bought.customer.id, bought.softwareIds[0]!)}/keys`;
+
+      const first = await post(path, admin, DATACENTER_CHOICES, 'generate-once');
+      const retried = await post(path, admin, DATACENTER_CHOICES, 'generate-once');
+
+      expect(first.status).toBe(201);
+      expect(retried.status).toBe(201);
+      expect(retried.body).toEqual(first.body);
+      expect(await keysIssued()).toBe(before + 1);
+    });
+
     it('validates download options against the product: a value it does not offer, a missing or a hidden choice', async () => {
       const bought = await purchase();
       const [datacenter, , , esu] = bought.softwareIds;

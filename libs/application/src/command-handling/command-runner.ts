@@ -105,6 +105,19 @@ export class CommandRunner {
     }
   }
 
+  /**
+   * What this request's first run recorded on the stream, when the caller's Idempotency-Key already
+   * ran there: lets a handler skip work with outside effects (drawing a product key) on a retry.
+   */
+  async recordedRun<Command, Event extends DomainEvent, State>(
+    streamName: string,
+    decider: Decider<Command, Event, State>,
+    context: CommandContext,
+  ): Promise<CommandOutcome<State, Event> | undefined> {
+    if (!context.idempotency) return undefined;
+    return this.findReplay(await this.store.readStream(streamName), decider, context);
+  }
+
   private findReplay<Command, Event extends DomainEvent, State>(
     recorded: RecordedEvent[],
     decider: Decider<Command, Event, State>,

@@ -111,13 +111,10 @@ export class GenerateKeyHandler extends SoftwareCommandHandler implements IComma
       choices,
       at,
     });
-    // A dry run of the rules first, so a refused request never draws a key from the issuer.
-    softwareDecider.decide(command('', this.clock.now()), softwareDecider.initialState());
-    const productKey = await this.keyIssuer.issue({ softwareId: item.softwareId, productId: item.productId, skuId: item.skuId });
-    const outcome = await this.decideOn(item, target.context, 'GenerateKey', (at) => command(productKey, at)).catch((error: unknown) => {
-      // The purchase was cancelled between the check and the append: its data key is gone.
-      throw error instanceof DataKeyDestroyedError ? revoked() : error;
-    });
+    // A retry under the same Idempotency-Key answers from its first run without drawing another key.
+    const outcome =
+      (await this.runner.recordedRun(softwareStream(item.softwareId), softwareDecider, target.context)) ??
+      (await this.generate(item, target, command));
     const generated = outcome.events.find((event): event is KeyGenerated => event.type === 'KeyGenerated')!;
     return answer(
       {
@@ -127,6 +124,19 @@ export class GenerateKeyHandler extends SoftwareCommandHandler implements IComma
       },
       outcome.position,
     );
+  }
+  private async generate(
+    item: SoftwareItem,
+    target: GenerateKeyCommand['target'],
+    command: (productKey: string, at: string) => SoftwareCommand,
+  ) {
+    // A dry run of the rules first, so a refused request never draws a key from the issuer.
+    softwareDecider.decide(command('', this.clock.now()), softwareDecider.initialState());
+    const productKey = await this.keyIssuer.issue({ softwareId: item.softwareId, productId: item.productId, skuId: item.skuId });
+    return this.decideOn(item, target.context, 'GenerateKey', (at) => command(productKey, at)).catch((error: unknown) => {
+      // The purchase was cancelled between the check and the append: its data key is gone.
+      throw error instanceof DataKeyDestroyedError ? revoked() : error;
+    });
   }
 }
 
