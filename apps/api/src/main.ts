@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { signToken } from '@csp/application/auth/jwt';
 import { resolveJwtSecret } from '@csp/application/auth/jwt-secret';
 import { NestFactory } from '@nestjs/core';
+import { resolve } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -30,6 +31,13 @@ async function bootstrap(): Promise<void> {
     );
     process.stdout.write(`\nDevelopment AdminAgent token (partner-dev, 8h):\n${token}\n\n`);
   }
+  process.stdout.write(`Tokens for other roles, signed with this service's secret:\n  ${tokenCommand(config.dataDir, source)}\n\n`);
+}
+
+/** The command that signs with the secret this process uses: the same DATA_DIR (dev secret file) or the same AUTH_JWT_SECRET. */
+function tokenCommand(dataDir: string, source: string): string {
+  const secret = source === 'dev-file' ? '' : 'AUTH_JWT_SECRET=<the secret this service was started with> ';
+  return `${secret}DATA_DIR=${JSON.stringify(resolve(dataDir))} npm run --silent token -- --role AdminAgent`;
 }
 
 bootstrap().catch((error: unknown) => {

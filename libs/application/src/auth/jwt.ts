@@ -115,7 +115,10 @@ function checkTimes(payload: Record<string, unknown>, policy: TokenPolicy, nowSe
 function toInvalidTokenError(error: joseErrors.JOSEError): InvalidTokenError {
   if (error instanceof joseErrors.JWTExpired) return new InvalidTokenError('expired', 'token expired');
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new InvalidTokenError('bad_signature', 'token signature does not verify');
+    return new InvalidTokenError(
+      'bad_signature',
+      "token signature does not verify: it was signed with another secret than this service's (another AUTH_JWT_SECRET, or the dev secret of another DATA_DIR)",
+    );
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     return new InvalidTokenError('bad_claims', `token claim "${error.claim}" is not acceptable`);
