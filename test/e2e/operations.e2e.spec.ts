@@ -19,12 +19,20 @@ describe('operations: health, metrics and the OpenAPI document', () => {
     return line ? Number(line.trim().split(/\s+/).at(-1)) : 0;
   }
 
-  it('GET /health answers 200 without a token and reports the event and read stores', async () => {
-    const response = await app.http().get('/health');
+  it('GET /health/ready answers 200 without a token and reports the stores, the projections and the scheduler; GET /health is liveness', async () => {
+    const response = await app.http().get('/health/ready');
     expect(response.status).toBe(200);
-    expect(response.body.status).toBe('ok');
-    expect(Object.keys(response.body.checks).length).toBeGreaterThanOrEqual(2);
-    expect(Object.values(response.body.checks).every((status) => status === 'ok')).toBe(true);
+    expect(response.body).toEqual({ status: 'ok', checks: { eventStore: 'ok', readStore: 'ok', projections: 'ok', scheduler: 'ok' } });
+    expect((await app.http().get('/health')).body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /metrics has a request-duration histogram per route pattern and status, refusals included', async () => {
+    await app.http().get('/health/ready').expect(200);
+    await app.http().get('/v1/products').set('Authorization', await app.token({ roles: ['AdminAgent'] })).expect(400);
+    const text = (await app.http().get('/metrics')).text;
+    expect(text).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/health\/ready",status="200"\} [1-9]/m);
+    expect(text).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/v1\/products",status="400"\} [1-9]/m);
+    expect(text).toMatch(/^http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/v1\/products",status="400"\} \d+/m);
   });
 
   it('GET /metrics is Prometheus text that counts commands by name and outcome', async () => {

@@ -12,7 +12,6 @@ import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import type { EventStore } from '@csp/event-store';
 import type { ReadModelDb } from '@csp/read-models';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { sql } from 'kysely';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
 import type { EngineConfig } from '@csp/engine/config/engine-config';
@@ -39,6 +38,12 @@ import { ConsistencyInterceptor } from './http/consistency.interceptor';
 import { EngineModule } from '@csp/engine/engine.module';
 import { buildLoggerParams } from '@csp/engine/observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { engineReadinessChecks } from '@csp/engine/observability/engine-readiness';
+import { ProjectionSupervisor } from '@csp/engine/projections/projection-supervisor.service';
+import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
+import { RequestDurationInterceptor } from './observability/request-duration.interceptor';
+import { StorageFailureInterceptor } from './http/storage-failure.interceptor';
 
 export interface AppOptions {
   config: EngineConfig;
@@ -62,16 +67,16 @@ export class AppModule {
         ObservabilityModule.forRoot({
           imports: [engine],
           readinessChecks: {
-            inject: [EVENT_STORE, READ_MODEL_DB],
-            useFactory: (store: EventStore, db: ReadModelDb) => [
-              { name: 'eventStore', check: async () => void (await store.headPosition()) },
-              { name: 'readStore', check: async () => void (await sql`select 1`.execute(db)) },
-            ],
+            inject: [EVENT_STORE, READ_MODEL_DB, ProjectionSupervisor, LifecycleTicker],
+            useFactory: (store: EventStore, db: ReadModelDb, supervisor: ProjectionSupervisor, ticker: LifecycleTicker) =>
+              engineReadinessChecks({ store, db, supervisor, ticker }),
           },
         }),
       ],
       controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController, LedgerController, SupportRequestsController, SoftwareController, DownloadsController, ActivityLogController, IntegrationEventsController, WebhooksController],
       providers: [
+        { provide: APP_INTERCEPTOR, useClass: RequestDurationInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: StorageFailureInterceptor },
         CommandGateway,
         ConsistencyInterceptor,
         CustomerDirectory,

@@ -306,22 +306,24 @@ describe('HTTP edge (e2e)', () => {
   });
 
   describe('operations', () => {
-    it('reports health with every check', async () => {
-      const response = await request(server).get('/health');
+    it('reports readiness with every check, and liveness without any', async () => {
+      const response = await request(server).get('/health/ready');
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ status: 'ok', checks: { eventStore: 'ok', readStore: 'ok' } });
+      expect((await request(server).get('/health')).body).toEqual({ status: 'ok' });
     });
 
     it('answers 503 naming the failing and the hanging check', async () => {
       const store = app.get(FakeStore);
       store.up = false;
       try {
-        const failed = await request(server).get('/health');
+        const failed = await request(server).get('/health/ready');
         expectProblem(failed, 503, 'NOT_READY');
         expect(failed.body.checks).toEqual({ eventStore: 'failed', readStore: 'ok' });
         expect(JSON.stringify(failed.body)).not.toContain('store down');
+        expect((await request(server).get('/health')).status).toBe(200);
         store.hang = true;
-        expect((await request(server).get('/health')).body.checks.eventStore).toBe('timed_out');
+        expect((await request(server).get('/health/ready')).body.checks.eventStore).toBe('timed_out');
       } finally {
         store.up = true;
         store.hang = false;

@@ -11,10 +11,15 @@ export interface HealthReport {
   checks: Record<string, CheckStatus>;
 }
 
+export interface LivenessReport {
+  status: 'ok';
+}
+
 /**
- * Liveness and readiness in one: answering at all proves the process lives; 503 tells the
- * orchestrator to stop routing traffic. Failure reasons go to the log, not to this unauthenticated
- * endpoint, since they can name hosts and credentials.
+ * `/health` is liveness: answering at all proves the process lives (restart it when it does not).
+ * `/health/ready` is readiness: 503 tells the orchestrator to stop routing traffic while a check
+ * fails. Failure reasons go to the log, not to these unauthenticated endpoints, since they can name
+ * hosts and credentials.
  */
 @ApiTags('operations')
 @Public()
@@ -28,7 +33,12 @@ export class HealthController {
   ) {}
 
   @Get()
-  async health(): Promise<HealthReport> {
+  live(): LivenessReport {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready(): Promise<HealthReport> {
     const results = await Promise.all(
       this.checks.map(async (check) => [check.name, await this.run(check)] as const),
     );

@@ -1,6 +1,6 @@
 import { CommandMetrics, type CommandOutcomeLabel } from '@csp/application/command-handling/command-pipeline';
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * One registry per application instead of prom-client's global one, so tests can start several
@@ -38,6 +38,14 @@ export class Metrics extends CommandMetrics {
     registers: [this.registry],
   });
 
+  private readonly requestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from a request reaching its route to the last byte of the answer, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   private readonly beforeScrape: Array<() => Promise<void>> = [];
 
   constructor() {
@@ -57,6 +65,10 @@ export class Metrics extends CommandMetrics {
 
   recordHttpError(code: string): void {
     this.httpErrors.inc({ code });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.requestDuration.observe({ method, route, status: String(status) }, seconds);
   }
 
   setProjectionLag(projection: string, events: number): void {

@@ -16,6 +16,8 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
   private unsubscribeClock: (() => void) | undefined;
   private inFlight: Promise<unknown> = Promise.resolve();
   private stopping = false;
+  private lastPassEndedAt: number | undefined;
+  private passStartedAt: number | undefined;
 
   constructor(
     private readonly scheduler: LifecycleScheduler,
@@ -40,6 +42,16 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
     await this.inFlight;
   }
 
+  /**
+   * Whether the scheduler ticks: not running here (an api beside a projector), or a pass ended (well
+   * or not; a failed pass is retried at the next tick) or is under way within two intervals.
+   */
+  isAlive(now = Date.now()): boolean {
+    if (!this.projection.runsHere) return true;
+    const lastSign = Math.max(this.lastPassEndedAt ?? 0, this.passStartedAt ?? 0);
+    return lastSign > 0 && now - lastSign <= 2 * this.config.schedulerIntervalMs + 60_000;
+  }
+
   /** One scheduler pass on read models that reflect the whole log. */
   async runNow(): Promise<void> {
     await this.projection.catchUpWithLog(this.config.minPositionWaitMs);
@@ -49,8 +61,11 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private tick(): void {
-    this.inFlight = this.runNow().catch((error: unknown) => {
-      if (!this.stopping) this.logger.error(`lifecycle pass failed: ${String(error)}`);
-    });
+    this.passStartedAt = Date.now();
+    this.inFlight = this.runNow()
+      .catch((error: unknown) => {
+        if (!this.stopping) this.logger.error(`lifecycle pass failed: ${String(error)}`);
+      })
+      .finally(() => (this.lastPassEndedAt = Date.now()));
   }
 }

@@ -64,6 +64,10 @@ const SCHEMA = `
     hash        TEXT,
     UNIQUE (stream_name, revision)
   ) STRICT;
+  CREATE TABLE IF NOT EXISTS storage_probe (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    probed_at TEXT NOT NULL
+  ) STRICT;
   CREATE TABLE IF NOT EXISTS log_identity (
     singleton     INTEGER PRIMARY KEY CHECK (singleton = 1),
     log_id        TEXT    NOT NULL,
@@ -140,6 +144,8 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   private closed = false;
   /** Set once the file reported corruption: no further write goes to it until an operator acts. */
   private corruption: StorageFailureError | undefined;
+  /** The storage fault the last write met, until a write passes again. */
+  private writeFailure: StorageFailureError | undefined;
 
   private readonly insertEvent: Database.Statement;
   private readonly selectRecordedId: Database.Statement;
@@ -307,6 +313,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       return;
     }
     const durationMs = performance.now() - started;
+    if (outcomes.some((outcome) => outcome.ok)) this.writeFailure = this.corruption;
     batch.forEach((pending, index) => {
       const outcome = outcomes[index]!;
       if (outcome.ok) pending.resolve(outcome.result);
@@ -377,6 +384,27 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
+  }
+
+  /**
+   * Whether the log takes writes: undefined when it does, else the fault. After a fault each call
+   * commits a one-row write outside the events (so the log is untouched) to see whether space or the
+   * device came back; a file that reported corruption stays refused until the process restarts.
+   */
+  async writeFault(): Promise<StorageFailureError | undefined> {
+    this.assertOpen();
+    if (this.corruption || !this.writeFailure) return this.corruption;
+    try {
+      this.db.prepare('INSERT INTO storage_probe (singleton, probed_at) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET probed_at = excluded.probed_at').run(
+        new Date().toISOString(),
+      );
+      this.writeFailure = undefined;
+    } catch (error) {
+      const failure = this.classifyFailure(error);
+      if (failure instanceof StorageFailureError) return failure;
+      throw failure;
+    }
+    return undefined;
   }
 
   async logIdentity(): Promise<string> {
@@ -454,6 +482,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     if (!kind) return error;
     const failure = error instanceof StorageFailureError ? error : new StorageFailureError(kind, 'event log', error);
     if (kind === 'corrupt') this.corruption ??= failure;
+    this.writeFailure = failure;
     return failure;
   }
 
