@@ -186,7 +186,7 @@ describe('integration events: feed and signed webhooks', () => {
 
     // Up again: a redelivery from the failed event's position enables the endpoint and sends everything in order.
     await receiver.start();
-    await app.http().post(`/v1/webhooks/${webhook.id}/redeliveries`).set('Authorization', admin).send({ fromPosition: deliveries[0].position }).expect(202);
+    await app.http().post(`/v1/webhooks/${webhook.id}/redeliveries`).set('Authorization', admin).send({ fromPosition: deliveries[0].position }).expect(200);
     const expected = expectedFromLog(await app.events(), [customer.id]);
     await eventually(() => receiver.unique().length >= expected.length, () => `${receiver.unique().length} of ${expected.length} delivered`);
     expect(received(receiver.deliveries)).toEqual(expected);
@@ -285,7 +285,8 @@ describe('integration events: feed and signed webhooks', () => {
     expectProblem(await app.http().get('/v1/events?wait=31').set('Authorization', admin), 400, 'VALIDATION_FAILED');
     expectProblem(await app.http().get('/v1/events?after=abc').set('Authorization', admin), 400, 'VALIDATION_FAILED');
 
-    await app.http().delete(`/v1/webhooks/${created.body.id}`).set('Authorization', admin).expect(204);
+    const deleted = await app.http().delete(`/v1/webhooks/${created.body.id}`).set('Authorization', admin).expect(200);
+    expect(deleted.body).toMatchObject({ id: created.body.id, url: 'https://hooks.example.com/x' });
     expectProblem(await app.http().get(`/v1/webhooks/${created.body.id}`).set('Authorization', admin), 404, 'UNKNOWN_WEBHOOK');
   });
 });

@@ -40,10 +40,10 @@ export class WebhooksController {
     return this.endpoints.get(principal, id);
   }
 
+  /** Deliveries stop; answers the endpoint as it was. */
   @Delete(':webhookId')
-  @HttpCode(204)
-  async delete(@Param('webhookId', ReferencePipe) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.endpoints.delete(principal, id);
+  delete(@Param('webhookId', ReferencePipe) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.endpoints.delete(principal, id);
   }
 
   /** Each event's delivery: status, attempts, last answer code, next attempt; in log order. */
@@ -54,7 +54,7 @@ export class WebhooksController {
 
   /** One event again (`eventId`), or every event from a position on (`fromPosition`), which also enables a disabled endpoint. */
   @Post(':webhookId/redeliveries')
-  @HttpCode(202)
+  @HttpCode(200)
   redeliver(@Param('webhookId', ReferencePipe) id: string, @Body() body: RedeliverWebhookDto, @CurrentPrincipal() principal: Principal) {
     if (body.eventId !== undefined && body.fromPosition !== undefined) {
       throw new RequestValidationError([{ in: 'body', field: 'fromPosition', code: 'CONFLICT', messages: ['give either eventId or fromPosition, not both'] }]);

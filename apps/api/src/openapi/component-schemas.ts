@@ -9,6 +9,8 @@
  * `...Date` where Partner Center's resource names it so (`creationDate`, `termStartDate`,
  * `purchaseDate`, `cancellationDate`); both are ISO 8601 UTC instants. API.md fixes the names.
  */
+import { INTEGRATION_EVENT_TYPES } from '@csp/domain/integration-events/integration-event';
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -49,6 +51,16 @@ const downloadOptions = closed(
 const ledgerTotal = closed({ currency: money.currency, charges: integer, refunds: integer, credits: integer, voids: integer, net: integer });
 
 const supportRequestActor = closed({ userId: text }, { userName: text });
+
+const nullableInstant: Schema = { type: ['string', 'null'], format: 'date-time' };
+const webhookEndpoint = {
+  id: text,
+  url: { type: 'string', format: 'uri' },
+  types: { ...strings, description: 'Empty: every type' },
+  status: { type: 'string', enum: ['enabled', 'disabled'] },
+  createdAt: instant,
+};
+const webhookEndpointOptional = { description: text, disabledReason: text, disabledAt: instant, previousSecretExpiresAt: instant };
 
 const FIELD_ERROR_CODES = ['REQUIRED', 'TYPE', 'RANGE', 'FORMAT', 'ENUM', 'UNKNOWN_MEMBER', 'SYNTAX', 'CONFLICT'] as const;
 
@@ -294,5 +306,90 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
     },
     additionalProperties: true,
   },
+  IntegrationEvent: closed(
+    {
+      id: { type: 'string', description: 'Derived from the source event: the same in the feed, on every redelivery (`webhook-id`) and after a rebuild' },
+      type: { type: 'string', enum: [...INTEGRATION_EVENT_TYPES] },
+      occurredAt: instant,
+      position: { type: 'string', description: 'The source event’s log position; several events of one source share it' },
+      tenant: { type: 'string', description: 'The customer’s tenant GUID' },
+      data: { type: 'object', description: 'The members of the type, as README "Integration events" lists them (contract version 1)' },
+    },
+    {},
+    'A public integration event, contract version 1',
+  ),
+  IntegrationEventPage: closed({ items: { type: 'array', items: ref('IntegrationEvent') }, lastPosition: { type: 'string', description: 'Send as `after` to resume' } }),
+  WebhookEndpoint: closed(
+    {
+      id: text,
+      url: text,
+      types: { type: 'array', items: { type: 'string', enum: [...INTEGRATION_EVENT_TYPES] }, description: 'Empty: every type' },
+      status: { type: 'string', enum: ['enabled', 'disabled'] },
+      createdAt: instant,
+    },
+    { description: text, disabledReason: text, disabledAt: instant, previousSecretExpiresAt: instant },
+  ),
+  CreatedWebhookEndpoint: closed(
+    {
+      id: text,
+      url: text,
+      types: { type: 'array', items: { type: 'string', enum: [...INTEGRATION_EVENT_TYPES] } },
+      status: { type: 'string', enum: ['enabled'] },
+      createdAt: instant,
+      secret: { type: 'string', pattern: '^whsec_', description: 'The Standard Webhooks signing secret, shown only here' },
+    },
+    { description: text },
+  ),
+  WebhookEndpointList: listOf('WebhookEndpoint'),
+  WebhookDelivery: closed({
+    eventId: text,
+    eventType: { type: 'string', enum: [...INTEGRATION_EVENT_TYPES] },
+    position: text,
+    status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+    attempts: integer,
+    lastStatusCode: { type: ['integer', 'null'] },
+    lastError: { type: ['string', 'null'] },
+    firstAttemptAt: { type: ['string', 'null'], format: 'date-time' },
+    lastAttemptAt: { type: ['string', 'null'], format: 'date-time' },
+    nextAttemptAt: { type: ['string', 'null'], format: 'date-time' },
+    deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+    redeliveryRequested: bool,
+  }),
+  WebhookDeliveryList: listOf('WebhookDelivery'),
+  WebhookSecret: closed({ id: text, secret: { type: 'string', pattern: '^whsec_' } }, { previousSecretExpiresAt: instant }),
+  WebhookEndpoint: closed(webhookEndpoint, webhookEndpointOptional),
+  NewWebhookEndpoint: closed(
+    { ...webhookEndpoint, secret: { type: 'string', pattern: '^whsec_', description: 'Shown in this answer only' } },
+    webhookEndpointOptional,
+  ),
+  WebhookEndpointList: listOf('WebhookEndpoint'),
+  WebhookSecretRotation: closed({ id: text, secret: { type: 'string', pattern: '^whsec_' } }, { previousSecretExpiresAt: instant }),
+  WebhookDelivery: closed({
+    eventId: text,
+    eventType: text,
+    position: text,
+    status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+    attempts: { type: 'integer', minimum: 0 },
+    lastStatusCode: { type: ['integer', 'null'] },
+    lastError: { type: ['string', 'null'] },
+    firstAttemptAt: nullableInstant,
+    lastAttemptAt: nullableInstant,
+    nextAttemptAt: nullableInstant,
+    deliveredAt: nullableInstant,
+    redeliveryRequested: bool,
+  }),
+  WebhookDeliveryList: listOf('WebhookDelivery'),
+  IntegrationEvent: closed({
+    id: text,
+    type: text,
+    occurredAt: instant,
+    position: text,
+    tenant: { type: 'string', format: 'uuid', description: 'The customer’s tenant GUID' },
+    data: { type: 'object', description: 'Per type, as the README’s Integration events section lists it' },
+  }),
+  IntegrationEventPage: closed({
+    items: { type: 'array', items: ref('IntegrationEvent') },
+    lastPosition: { type: 'string', description: 'Send as `after` to resume' },
+  }),
   HealthReport: closed({ status: { const: 'ok' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timed_out'] } } }),
 };

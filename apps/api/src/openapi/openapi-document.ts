@@ -61,7 +61,7 @@ function sharedProblems(contract: OperationContract, method: string, path: strin
     400: ['VALIDATION_FAILED'],
     401: ['UNAUTHENTICATED'],
     403: ['FORBIDDEN'],
-    503: ['PROJECTION_LAGGING'],
+    503: contract.consistency === false ? [] : ['PROJECTION_LAGGING'],
   };
   if (contract.command) {
     shared[409] = ['CONCURRENCY_CONFLICT'];
@@ -69,7 +69,8 @@ function sharedProblems(contract: OperationContract, method: string, path: strin
     shared[422] = ['IDEMPOTENCY_KEY_REUSED'];
     shared[503]!.push('EVENT_STORE_UNAVAILABLE');
   }
-  if (method !== 'get') {
+  if (shared[503]!.length === 0) delete shared[503];
+  if (method !== 'get' && method !== 'delete') {
     shared[413] = [...(shared[413] ?? []), 'PAYLOAD_TOO_LARGE'];
     shared[415] = ['UNSUPPORTED_MEDIA_TYPE'];
   }
@@ -144,7 +145,7 @@ function applyContract(operation: Operation, contract: OperationContract, method
   if (contract.roles === 'public') operation.security = [];
 
   const parameters = [...(operation.parameters ?? [])];
-  if (path.startsWith('/v1/') && contract.roles !== 'public') parameters.push(MIN_POSITION);
+  if (path.startsWith('/v1/') && contract.roles !== 'public' && contract.consistency !== false) parameters.push(MIN_POSITION);
   if (contract.command && method !== 'get') parameters.push(IDEMPOTENCY_KEY, MS_REQUEST_ID);
   operation.parameters = parameters;
 
@@ -161,6 +162,31 @@ function applyContract(operation: Operation, contract: OperationContract, method
   }
 }
 
+/** What a registered webhook endpoint receives (OpenAPI 3.1 `webhooks`). */
+const INTEGRATION_EVENT_WEBHOOKS: NonNullable<OpenAPIObject['webhooks']> = {
+  integrationEvent: {
+    post: {
+      summary: 'One integration event, signed per Standard Webhooks',
+      description:
+        'Sent to each endpoint in log order, at least once (deduplicate on `webhook-id`); any answer but 2xx is retried with ' +
+        'exponential back-off and jitter for WEBHOOK_RETRY_WINDOW_MS (24 h), then the endpoint is disabled.',
+      parameters: [
+        { name: 'webhook-id', in: 'header', required: true, description: 'The event `id`', schema: { type: 'string' } },
+        { name: 'webhook-timestamp', in: 'header', required: true, description: 'Unix seconds of the send', schema: { type: 'string' } },
+        {
+          name: 'webhook-signature',
+          in: 'header',
+          required: true,
+          description: '`v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per live secret, space-separated',
+          schema: { type: 'string' },
+        },
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/IntegrationEvent' } } } },
+      responses: { '200': { description: 'Any 2xx: delivered' } },
+    },
+  },
+};
+
 /**
  * The OpenAPI 3.1 document served at `/docs-json` and committed as docs/openapi.json: Nest's reading
  * of the controllers and DTOs (paths, parameters, request bodies), completed by the operation table.
@@ -176,6 +202,7 @@ export function buildOpenApiDocument(app: INestApplication, docs: DocsInfo = DEF
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...COMPONENT_SCHEMAS } } as OpenAPIObject['components'];
+  document.webhooks = INTEGRATION_EVENT_WEBHOOKS;
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of HTTP_METHODS) {
       const operation = item[method];

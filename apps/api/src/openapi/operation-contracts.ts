@@ -22,6 +22,8 @@ export interface OperationContract {
   example?: Record<string, unknown>;
   /** Whether the operation appends to the log (commands: Idempotency-Key in, X-Log-Position out). */
   command?: boolean;
+  /** False where the answer does not wait for the read models (no X-Min-Position, no PROJECTION_LAGGING). */
+  consistency?: false;
 }
 
 const CUSTOMER_REF = {
@@ -255,6 +257,110 @@ export const OPERATION_CONTRACTS: Record<string, OperationContract> = {
     success: { status: 200, schema: 'SupportRequest', description: 'The rejected request' },
     problems: { 404: ['SUPPORT_REQUEST_NOT_FOUND'], 409: ['ALREADY_DECIDED'] },
     example: { reason: 'The subscription was used for the whole term' },
+  },
+  'GET /v1/events': {
+    summary: 'Follow the integration-event feed: the caller’s partner’s public events in log order, resumable from `lastPosition`, long-polling with `wait`',
+    roles: ['GlobalAdmin', 'AdminAgent'],
+    audience: 'Partner users, and backend services whatever their roles',
+    success: { status: 200, schema: 'IntegrationEventPage', description: 'The next events after `after`, and where to resume' },
+  },
+  'POST /v1/webhooks': {
+    summary: 'Register a webhook endpoint for integration events; the signing secret is in this answer only',
+    roles: ['GlobalAdmin'],
+    success: { status: 201, schema: 'CreatedWebhookEndpoint', description: 'The endpoint and its `whsec_` secret' },
+    problems: { 422: ['WEBHOOK_URL_NOT_ALLOWED'] },
+  },
+  'GET /v1/webhooks': {
+    summary: 'List the partner’s webhook endpoints',
+    roles: ['GlobalAdmin'],
+    success: { status: 200, schema: 'WebhookEndpointList', description: 'Every endpoint, without secrets' },
+  },
+  'GET /v1/webhooks/{webhookId}': {
+    summary: 'Read a webhook endpoint: its status and, once disabled, why',
+    roles: ['GlobalAdmin'],
+    success: { status: 200, schema: 'WebhookEndpoint', description: 'The endpoint' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'] },
+  },
+  'DELETE /v1/webhooks/{webhookId}': {
+    summary: 'Delete a webhook endpoint; deliveries stop',
+    roles: ['GlobalAdmin'],
+    success: { status: 200, schema: 'WebhookEndpoint', description: 'The endpoint as it was' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'] },
+  },
+  'GET /v1/webhooks/{webhookId}/deliveries': {
+    summary: 'Read each event’s delivery to an endpoint: status, attempts, last answer code, next attempt',
+    roles: ['GlobalAdmin'],
+    success: { status: 200, schema: 'WebhookDeliveryList', description: 'One page of deliveries in log order' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'], ...PAGED },
+  },
+  'POST /v1/webhooks/{webhookId}/redeliveries': {
+    summary: 'Deliver one event again (`eventId`), or every event from a position on (`fromPosition`, which also enables a disabled endpoint)',
+    roles: ['GlobalAdmin'],
+    success: { status: 200, schema: 'WebhookEndpoint', description: 'The endpoint' },
+    problems: { 404: ['UNKNOWN_WEBHOOK', 'UNKNOWN_EVENT'] },
+  },
+  'POST /v1/webhooks/{webhookId}/secret-rotations': {
+    summary: 'Rotate the signing secret; the previous one keeps signing beside it for `overlapSeconds`',
+    roles: ['GlobalAdmin'],
+    success: { status: 200, schema: 'WebhookSecret', description: 'The new secret, shown once' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'] },
+  },
+  'GET /v1/events': {
+    summary: 'Read the partner’s integration events in log order (long-polls with wait)',
+    roles: ['GlobalAdmin', 'AdminAgent'],
+    audience: 'Partner users with GlobalAdmin or AdminAgent, and service tokens',
+    success: { status: 200, schema: 'IntegrationEventPage', description: 'The next events and where to resume' },
+  },
+  'POST /v1/webhooks': {
+    summary: 'Register a webhook endpoint; the answer shows its signing secret once',
+    roles: ['GlobalAdmin'],
+    consistency: false,
+    success: { status: 201, schema: 'NewWebhookEndpoint', description: 'The endpoint with its `whsec_` secret' },
+    problems: { 422: ['WEBHOOK_URL_NOT_ALLOWED'] },
+    example: { url: 'https://hooks.partner.example/csp', types: ['subscription.renewed'], description: 'Renewals to our billing system' },
+  },
+  'GET /v1/webhooks': {
+    summary: 'List the partner’s webhook endpoints',
+    roles: ['GlobalAdmin'],
+    consistency: false,
+    success: { status: 200, schema: 'WebhookEndpointList', description: 'Every endpoint' },
+  },
+  'GET /v1/webhooks/{webhookId}': {
+    summary: 'Read one webhook endpoint with its status',
+    roles: ['GlobalAdmin'],
+    consistency: false,
+    success: { status: 200, schema: 'WebhookEndpoint', description: 'The endpoint' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'] },
+  },
+  'DELETE /v1/webhooks/{webhookId}': {
+    summary: 'Delete a webhook endpoint: deliveries stop',
+    roles: ['GlobalAdmin'],
+    consistency: false,
+    success: { status: 200, schema: 'WebhookEndpoint', description: 'The endpoint as it was' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'] },
+  },
+  'GET /v1/webhooks/{webhookId}/deliveries': {
+    summary: 'List an endpoint’s deliveries: status, attempts, last answer code, next attempt',
+    roles: ['GlobalAdmin'],
+    consistency: false,
+    success: { status: 200, schema: 'WebhookDeliveryList', description: 'One page of deliveries in log order' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'], ...PAGED },
+  },
+  'POST /v1/webhooks/{webhookId}/redeliveries': {
+    summary: 'Deliver one event again, or every event from a position on (which also enables a disabled endpoint)',
+    roles: ['GlobalAdmin'],
+    consistency: false,
+    success: { status: 200, schema: 'WebhookEndpoint', description: 'The endpoint' },
+    problems: { 404: ['UNKNOWN_WEBHOOK', 'UNKNOWN_EVENT'] },
+    example: { fromPosition: '0' },
+  },
+  'POST /v1/webhooks/{webhookId}/secret-rotations': {
+    summary: 'Rotate an endpoint’s signing secret; the previous one keeps signing for the overlap',
+    roles: ['GlobalAdmin'],
+    consistency: false,
+    success: { status: 200, schema: 'WebhookSecretRotation', description: 'The new secret, shown once' },
+    problems: { 404: ['UNKNOWN_WEBHOOK'] },
+    example: { overlapSeconds: 3600 },
   },
   'GET /health': {
     summary: 'Liveness and readiness of the service',

@@ -119,12 +119,14 @@ export class WebhookEndpoints {
     return endpointView(await this.owned(principal, id));
   }
 
-  async delete(principal: Principal, id: string): Promise<void> {
+  /** Deletes the endpoint and its delivery records; answers the endpoint as it was. */
+  async delete(principal: Principal, id: string): Promise<WebhookEndpointView> {
     const endpoint = await this.owned(principal, id);
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', endpoint.id).execute();
       await trx.deleteFrom('webhook_endpoints').where('id', '=', endpoint.id).execute();
     });
+    return endpointView(endpoint);
   }
 
   /**
