@@ -75,4 +75,32 @@ describe('answers after partial failures', () => {
     const list = await get(app, `/v1/customers/${customer.id}/subscriptions`, admin, logPosition(purchase));
     expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([subscriptionId]);
   });
+
+  it('answers a purchase whose subscription is not durable yet with the line and the order pending, and finishes it within seconds', async () => {
+    const customer = await registerCustomer(app);
+    store.failingPrefix = 'subscription-';
+
+    const purchase = await app
+      .http()
+      .post(`/v1/customers/${customer.id}/orders`)
+      .set('Authorization', admin)
+      .send({ lineItems: [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }] });
+    expect(purchase.status).toBe(201);
+    expect(purchase.body.status).toBe('pending');
+    expect(purchase.body.lineItems[0].status).toBe('pending');
+    const subscriptionId = purchase.body.lineItems[0].subscriptionId as string;
+    const path = `/v1/customers/${customer.id}/orders/${purchase.body.id}`;
+    expect((await get(app, path, admin, logPosition(purchase))).body).toMatchObject({ status: 'pending', lineItems: [{ status: 'pending' }] });
+
+    // The fault ends; no scheduler pass is run: the purchase's own retry must start the subscription.
+    store.failingPrefix = undefined;
+    const started = Date.now();
+    while (ofType(await app.events(), 'SubscriptionStarted', subscriptionId).length === 0) {
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const startedEvent = ofType(await app.events(), 'SubscriptionStarted', subscriptionId)[0]!;
+    const order = await get(app, path, admin, `${startedEvent.position.commit}.${startedEvent.position.prepare}`);
+    expect(order.body).toMatchObject({ status: 'completed', lineItems: [{ status: 'provisioned', subscriptionId }] });
+  });
 });

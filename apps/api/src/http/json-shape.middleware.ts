@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { RequestValidationError } from './request-validation.error';
+import { RequestValidationError, type FieldErrorCode } from './request-validation.error';
 
 /** No request of the contract nests deeper than a handful of levels or holds long lists. */
 export const MAX_JSON_DEPTH = 32;
@@ -14,7 +14,7 @@ export const MAX_JSON_NODES = 5_000;
 export function limitJsonShape(request: Request, _response: Response, next: NextFunction): void {
   const problem = shapeProblem(request.body);
   if (problem) {
-    next(new RequestValidationError([{ in: 'body', field: problem.field, messages: [problem.message] }]));
+    next(new RequestValidationError([{ in: 'body', messages: [problem.message], ...problem.where }]));
     return;
   }
   next();
@@ -27,20 +27,39 @@ export function limitJsonShape(request: Request, _response: Response, next: Next
  */
 const PROTOTYPE_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
 
-function shapeProblem(root: unknown): { field: string; message: string } | undefined {
-  const pending: Array<[unknown, number, string]> = [[root, 1, '']];
+interface ShapeProblem {
+  message: string;
+  where: { field: string; code?: FieldErrorCode };
+}
+
+function shapeProblem(root: unknown): ShapeProblem | undefined {
+  // A node carries its parent's path and its own key; the path is joined only for objects walked
+  // into, so a huge flat list costs no strings.
+  const pending: Array<[unknown, number, string, string | number]> = [[root, 1, '', '']];
   let nodes = 0;
   for (let next = pending.pop(); next; next = pending.pop()) {
-    const [value, depth, path] = next;
-    if (++nodes > MAX_JSON_NODES) return { field: '', message: `must not hold more than ${MAX_JSON_NODES} values` };
+    const [value, depth, parentPath, key] = next;
+    if (++nodes > MAX_JSON_NODES) return { message: `must not hold more than ${MAX_JSON_NODES} values`, where: { field: '' } };
     if (value === null || typeof value !== 'object') continue;
-    if (depth > MAX_JSON_DEPTH) return { field: '', message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` };
-    const isList = Array.isArray(value);
-    for (const [key, member] of Object.entries(value)) {
-      const memberPath = isList ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-      if (!isList && PROTOTYPE_MEMBERS.has(key)) return { field: memberPath, message: `property ${key} should not exist` };
-      pending.push([member, depth + 1, memberPath]);
+    if (depth > MAX_JSON_DEPTH) return { message: `must not nest deeper than ${MAX_JSON_DEPTH} levels`, where: { field: '' } };
+    const path = joinPath(parentPath, key);
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) pending.push([value[index], depth + 1, path, index]);
+      continue;
+    }
+    for (const member of Object.keys(value)) {
+      if (PROTOTYPE_MEMBERS.has(member)) {
+        return { message: `property ${member} should not exist`, where: { field: joinPath(path, member), code: 'UNKNOWN_MEMBER' } };
+      }
+      pending.push([(value as Record<string, unknown>)[member], depth + 1, path, member]);
     }
   }
   return undefined;
+}
+
+/** `lineItems[0].quantity`: indexes in brackets, members after dots, nothing for the body itself. */
+function joinPath(parentPath: string, key: string | number): string {
+  if (typeof key === 'number') return `${parentPath}[${key}]`;
+  if (key === '') return parentPath;
+  return parentPath ? `${parentPath}.${key}` : key;
 }

@@ -24,8 +24,11 @@ export class SubscriptionLifecycle {
     private readonly catalogue: Catalogue,
   ) {}
 
-  /** Creates the subscription of every subscription line; returns the last position written or found. */
-  async fulfil(order: OrderPlaced['data'], context: CommandContext): Promise<LogPosition | undefined> {
+  /**
+   * Creates the subscription of every subscription line; returns the last position written or found.
+   * `started` collects the subscription ids durable so far, also when a later line fails.
+   */
+  async fulfil(order: OrderPlaced['data'], context: CommandContext, started: string[] = []): Promise<LogPosition | undefined> {
     let position: LogPosition | undefined;
     for (const line of order.lineItems) {
       if (!line.subscriptionId) continue;
@@ -36,6 +39,7 @@ export class SubscriptionLifecycle {
         context,
         'StartSubscription',
       );
+      started.push(line.subscriptionId);
       position = later(position, outcome.position);
     }
     return position;

@@ -1,4 +1,3 @@
-import type { PlacedOrderState } from '@csp/domain/order/order.decider';
 import { orderNotFound } from '@csp/domain/order/order.decider';
 import type { ReadModelDb } from '@csp/read-models';
 import { Inject } from '@nestjs/common';
@@ -7,7 +6,7 @@ import { CustomerDirectory } from '../access/customer-directory';
 import { Clock } from '../ports/clock.port';
 import { pageOfStates } from '../queries/paging';
 import { READ_MODEL_DB } from '../tokens';
-import { orderView, type OrderView } from '../views/order.view';
+import { orderView, type OrderView, type StoredOrderState } from '../views/order.view';
 import { GetOrderQuery, ListOrdersQuery } from './order.queries';
 
 @QueryHandler(ListOrdersQuery)
@@ -22,7 +21,7 @@ export class ListOrdersHandler implements IQueryHandler<ListOrdersQuery> {
     const customer = await this.customers.forQuery(principal, customerRef);
     const base = this.db.selectFrom('orders').where('customer_id', '=', customer.customerId);
     const now = this.clock.now();
-    return pageOfStates<PlacedOrderState, OrderView>(base, page, (state) => orderView(state, now));
+    return pageOfStates<StoredOrderState, OrderView>(base, page, (state) => orderView(state, now));
   }
 }
 
@@ -43,6 +42,6 @@ export class GetOrderHandler implements IQueryHandler<GetOrderQuery> {
       .where('customer_id', '=', customer.customerId)
       .executeTakeFirst();
     if (!row) throw orderNotFound();
-    return orderView(JSON.parse(row.state) as PlacedOrderState, this.clock.now());
+    return orderView(JSON.parse(row.state) as StoredOrderState, this.clock.now());
   }
 }

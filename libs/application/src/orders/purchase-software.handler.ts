@@ -11,6 +11,7 @@ import { answer } from '../command-handling/command-answer';
 import type { CommandContext } from '../command-handling/command-context';
 import { CommandRunner } from '../command-handling/command-runner';
 import { idempotencyScope } from '../command-handling/idempotency-scope';
+import { OwedFulfilment } from '../fulfilment/owed-fulfilment';
 import { later, SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
 import { deterministicId, IdGenerator } from '../ports/id-generator.port';
@@ -28,6 +29,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
     private readonly lifecycle: SubscriptionLifecycle,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly owed: OwedFulfilment,
     catalogue: Catalogue,
   ) {
     this.orderDecider = createOrderDecider(catalogue);
@@ -68,20 +70,28 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
     );
     if (outcome.state.status !== 'placed') throw new Error(`Order ${orderId} was not placed`);
     const placed = outcome.state.order as OrderPlaced['data'];
-    const position = later(outcome.position, await this.completeOrder(placed, context, now));
+    const started: string[] = [];
+    const position = later(outcome.position, await this.completeOrder(placed, context, now, started));
+    const subscriptionLines = Object.fromEntries(started.map((subscriptionId) => [subscriptionId, 'provisioned' as const]));
     // A repeat (same Idempotency-Key) answers as the first run did: a purchase's view as of its
     // instant, which is the first run's clock; a backfill's as of now (its first run's clock is not kept).
-    return answer(orderView(outcome.state, placed.backfilled ? now : placed.purchasedAt), position);
+    return answer(orderView(outcome.state, placed.backfilled ? now : placed.purchasedAt, subscriptionLines), position);
   }
 
   /**
-   * Starts the order's subscriptions and, for a backfill, catches them up to now. The order is
-   * durable already, so a failure here does not make the purchase fail (a retry without a key would
-   * buy twice): the lifecycle scheduler finishes what is owed, at start-up and on every pass.
+   * Starts the order's subscriptions (collecting the durable ones in `started`) and, for a backfill,
+   * catches them up to now. The order is durable already, so a failure here does not make the
+   * purchase fail (a retry without a key would buy twice): the lines not started answer `pending`
+   * and are retried within seconds; the lifecycle scheduler covers what the retries leave.
    */
-  private async completeOrder(placed: OrderPlaced['data'], context: CommandContext, now: string): Promise<LogPosition | undefined> {
+  private async completeOrder(
+    placed: OrderPlaced['data'],
+    context: CommandContext,
+    now: string,
+    started: string[],
+  ): Promise<LogPosition | undefined> {
     try {
-      let position = await this.lifecycle.fulfil(placed, context);
+      let position = await this.lifecycle.fulfil(placed, context, started);
       if (placed.backfilled) {
         // Catching up is driven by the calendar, not by the caller's request, so it runs without the
         // Idempotency-Key: with it, the runner would take the fulfilment just appended under that key
@@ -95,7 +105,9 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
       }
       return position;
     } catch (error) {
-      this.logger.warn(`order ${placed.orderId} is placed; the scheduler will finish its subscriptions (${String(error)})`);
+      this.logger.warn(`order ${placed.orderId} is placed; its subscriptions are retried shortly (${String(error)})`);
+      const unstarted = placed.lineItems.filter((line) => line.subscriptionId && !started.includes(line.subscriptionId));
+      if (unstarted.length > 0) this.owed.finishSoon(placed, { principal: context.principal, correlationId: context.correlationId });
       return undefined;
     }
   }

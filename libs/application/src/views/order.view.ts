@@ -22,8 +22,11 @@ export interface OrderLineView {
   price: Money;
   unitPrice: Money;
   taxIncluded: boolean;
-  /** Perpetual lines: active or cancelled. Subscription lines: provisioned (see the subscription). */
-  status: 'active' | 'cancelled' | 'provisioned';
+  /**
+   * Perpetual lines: active or cancelled. Subscription lines: `pending` until their subscription is
+   * durable, then `provisioned` (see the subscription), `cancelled` once it is cancelled.
+   */
+  status: 'active' | 'cancelled' | 'provisioned' | 'pending';
   cancellationAllowedUntil?: string;
   cancellationDaysLeft?: number;
   cancellationWindowPassed?: boolean;
@@ -35,14 +38,21 @@ export interface OrderLineView {
 export interface OrderView {
   id: string;
   customerId: string;
-  /** `completed`, or `cancelled` once every line is cancelled perpetual software. */
-  status: 'completed' | 'cancelled';
+  /** `pending` while a line is, `cancelled` once every line is, `completed` otherwise. */
+  status: 'pending' | 'completed' | 'cancelled';
   creationDate: string;
   backfilled: boolean;
   lineItems: OrderLineView[];
 }
 
-export function orderView(state: PlacedOrderState, now: string): OrderView {
+/** What is known of each subscription line: absent means its subscription has not started yet. */
+export type SubscriptionLines = Readonly<Record<string, 'provisioned' | 'cancelled'>>;
+
+/** The order as the orders read model keeps it: the domain's fold plus its subscription lines. */
+export type StoredOrderState = PlacedOrderState & { subscriptionLines?: SubscriptionLines };
+
+/** The order at `now`; `subscriptionLines` defaults to what the stored state carries. */
+export function orderView(state: StoredOrderState, now: string, subscriptionLines: SubscriptionLines = state.subscriptionLines ?? {}): OrderView {
   const { order } = state;
   const lineItems = order.lineItems.map((line): OrderLineView => {
     const common = {
@@ -60,29 +70,39 @@ export function orderView(state: PlacedOrderState, now: string): OrderView {
       taxIncluded: line.taxIncluded,
     };
     if (isSubscriptionKind(line.kind)) {
-      return { ...common, subscriptionId: line.subscriptionId ?? undefined, status: 'provisioned' };
+      const subscriptionId = line.subscriptionId ?? undefined;
+      return { ...common, subscriptionId, status: (subscriptionId && subscriptionLines[subscriptionId]) || 'pending' };
     }
     const cancellation = state.cancelledLines[line.lineItemNumber];
+    if (cancellation) {
+      // A cancelled line has no window left to count down: only what the cancellation gave back.
+      const credit = { ...cancellation.credit, invoicePeriod: cancellation.invoicePeriod };
+      return { ...common, status: 'cancelled', cancellable: false, keyAvailable: false, credit };
+    }
     const cancellationAllowedUntil = perpetualCancellationAllowedUntil(order.purchasedAt);
     const open = isWithinPerpetualCancellationWindow(order.purchasedAt, now);
     return {
       ...common,
-      status: cancellation ? 'cancelled' : 'active',
+      status: 'active',
       cancellationAllowedUntil,
       cancellationDaysLeft: daysLeftUntil(cancellationAllowedUntil, now),
       cancellationWindowPassed: !open,
-      cancellable: !cancellation && open && line.cancellable,
-      keyAvailable: line.deliversKeys && !cancellation,
-      ...(cancellation ? { credit: { ...cancellation.credit, invoicePeriod: cancellation.invoicePeriod } } : {}),
+      cancellable: open && line.cancellable,
+      keyAvailable: line.deliversKeys,
     };
   });
-  const allCancelled = lineItems.every((line) => line.status === 'cancelled');
   return {
     id: order.orderId,
     customerId: order.customerId,
-    status: allCancelled ? 'cancelled' : 'completed',
+    status: orderStatus(lineItems),
     creationDate: order.purchasedAt,
     backfilled: order.backfilled,
     lineItems,
   };
+}
+
+/** An order's status never contradicts its lines. */
+function orderStatus(lines: readonly OrderLineView[]): OrderView['status'] {
+  if (lines.some((line) => line.status === 'pending')) return 'pending';
+  return lines.every((line) => line.status === 'cancelled') ? 'cancelled' : 'completed';
 }

@@ -32,8 +32,9 @@ export interface SubscriptionView {
   termPrice: Money;
   taxIncluded: boolean;
   installments: InstallmentView[];
-  cancellationAllowedUntil: string;
-  cancellationWindowPassed: boolean;
+  /** Active subscriptions only: a cancelled or expired one has no window left. */
+  cancellationAllowedUntil?: string;
+  cancellationWindowPassed?: boolean;
   cancellable: boolean;
   keyAvailable: boolean;
   cancellationDate?: string;
@@ -58,7 +59,8 @@ export function subscriptionView(state: ExistingSubscriptionState, now: string):
     kind: profile.kind,
     quantity: profile.quantity,
     status: state.status,
-    autoRenewEnabled: state.autoRenewEnabled,
+    // A cancelled or expired subscription renews no more, whatever the flag was when it ended.
+    autoRenewEnabled: state.status === 'active' && state.autoRenewEnabled,
     termDuration: profile.termDuration,
     billingCycle: profile.billingCycle,
     purchaseDate: profile.purchasedAt,
@@ -73,7 +75,7 @@ export function subscriptionView(state: ExistingSubscriptionState, now: string):
       amount: installment.amount,
       status: state.billedSequences.includes(installment.sequence) ? 'billed' : cancelledTerm ? 'voided' : 'scheduled',
     })),
-    ...window,
+    ...(state.status === 'active' ? window : { cancellable: false }),
     keyAvailable: profile.deliversKeys && state.status === 'active',
   };
   if (state.cancellation) {

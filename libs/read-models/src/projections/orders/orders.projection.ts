@@ -1,6 +1,6 @@
 import { evolveOrder, type OrderState } from '@csp/domain/order/order.decider';
 import type { OrderEvent } from '@csp/domain/order/order.events';
-import type { SubscriptionStarted } from '@csp/domain/subscription/subscription.events';
+import type { SubscriptionCancelled, SubscriptionStarted } from '@csp/domain/subscription/subscription.events';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 
 export interface OrdersTable {
@@ -10,9 +10,15 @@ export interface OrdersTable {
   purchased_at: string;
   /** Subscription lines whose subscription has not started yet; > 0 means fulfilment is still owed. */
   pending_fulfilment: number;
-  /** The order as the domain's `evolveOrder` folds it, as JSON. */
+  /**
+   * The order as the domain's `evolveOrder` folds it, plus `subscriptionLines`: per subscription id,
+   * `provisioned` once it started and `cancelled` once cancelled (absent: fulfilment still owed), as JSON.
+   */
   state: string;
 }
+
+type SubscriptionLines = Record<string, 'provisioned' | 'cancelled'>;
+type StoredOrder = OrderState & { subscriptionLines?: SubscriptionLines };
 
 export interface OrdersSchema {
   orders: OrdersTable;
@@ -20,12 +26,14 @@ export interface OrdersSchema {
 
 /**
  * Orders as the domain folds them, and what fulfilment still owes: each `SubscriptionStarted`
- * (exactly one per subscription stream) settles one subscription line of its order.
+ * (exactly one per subscription stream) settles one subscription line of its order, and a
+ * `SubscriptionCancelled` marks its line cancelled, so the order's status can follow its lines.
+ * Version 2 added the subscription lines to `state`.
  */
 export const ordersProjection: ProjectionDefinition<OrdersSchema> = {
   name: 'orders',
-  version: 1,
-  handles: ['OrderPlaced', 'PerpetualLineCancelled', 'SubscriptionStarted'],
+  version: 2,
+  handles: ['OrderPlaced', 'PerpetualLineCancelled', 'SubscriptionStarted', 'SubscriptionCancelled'],
   tables: ['orders'],
   migrations: (table) => ({
     '0001_create_orders': {
@@ -56,21 +64,26 @@ export const ordersProjection: ProjectionDefinition<OrdersSchema> = {
     },
   }),
   async apply(trx, recorded) {
-    const event = { type: recorded.type, data: recorded.data } as unknown as OrderEvent | SubscriptionStarted;
-    if (event.type === 'SubscriptionStarted') {
+    const event = { type: recorded.type, data: recorded.data } as unknown as OrderEvent | SubscriptionStarted | SubscriptionCancelled;
+    const orderId = event.data.orderId;
+    const row = await trx.selectFrom('orders').select('state').where('id', '=', orderId).executeTakeFirst();
+    const before: StoredOrder = row ? (JSON.parse(row.state) as StoredOrder) : { status: 'none' };
+    const subscriptionLines: SubscriptionLines = { ...before.subscriptionLines };
+    if (event.type === 'SubscriptionStarted' || event.type === 'SubscriptionCancelled') {
+      subscriptionLines[event.data.subscriptionId] = event.type === 'SubscriptionStarted' ? 'provisioned' : 'cancelled';
       await trx
         .updateTable('orders')
-        .set((eb) => ({ pending_fulfilment: eb('pending_fulfilment', '-', 1) }))
-        .where('id', '=', event.data.orderId)
+        .set((eb) => ({
+          state: JSON.stringify({ ...before, subscriptionLines }),
+          ...(event.type === 'SubscriptionStarted' ? { pending_fulfilment: eb('pending_fulfilment', '-', 1) } : {}),
+        }))
+        .where('id', '=', orderId)
         .execute();
       return;
     }
-    const orderId = event.data.orderId;
-    const row = await trx.selectFrom('orders').select('state').where('id', '=', orderId).executeTakeFirst();
-    const before: OrderState = row ? (JSON.parse(row.state) as OrderState) : { status: 'none' };
     const after = evolveOrder(before, event);
     if (after.status !== 'placed') return;
-    const state = JSON.stringify(after);
+    const state = JSON.stringify({ ...after, subscriptionLines });
     if (row) {
       await trx.updateTable('orders').set({ state }).where('id', '=', orderId).execute();
       return;
