@@ -52,16 +52,6 @@ const ledgerTotal = closed({ currency: money.currency, charges: integer, refunds
 
 const supportRequestActor = closed({ userId: text }, { userName: text });
 
-const nullableInstant: Schema = { type: ['string', 'null'], format: 'date-time' };
-const webhookEndpoint = {
-  id: text,
-  url: { type: 'string', format: 'uri' },
-  types: { ...strings, description: 'Empty: every type' },
-  status: { type: 'string', enum: ['enabled', 'disabled'] },
-  createdAt: instant,
-};
-const webhookEndpointOptional = { description: text, disabledReason: text, disabledAt: instant, previousSecretExpiresAt: instant };
-
 const FIELD_ERROR_CODES = ['REQUIRED', 'TYPE', 'RANGE', 'FORMAT', 'ENUM', 'UNKNOWN_MEMBER', 'SYNTAX', 'CONFLICT'] as const;
 
 export const COMPONENT_SCHEMAS: Record<string, Schema> = {
@@ -357,39 +347,6 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
   }),
   WebhookDeliveryList: listOf('WebhookDelivery'),
   WebhookSecret: closed({ id: text, secret: { type: 'string', pattern: '^whsec_' } }, { previousSecretExpiresAt: instant }),
-  WebhookEndpoint: closed(webhookEndpoint, webhookEndpointOptional),
-  NewWebhookEndpoint: closed(
-    { ...webhookEndpoint, secret: { type: 'string', pattern: '^whsec_', description: 'Shown in this answer only' } },
-    webhookEndpointOptional,
-  ),
-  WebhookEndpointList: listOf('WebhookEndpoint'),
-  WebhookSecretRotation: closed({ id: text, secret: { type: 'string', pattern: '^whsec_' } }, { previousSecretExpiresAt: instant }),
-  WebhookDelivery: closed({
-    eventId: text,
-    eventType: text,
-    position: text,
-    status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
-    attempts: { type: 'integer', minimum: 0 },
-    lastStatusCode: { type: ['integer', 'null'] },
-    lastError: { type: ['string', 'null'] },
-    firstAttemptAt: nullableInstant,
-    lastAttemptAt: nullableInstant,
-    nextAttemptAt: nullableInstant,
-    deliveredAt: nullableInstant,
-    redeliveryRequested: bool,
-  }),
-  WebhookDeliveryList: listOf('WebhookDelivery'),
-  IntegrationEvent: closed({
-    id: text,
-    type: text,
-    occurredAt: instant,
-    position: text,
-    tenant: { type: 'string', format: 'uuid', description: 'The customer’s tenant GUID' },
-    data: { type: 'object', description: 'Per type, as the README’s Integration events section lists it' },
-  }),
-  IntegrationEventPage: closed({
-    items: { type: 'array', items: ref('IntegrationEvent') },
-    lastPosition: { type: 'string', description: 'Send as `after` to resume' },
-  }),
+  LivenessReport: closed({ status: { const: 'ok' } }),
   HealthReport: closed({ status: { const: 'ok' }, checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failed', 'timed_out'] } } }),
 };

@@ -52,10 +52,14 @@ const MS_REQUEST_ID: Parameter = {
   schema: { type: 'string', minLength: 1, maxLength: 255 },
 };
 
+/** Any request that touches a store can meet a full or unreachable disk (answered with Retry-After). */
+const STORAGE_PROBLEMS = ['STORAGE_UNAVAILABLE', 'STORAGE_FULL'];
+const RETRIED_LATER = ['EVENT_STORE_UNAVAILABLE', ...STORAGE_PROBLEMS];
+
 /** Codes every operation of a kind can answer, whatever it does. */
 function sharedProblems(contract: OperationContract, method: string, path: string): Record<number, string[]> {
   if (contract.roles === 'public') {
-    return path.startsWith('/v1/') ? { 503: ['EVENT_STORE_UNAVAILABLE'] } : {};
+    return path.startsWith('/v1/') ? { 503: ['EVENT_STORE_UNAVAILABLE', ...STORAGE_PROBLEMS] } : {};
   }
   const shared: Record<number, string[]> = {
     400: ['VALIDATION_FAILED'],
@@ -69,7 +73,7 @@ function sharedProblems(contract: OperationContract, method: string, path: strin
     shared[422] = ['IDEMPOTENCY_KEY_REUSED'];
     shared[503]!.push('EVENT_STORE_UNAVAILABLE');
   }
-  if (shared[503]!.length === 0) delete shared[503];
+  shared[503]!.push(...STORAGE_PROBLEMS);
   if (method !== 'get' && method !== 'delete') {
     shared[413] = [...(shared[413] ?? []), 'PAYLOAD_TOO_LARGE'];
     shared[415] = ['UNSUPPORTED_MEDIA_TYPE'];
@@ -91,8 +95,8 @@ function mergeProblems(...sets: Array<Record<number, readonly string[]> | undefi
 function problemResponse(status: number, codes: string[]): Responses[string] {
   const headers: Record<string, unknown> = {};
   if (status === 401) headers['WWW-Authenticate'] = { required: true, schema: { type: 'string', const: 'Bearer' } };
-  if (codes.includes('EVENT_STORE_UNAVAILABLE')) {
-    headers['Retry-After'] = { required: false, description: 'Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE)', schema: { type: 'string' } };
+  if (codes.some((code) => RETRIED_LATER.includes(code))) {
+    headers['Retry-After'] = { required: false, description: `Seconds to wait before retrying (${RETRIED_LATER.join(', ')})`, schema: { type: 'string' } };
   }
   return {
     description: `problem+json; \`code\` one of: ${codes.join(', ')}`,
