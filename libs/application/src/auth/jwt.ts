@@ -1,4 +1,5 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { webcrypto } from 'node:crypto';
 import { Principal, PrincipalKind, Role, ROLES } from './principal';
 
 /** The claims of shared API.md; `sub` and `tid` become `userId` and `tenantId` on the Principal. */
@@ -46,6 +47,16 @@ function keyOf(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
+/** The last secret's imported key: importing is per-secret work, and every request verifies a token. */
+let verificationKey: { secret: string; key: Promise<webcrypto.CryptoKey> } | undefined;
+
+function verificationKeyOf(secret: string): Promise<webcrypto.CryptoKey> {
+  if (verificationKey?.secret !== secret) {
+    verificationKey = { secret, key: webcrypto.subtle.importKey('raw', keyOf(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) };
+  }
+  return verificationKey.key;
+}
+
 export async function signToken(claims: TokenClaims, secret: string, options: SignOptions): Promise<string> {
   const payload: Record<string, unknown> = { tid: claims.tid, kind: claims.kind, roles: [...claims.roles] };
   if (claims.name !== undefined) payload.name = claims.name;
@@ -75,7 +86,7 @@ export async function verifyToken(
 ): Promise<Principal> {
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, keyOf(secret), {
+    ({ payload } = await jwtVerify(token, await verificationKeyOf(secret), {
       algorithms: [ALGORITHM],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
     }));
