@@ -14,7 +14,19 @@ export function openEventStore(config: EngineConfig, codec: EventCodec = new Upc
 }
 
 function openLog(config: EngineConfig): EventStore {
-  if (!config.eventStoreConnectionString) return SqliteEventStore.open(join(config.dataDir, 'events.db'));
+  if (!config.eventStoreConnectionString) {
+    const file = join(config.dataDir, 'events.db');
+    try {
+      return SqliteEventStore.open(file);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new Error(
+        `the event log ${file} cannot be opened (${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}); ` +
+          'check that DATA_DIR is writable by this user and has space, or restore events.db from a backup',
+        { cause: error },
+      );
+    }
+  }
   const logger = new Logger('EventStoreDB');
   return connectWithoutLeakingCredentials(config.eventStoreConnectionString, {
     reconnect: {
@@ -30,7 +42,14 @@ export function openReadModels(config: EngineConfig, projections: readonly AnyPr
         projections,
         ...(config.readModelsSchema ? { schema: config.readModelsSchema } : {}),
       })
-    : openSqliteReadModels(join(config.dataDir, 'read-models.db'), { projections });
+    : openSqliteReadModels(join(config.dataDir, 'read-models.db'), { projections }).catch((error: unknown) => {
+        const code = (error as { code?: unknown }).code;
+        throw new Error(
+          `the read store ${join(config.dataDir, 'read-models.db')} cannot be opened (${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}); ` +
+            'check that DATA_DIR is writable and has space, or restore read-models.db from a backup (it also holds the key vault)',
+          { cause: error },
+        );
+      });
 }
 
 /** The client's parse errors quote the whole connection string, user and password included. */

@@ -380,9 +380,9 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     if (Number(pages * pageSize) > maxBytes) return undefined;
     try {
       const result = this.db.pragma('quick_check(1)', { simple: true }) as string;
-      return result === 'ok' ? undefined : result;
+      return result === 'ok' ? undefined : oneLine(result);
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      return oneLine(error instanceof Error ? error.message : String(error));
     }
   }
 
@@ -609,6 +609,15 @@ function serializeObject(value: JsonObject, what: string): string {
     throw new TypeError(`${what} must be a JSON object`);
   }
   return JSON.stringify(value);
+}
+
+/** SQLite's reports span lines ("*** in database main ***"); an operator's log line must not. */
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/\*\*\*/g, '').trim())
+    .filter(Boolean)
+    .join('; ');
 }
 
 function eventHash(
