@@ -15,15 +15,17 @@ function partnerToken(roles: string[], times: { iat?: number; exp?: number }): P
 describe('bearer tokens: issue time, lifetime and roles', () => {
   let app: E2eApp;
   let customerId: string;
+  let registeredAt: string;
   const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
     app = await E2eApp.start({ env: { AUTH_MAX_TOKEN_LIFETIME_SECONDS: String(8 * HOUR) } });
-    customerId = (await registerCustomer(app)).id;
+    ({ id: customerId, position: registeredAt } = await registerCustomer(app));
   });
   afterAll(() => app.stop());
 
-  const read = (token: string) => app.http().get(`/v1/customers/${customerId}`).set('Authorization', `Bearer ${token}`);
+  const read = (token: string) =>
+    app.http().get(`/v1/customers/${customerId}`).set('Authorization', `Bearer ${token}`).set('X-Min-Position', registeredAt);
 
   it('reads with a token inside every limit', async () => {
     const now = nowSeconds();
