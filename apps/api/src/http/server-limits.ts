@@ -9,6 +9,8 @@ const DEADLINE_CHECK_MS = 1000;
 interface ServerWithHeaderLimit extends Server {
   /** Read by Node for each new connection; the constructor option of the same name only sets it. */
   maxHeaderSize?: number;
+  /** Read by Node when the server starts listening (undocumented as a property, typed as an option). */
+  connectionsCheckingInterval?: number;
 }
 
 /**

@@ -14,7 +14,7 @@ interface RouteLayer {
  * path. Looks at the route table when the request comes, when every controller is registered.
  */
 export function answerWrongMethod(app: NestExpressApplication) {
-  const express = app.getHttpAdapter().getInstance() as { router: { stack: RouteLayer[] } };
+  const express = app.getHttpAdapter().getInstance() as unknown as { router: { stack: RouteLayer[] } };
   return (request: Request, response: Response, next: NextFunction): void => {
     if (!decodesAsUtf8(request.path)) {
       // Express would throw the URIError from deep inside its router, where it turns into a 500.
