@@ -91,7 +91,7 @@ describe('operations: health, metrics and the OpenAPI document', () => {
     const cancel = document.paths['/v1/customers/{customerId}/subscriptions/{subscriptionId}'].patch;
     expect(cancel.responses['422'].description).toMatch(/CANCELLATION_WINDOW_CLOSED/);
     expect(cancel.responses['409'].description).toMatch(/ALREADY_CANCELLED/);
-    expect(cancel.responses['422'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+    expect(cancel.responses['422'].content['application/problem+json'].schema.allOf[0].$ref).toBe('#/components/schemas/Problem');
     expect(document.components.schemas.Problem.required).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail', 'code']));
     expect(cancel.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(expect.arrayContaining(['Idempotency-Key', 'X-Min-Position']));
     expect(Object.keys(cancel.responses['200'].headers)).toContain('X-Log-Position');

@@ -291,10 +291,12 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
       status: { type: 'integer' },
       detail: text,
       code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'Stable, upper snake case' },
-      errors: { type: 'array', items: ref('FieldError'), description: 'VALIDATION_FAILED: one entry per offending field' },
+      errors: { type: 'array', items: { type: 'object' }, description: 'VALIDATION_FAILED: one FieldError per offending field' },
       omittedErrors: { type: 'integer', description: 'VALIDATION_FAILED: entries left out beyond the first 100' },
     },
     additionalProperties: true,
+    if: { properties: { code: { const: 'VALIDATION_FAILED' } } },
+    then: { required: ['errors'], properties: { errors: { items: ref('FieldError') } } },
   },
   IntegrationEvent: closed(
     {

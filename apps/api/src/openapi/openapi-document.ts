@@ -125,10 +125,12 @@ function successResponse(contract: OperationContract): Responses[string] {
     content['text/csv'] = { schema: { type: 'string' } };
   }
   const headers: Record<string, unknown> = {};
-  if (contract.command && contract.roles !== 'public') {
+  if (contract.command) {
+    // A download through a link records its use; a signed download address records nothing more.
+    const always = contract.roles !== 'public';
     headers['X-Log-Position'] = {
-      required: true,
-      description: 'The log position this command wrote; send it as X-Min-Position to read your write',
+      required: always,
+      description: `The log position this command wrote${always ? '' : ' (when it recorded something)'}; send it as X-Min-Position to read your write`,
       schema: { type: 'string' },
     };
   }

@@ -41,7 +41,7 @@ export const OPERATION_CONTRACTS: Record<string, OperationContract> = {
     roles: ['AdminAgent', 'GlobalAdmin'],
     command: true,
     success: { status: 201, schema: 'Customer', description: 'The registered customer; its country upper case' },
-    problems: { 409: ['CUSTOMER_ALREADY_EXISTS'], 400: ['UNKNOWN_COUNTRY'] },
+    problems: { 409: ['CUSTOMER_ALREADY_EXISTS', 'DOMAIN_ALREADY_REGISTERED'], 400: ['UNKNOWN_COUNTRY'] },
     example: { id: EXAMPLE_CUSTOMER_ID, companyName: 'Contoso GmbH', domain: 'contoso.onmicrosoft.com', country: 'de' },
   },
   'GET /v1/customers/{customerId}': {
@@ -175,7 +175,7 @@ export const OPERATION_CONTRACTS: Record<string, OperationContract> = {
     audience: 'Partner AdminAgent; the customer’s GlobalAdmin for its server subscriptions',
     command: true,
     success: { status: 200, schema: 'DownloadAddress', description: 'Where to fetch the bits' },
-    problems: { 404: [...CUSTOMER_REF[404], 'SOFTWARE_NOT_FOUND'], 409: [...CUSTOMER_REF[409]], 410: ['REVOKED'], 422: ['INVALID_DOWNLOAD_OPTION'] },
+    problems: { 404: [...CUSTOMER_REF[404], 'SOFTWARE_NOT_FOUND'], 409: [...CUSTOMER_REF[409]], 410: ['REVOKED'], 422: ['INVALID_DOWNLOAD_OPTION', 'PRODUCT_DELIVERS_NO_KEYS'] },
   },
   'POST /v1/customers/{customerId}/software/{softwareId}/download-links': {
     summary: 'Issue a shareable download link: 14 days or 50 uses (recorded)',
@@ -183,7 +183,7 @@ export const OPERATION_CONTRACTS: Record<string, OperationContract> = {
     audience: 'Partner AdminAgent; the customer’s GlobalAdmin for its server subscriptions',
     command: true,
     success: { status: 201, schema: 'DownloadLink', description: 'The link and when it expires' },
-    problems: { 404: [...CUSTOMER_REF[404], 'SOFTWARE_NOT_FOUND'], 409: [...CUSTOMER_REF[409]], 410: ['REVOKED'], 422: ['INVALID_DOWNLOAD_OPTION'] },
+    problems: { 404: [...CUSTOMER_REF[404], 'SOFTWARE_NOT_FOUND'], 409: [...CUSTOMER_REF[409]], 410: ['REVOKED'], 422: ['INVALID_DOWNLOAD_OPTION', 'PRODUCT_DELIVERS_NO_KEYS'] },
   },
   'GET /v1/downloads/{token}': {
     summary: 'Fetch the bits behind a download address or shareable link (no token needed; each link use recorded)',
