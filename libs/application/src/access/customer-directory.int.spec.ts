@@ -92,6 +92,16 @@ describe('CustomerDirectory on the log and the read models', () => {
     });
   });
 
+  it("lets a customer's Global Admin name its own tenant by its primary domain, but no other", async () => {
+    const fabrikam = await register(admin, { companyName: 'Fabrikam AG', domain: 'fabrikam.onmicrosoft.com' });
+    await app.settle();
+    const contosoAdmin = customerUser(contoso.id, ['GlobalAdmin']);
+
+    await expect(directory.forQuery(contosoAdmin, 'CONTOSO.onmicrosoft.com')).resolves.toMatchObject({ customerId: contoso.id });
+    await expect(directory.forCommand(contosoAdmin, contoso.domain)).resolves.toMatchObject({ customerId: contoso.id });
+    expect(await refusal(directory.forQuery(contosoAdmin, fabrikam.domain))).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
   it('resolves a fresh registration for a command without waiting for the projections', async () => {
     const fresh = await register(admin, { companyName: 'Northwind', domain: 'northwind.onmicrosoft.com' });
 

@@ -30,7 +30,7 @@ export class CustomerDirectory {
   async forCommand(principal: Principal, customerRef: string): Promise<RegisteredCustomer> {
     const customerId = await this.resolveId(principal, customerRef);
     const state = foldRecorded(customerDecider, await this.store.readStream(customerStream(customerId)));
-    return this.visible(principal, customerRef, state.status === 'registered' ? state : undefined);
+    return this.visible(principal, customerId, state.status === 'registered' ? state : undefined);
   }
 
   /** For queries: the read model (the caller asks for freshness with X-Min-Position). */
@@ -48,7 +48,7 @@ export class CustomerDirectory {
           registeredAt: row.registered_at,
         }
       : undefined;
-    return this.visible(principal, customerRef, customer);
+    return this.visible(principal, customerId, customer);
   }
 
   /** The customer (of any partner) whose primary domain is `domain` after normalisation, per the read model. */
@@ -60,7 +60,7 @@ export class CustomerDirectory {
   /** A customer is named by its tenant GUID, or (partners only) by its primary domain or company name. */
   private async resolveId(principal: Principal, customerRef: string): Promise<string> {
     if (TENANT_GUID.test(customerRef)) return customerRef.toLowerCase();
-    if (principal.kind === 'customer') return customerRef;
+    if (principal.kind === 'customer') return (await this.ownTenantNamed(principal, customerRef)) ?? customerRef;
     const matches = await this.db
       .selectFrom('customers')
       .select('id')
@@ -73,6 +73,17 @@ export class CustomerDirectory {
     }
     if (matches.length === 0) throw unknownCustomer(customerRef);
     return matches[0]!.id;
+  }
+
+  /** A customer user may name its own tenant by its primary domain too; other names stay unresolved. */
+  private async ownTenantNamed(principal: Principal, customerRef: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('customers')
+      .select('id')
+      .where('id', '=', principal.tenantId.toLowerCase())
+      .where('domain_key', '=', nameKey(customerRef))
+      .executeTakeFirst();
+    return row?.id;
   }
 
   private visible<C extends RegisteredCustomer>(principal: Principal, customerRef: string, customer: C | undefined): C {
