@@ -7,20 +7,25 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configFromEnv } from '@csp/engine/config/engine-config';
+import { boundUrl, listenAddressFromEnv, startupFailureText, type ListenAddress } from '@csp/engine/config/startup';
 import { configureHttp } from './http/configure-http';
 import { stopGracefullyOnSignals } from './http/graceful-shutdown';
 import { applyServerLimits } from './http/server-limits';
 
+let listen: (ListenAddress & { portVariable: string }) | undefined;
+
 async function bootstrap(): Promise<void> {
   const config = configFromEnv();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bufferLogs: true });
+  listen = { ...listenAddressFromEnv(process.env, { portVariable: 'PORT', defaultPort: 3000 }), portVariable: 'PORT' };
+  // abortOnError off: a failure while wiring the modules reaches the one-line report below instead of a core dump.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bufferLogs: true, abortOnError: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
   stopGracefullyOnSignals(app, logger);
   configureHttp(app);
   applyServerLimits(app.getHttpServer(), config.http);
-  await app.listen(config.port);
-  logger.log(`CSP subscription engine listening on http://127.0.0.1:${config.port} (docs at /docs), data in ${config.dataDir}`);
+  await app.listen(listen.port, listen.host);
+  logger.log(`CSP subscription engine listening on ${boundUrl(app.getHttpServer().address(), listen)} (docs at /docs), data in ${config.dataDir}`);
   const { secret, source } = resolveJwtSecret({ env: process.env, dataDir: config.dataDir });
   if (source === 'dev-file') {
     // A ready token makes the first request one copy-paste away; only in development, never with a real secret.
@@ -41,6 +46,6 @@ function tokenCommand(dataDir: string, source: string): string {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`Failed to start: ${startupFailureText(error, process.env, listen)}`);
   process.exit(1);
 });
