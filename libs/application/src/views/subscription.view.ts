@@ -38,7 +38,8 @@ export interface SubscriptionView {
   cancellable: boolean;
   keyAvailable: boolean;
   cancellationDate?: string;
-  refund?: Money;
+  /** What the cancellation refunded and how it was reached: the same in the cancellation's answer and every read. */
+  refund?: Money & { usedDays: number; termDays: number; usedCost: Money; invoicePeriod: string };
   expirationDate?: string;
 }
 
@@ -80,7 +81,8 @@ export function subscriptionView(state: ExistingSubscriptionState, now: string):
   };
   if (state.cancellation) {
     view.cancellationDate = state.cancellation.cancelledAt;
-    view.refund = state.cancellation.refund;
+    const { refund, usedDays, termDays, usedCost, invoicePeriod } = state.cancellation;
+    view.refund = { ...refund, usedDays, termDays, usedCost, invoicePeriod };
   }
   if (state.expiredAt) view.expirationDate = state.expiredAt;
   return view;
