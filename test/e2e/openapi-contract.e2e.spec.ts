@@ -206,3 +206,57 @@ describe('every request example of the document', () => {
     expect(accepted.sort()).toEqual(withExamples.sort());
   });
 });
+
+describe('one resource, one shape', () => {
+  let app: E2eApp;
+
+  beforeAll(async () => {
+    app = await E2eApp.start();
+  });
+  afterAll(() => app.stop());
+
+  it('answers an order, a subscription and a customer alike in a command answer, a single GET and a list', async () => {
+    const admin = await app.token({ roles: ['AdminAgent'] });
+    const customerId = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
+    const http = () => app.http();
+    const registered = await http()
+      .post('/v1/customers')
+      .set('Authorization', admin)
+      .send({ id: customerId, companyName: 'Northwind', domain: 'northwind.example', country: 'fr' })
+      .expect(201);
+    const customer = await http().get(`/v1/customers/${customerId}`).set('Authorization', admin).set('X-Min-Position', registered.headers['x-log-position']).expect(200);
+    expect(customer.body).toEqual(registered.body);
+
+    const bought = await http()
+      .post(`/v1/customers/${customerId}/orders`)
+      .set('Authorization', admin)
+      .send({ lineItems: [{ skuId: 'windows-server-2022-standard-2core:P1Y', quantity: 1, billingCycle: 'annual' }] })
+      .expect(201);
+    const afterPurchase = { 'X-Min-Position': bought.headers['x-log-position'] };
+    const order = await http().get(`/v1/customers/${customerId}/orders/${bought.body.id}`).set('Authorization', admin).set(afterPurchase).expect(200);
+    const orders = await http().get(`/v1/customers/${customerId}/orders`).set('Authorization', admin).set(afterPurchase).expect(200);
+    expect(orders.body.items).toEqual([order.body]);
+    expect(Object.keys(bought.body).sort()).toEqual(Object.keys(order.body).sort());
+
+    const subscriptionId = order.body.lineItems[0].subscriptionId as string;
+    const toggled = await http()
+      .patch(`/v1/customers/${customerId}/subscriptions/${subscriptionId}`)
+      .set('Authorization', admin)
+      .send({ autoRenewEnabled: false })
+      .expect(200);
+    const afterToggle = { 'X-Min-Position': toggled.headers['x-log-position'] };
+    const subscription = await http().get(`/v1/customers/${customerId}/subscriptions/${subscriptionId}`).set('Authorization', admin).set(afterToggle).expect(200);
+    const subscriptions = await http().get(`/v1/customers/${customerId}/subscriptions`).set('Authorization', admin).set(afterToggle).expect(200);
+    expect(subscription.body).toEqual(toggled.body);
+    expect(subscriptions.body.items).toEqual([subscription.body]);
+
+    const cancelled = await http()
+      .patch(`/v1/customers/${customerId}/subscriptions/${subscriptionId}`)
+      .set('Authorization', admin)
+      .send({ status: 'cancelled' })
+      .expect(200);
+    const afterCancel = { 'X-Min-Position': cancelled.headers['x-log-position'] };
+    const cancelledNow = await http().get(`/v1/customers/${customerId}/subscriptions/${subscriptionId}`).set('Authorization', admin).set(afterCancel).expect(200);
+    expect(cancelledNow.body).toEqual(cancelled.body);
+  });
+});

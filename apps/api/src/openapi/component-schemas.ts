@@ -58,14 +58,9 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
   Money: closed(money, {}, 'Integer minor units of one currency'),
   Credit: closed({ ...money, invoicePeriod }, {}, 'Money credited on the monthly invoice of `invoicePeriod`'),
   Refund: closed(
-    money,
-    {
-      usedDays: integer,
-      termDays: integer,
-      usedCost: ref('Money'),
-      invoicePeriod,
-    },
-    'A cancellation refund; the cancellation answer also carries how it was reached (usedDays of termDays, usedCost) and its invoice period',
+    { ...money, usedDays: integer, termDays: integer, usedCost: ref('Money'), invoicePeriod },
+    {},
+    'A cancellation refund, how it was reached (usedDays of termDays cost usedCost) and the invoice period it lands on',
   ),
   DownloadOptions: downloadOptions,
   Customer: closed({
