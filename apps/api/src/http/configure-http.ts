@@ -3,6 +3,7 @@ import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Metrics } from '@csp/engine/observability/metrics.service';
 import { requireJsonBody } from './json-content-type.middleware';
 import { limitJsonShape } from './json-shape.middleware';
+import { locateMalformedJson } from './malformed-json.middleware';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { parseSupportRequestBody } from './support-request-body.middleware';
 import { createValidationPipe } from './validation.pipe';
@@ -30,6 +31,7 @@ export function configureHttp(app: NestExpressApplication, options: HttpOptions 
     limit: options.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
     type: ['application/json', 'application/*+json'],
   });
+  app.use(locateMalformedJson);
   app.use(limitJsonShape);
   app.useGlobalFilters(new ProblemDetailsFilter(findMetrics(app)));
   app.useGlobalPipes(createValidationPipe());

@@ -5,7 +5,7 @@ import { EventStoreUnavailableError, EventTooLargeError } from '@csp/event-store
 import { Metrics } from '@csp/engine/observability/metrics.service';
 import { ProblemException } from './problem.exception';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem-document';
-import { RequestValidationError, syntaxErrorOf } from './request-validation.error';
+import { RequestValidationError } from './request-validation.error';
 
 /** Set by successful commands only (API.md "Consistency"): an error appended nothing to point at. */
 export const LOG_POSITION_HEADER = 'X-Log-Position';
@@ -29,8 +29,6 @@ interface ClientHttpError {
   expose: true;
   type?: string;
   message: string;
-  /** body-parser's parse failures: the raw text. */
-  body?: string;
 }
 
 /**
@@ -97,13 +95,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private fromBodyParser(error: ClientHttpError): ProblemDocument {
-    if (error.type === 'entity.parse.failed') {
-      // The parser's own message quotes the body; the client already has it, so only the place is told.
-      const syntax = syntaxErrorOf(typeof error.body === 'string' ? error.body : '');
-      return problemDocument(400, 'VALIDATION_FAILED', `the request body is not valid JSON (line ${syntax.line}, column ${syntax.column})`, {
-        errors: [syntax],
-      });
-    }
     const extra = error.status === 400 ? { errors: [] } : {};
     return problemDocument(error.status, codeForStatus(error.status), error.message, extra);
   }
