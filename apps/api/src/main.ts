@@ -7,7 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configFromEnv } from '@csp/engine/config/engine-config';
-import { boundUrl, listenAddressFromEnv, startupFailureText, type ListenAddress } from '@csp/engine/config/startup';
+import { boundUrl, listenAddressFromEnv, nestLoggerBeforeStart, startupFailureText, type ListenAddress } from '@csp/engine/config/startup';
 import { configureHttp } from './http/configure-http';
 import { stopGracefullyOnSignals } from './http/graceful-shutdown';
 import { applyServerLimits } from './http/server-limits';
@@ -17,8 +17,9 @@ let listen: (ListenAddress & { portVariable: string }) | undefined;
 async function bootstrap(): Promise<void> {
   const config = configFromEnv();
   listen = { ...listenAddressFromEnv(process.env, { portVariable: 'PORT', defaultPort: 3000 }), portVariable: 'PORT' };
-  // abortOnError off: a failure while wiring the modules reaches the one-line report below instead of a core dump.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bufferLogs: true, abortOnError: false });
+  // abortOnError off: a failure while wiring the modules reaches the one-line report below instead of
+  // a core dump; Nest's own report of it (with the stack) only at LOG_LEVEL=debug.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bufferLogs: true, abortOnError: false, logger: nestLoggerBeforeStart() });
   const logger = app.get(Logger);
   app.useLogger(logger);
   stopGracefullyOnSignals(app, logger);

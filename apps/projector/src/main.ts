@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { once } from 'node:events';
 import { configFromEnv } from '@csp/engine/config/engine-config';
-import { boundUrl, listenAddressFromEnv, startupFailureText, type ListenAddress } from '@csp/engine/config/startup';
+import { boundUrl, listenAddressFromEnv, nestLoggerBeforeStart, startupFailureText, type ListenAddress } from '@csp/engine/config/startup';
 import { ProjectorModule } from './projector.module';
 import { projectorHttpServer } from './projector-http';
 
@@ -12,8 +12,9 @@ let listen: (ListenAddress & { portVariable: string }) | undefined;
 async function bootstrap(): Promise<void> {
   const config = configFromEnv();
   listen = { ...listenAddressFromEnv(process.env, { portVariable: 'PROJECTOR_PORT', defaultPort: 3001 }), portVariable: 'PROJECTOR_PORT' };
-  // abortOnError off: a failure while wiring the modules reaches the one-line report below instead of a core dump.
-  const app = await NestFactory.createApplicationContext(ProjectorModule.forRoot(config), { bufferLogs: true, abortOnError: false });
+  // abortOnError off: a failure while wiring the modules reaches the one-line report below instead of
+  // a core dump; Nest's own report of it (with the stack) only at LOG_LEVEL=debug.
+  const app = await NestFactory.createApplicationContext(ProjectorModule.forRoot(config), { bufferLogs: true, abortOnError: false, logger: nestLoggerBeforeStart() });
   app.useLogger(app.get(Logger));
   await app.init();
   const server = projectorHttpServer(app);

@@ -48,3 +48,12 @@ export function startupFailureText(error: unknown, env: NodeJS.ProcessEnv, liste
   const debug = env['LOG_LEVEL'] === 'debug' && error instanceof Error && error.stack ? `\n${error.stack}` : '';
   return `${line}${debug}\n`;
 }
+
+/**
+ * Nest's logger until the service's own takes over (`bufferLogs` replays what was said meanwhile):
+ * off, so a start that fails prints only its one line, unless `LOG_LEVEL=debug` asks for Nest's
+ * own report with the stack.
+ */
+export function nestLoggerBeforeStart(env: NodeJS.ProcessEnv = process.env): false | undefined {
+  return env['LOG_LEVEL'] === 'debug' ? undefined : false;
+}
