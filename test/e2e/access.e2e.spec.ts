@@ -190,11 +190,15 @@ describe('access: authentication, roles and tenants on every endpoint', () => {
       else await expectRefused(endpoint, ownGlobalAdmin, 403, 'FORBIDDEN');
     });
 
-    it('a customer user may not name its tenant by domain (only partners may)', async () => {
+    it("a customer user may name its own tenant by domain, and no other customer's", async () => {
       const customer = await registerCustomer(app);
+      const other = await registerCustomer(app);
       const own = await app.token({ roles: ['GlobalAdmin'], kind: 'customer', tenant: customer.id });
-      const response = await app.http().get(`/v1/customers/${customer.domain}`).set('Authorization', own).set('X-Min-Position', customer.position);
-      expectProblem(response, 403, 'FORBIDDEN');
+      const response = await app.http().get(`/v1/customers/${customer.domain}`).set('Authorization', own).set('X-Min-Position', other.position);
+      expect(response.status).toBe(200);
+      expect(response.body.id).toBe(customer.id);
+      const foreign = await app.http().get(`/v1/customers/${other.domain}`).set('Authorization', own).set('X-Min-Position', other.position);
+      expectProblem(foreign, 403, 'FORBIDDEN');
     });
   });
 
