@@ -443,6 +443,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Follow the integration-event feed: the caller’s partner’s public events in log order, resumable from `lastPosition`, long-polling with `wait`
+         * @description Who may call: Partner users, and backend services whatever their roles. Roles: GlobalAdmin, AdminAgent.
+         */
         get: operations["IntegrationEventsController_list"];
         put?: never;
         post?: never;
@@ -459,8 +463,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * List the partner’s webhook endpoints
+         * @description Who may call: partner users. Roles: GlobalAdmin.
+         */
         get: operations["WebhooksController_list"];
         put?: never;
+        /**
+         * Register a webhook endpoint for integration events; the signing secret is in this answer only
+         * @description Who may call: partner users. Roles: GlobalAdmin.
+         */
         post: operations["WebhooksController_create"];
         delete?: never;
         options?: never;
@@ -475,9 +487,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Read a webhook endpoint: its status and, once disabled, why
+         * @description Who may call: partner users. Roles: GlobalAdmin.
+         */
         get: operations["WebhooksController_get"];
         put?: never;
         post?: never;
+        /**
+         * Delete a webhook endpoint; deliveries stop
+         * @description Who may call: partner users. Roles: GlobalAdmin.
+         */
         delete: operations["WebhooksController_delete"];
         options?: never;
         head?: never;
@@ -491,6 +511,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Read each event’s delivery to an endpoint: status, attempts, last answer code, next attempt
+         * @description Who may call: partner users. Roles: GlobalAdmin.
+         */
         get: operations["WebhooksController_deliveries"];
         put?: never;
         post?: never;
@@ -509,6 +533,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Deliver one event again (`eventId`), or every event from a position on (`fromPosition`, which also enables a disabled endpoint)
+         * @description Who may call: partner users. Roles: GlobalAdmin.
+         */
         post: operations["WebhooksController_redeliver"];
         delete?: never;
         options?: never;
@@ -525,6 +553,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Rotate the signing secret; the previous one keeps signing beside it for `overlapSeconds`
+         * @description Who may call: partner users. Roles: GlobalAdmin.
+         */
         post: operations["WebhooksController_rotateSecret"];
         delete?: never;
         options?: never;
@@ -540,10 +572,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Liveness and readiness of the service
+         * Liveness: the process answers
          * @description No token needed.
          */
-        get: operations["HealthController_health"];
+        get: operations["HealthController_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: the log takes writes, the read store answers, projections keep up, the scheduler ticks
+         * @description No token needed.
+         */
+        get: operations["HealthController_ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -573,7 +625,56 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    integrationEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One integration event, signed per Standard Webhooks
+         * @description Sent to each endpoint in log order, at least once (deduplicate on `webhook-id`); any answer but 2xx is retried with exponential back-off and jitter for WEBHOOK_RETRY_WINDOW_MS (24 h), then the endpoint is disabled.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event `id` */
+                    "webhook-id": string;
+                    /** @description Unix seconds of the send */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, one per live secret, space-separated */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["IntegrationEvent"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         CreateCustomerDto: {
@@ -755,20 +856,20 @@ export interface components {
              */
             invoicePeriod: string;
         };
-        /** @description A cancellation refund; the cancellation answer also carries how it was reached (usedDays of termDays, usedCost) and its invoice period */
+        /** @description A cancellation refund, how it was reached (usedDays of termDays cost usedCost) and the invoice period it lands on */
         Refund: {
             /** @description Integer minor units */
             amount: number;
             /** @example EUR */
             currency: string;
-            usedDays?: number;
-            termDays?: number;
-            usedCost?: components["schemas"]["Money"];
+            usedDays: number;
+            termDays: number;
+            usedCost: components["schemas"]["Money"];
             /**
              * @description YYYY-MM
              * @example 2026-12
              */
-            invoicePeriod?: string;
+            invoicePeriod: string;
         };
         /** @description Each list empty: that choice is hidden; non-empty: the caller must pick one of its values */
         DownloadOptions: {
@@ -824,7 +925,7 @@ export interface components {
             /** @description Send as `continuationToken` for the next page; absent on the last page */
             continuationToken?: string;
         };
-        /** @description Subscription lines carry `subscriptionId` (status `provisioned`); perpetual lines their cancellation window and, once cancelled, `credit` */
+        /** @description Subscription lines carry `subscriptionId` (status `pending` until the subscription starts, then `provisioned`, or `cancelled`); perpetual lines their cancellation window while active and `credit` once cancelled */
         OrderLine: {
             lineItemNumber: number;
             skuId: string;
@@ -839,7 +940,7 @@ export interface components {
             unitPrice: components["schemas"]["Money"];
             taxIncluded: boolean;
             /** @enum {string} */
-            status: "active" | "cancelled" | "provisioned";
+            status: "active" | "cancelled" | "provisioned" | "pending";
             subscriptionId?: string;
             /**
              * Format: date-time
@@ -857,7 +958,7 @@ export interface components {
             /** Format: uuid */
             customerId: string;
             /** @enum {string} */
-            status: "completed" | "cancelled";
+            status: "pending" | "completed" | "cancelled";
             /**
              * Format: date-time
              * @description ISO 8601 UTC instant
@@ -922,14 +1023,15 @@ export interface components {
             termPrice: components["schemas"]["Money"];
             taxIncluded: boolean;
             installments: components["schemas"]["Installment"][];
-            /**
-             * Format: date-time
-             * @description ISO 8601 UTC instant
-             */
-            cancellationAllowedUntil: string;
-            cancellationWindowPassed: boolean;
             cancellable: boolean;
             keyAvailable: boolean;
+            /**
+             * Format: date-time
+             * @description Active subscriptions only
+             */
+            cancellationAllowedUntil?: string;
+            /** @description Active subscriptions only */
+            cancellationWindowPassed?: boolean;
             /**
              * Format: date-time
              * @description ISO 8601 UTC instant
@@ -1176,12 +1278,120 @@ export interface components {
             detail: string;
             /** @description Stable, upper snake case */
             code: string;
-            /** @description VALIDATION_FAILED: one entry per offending field */
-            errors?: components["schemas"]["FieldError"][];
+            /** @description VALIDATION_FAILED: one FieldError per offending field */
+            errors?: Record<string, never>[];
             /** @description VALIDATION_FAILED: entries left out beyond the first 100 */
             omittedErrors?: number;
         } & {
             [key: string]: unknown;
+        };
+        /** @description A public integration event, contract version 1 */
+        IntegrationEvent: {
+            /** @description Derived from the source event: the same in the feed, on every redelivery (`webhook-id`) and after a rebuild */
+            id: string;
+            /** @enum {string} */
+            type: "order.placed" | "subscription.started" | "subscription.renewed" | "subscription.expired" | "subscription.cancelled" | "subscription.autorenew_changed" | "perpetual.cancelled" | "software.revoked" | "ledger.entry_recorded" | "support_request.decided";
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant
+             */
+            occurredAt: string;
+            /** @description The source event’s log position; several events of one source share it */
+            position: string;
+            /** @description The customer’s tenant GUID */
+            tenant: string;
+            /** @description The members of the type, as README "Integration events" lists them (contract version 1) */
+            data: Record<string, never>;
+        };
+        IntegrationEventPage: {
+            items: components["schemas"]["IntegrationEvent"][];
+            /** @description Send as `after` to resume */
+            lastPosition: string;
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            /** @description Empty: every type */
+            types: ("order.placed" | "subscription.started" | "subscription.renewed" | "subscription.expired" | "subscription.cancelled" | "subscription.autorenew_changed" | "perpetual.cancelled" | "software.revoked" | "ledger.entry_recorded" | "support_request.decided")[];
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant
+             */
+            createdAt: string;
+            description?: string;
+            disabledReason?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant
+             */
+            disabledAt?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant
+             */
+            previousSecretExpiresAt?: string;
+        };
+        CreatedWebhookEndpoint: {
+            id: string;
+            url: string;
+            types: ("order.placed" | "subscription.started" | "subscription.renewed" | "subscription.expired" | "subscription.cancelled" | "subscription.autorenew_changed" | "perpetual.cancelled" | "software.revoked" | "ledger.entry_recorded" | "support_request.decided")[];
+            /** @enum {string} */
+            status: "enabled";
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant
+             */
+            createdAt: string;
+            /** @description The Standard Webhooks signing secret, shown only here */
+            secret: string;
+            description?: string;
+        };
+        WebhookEndpointList: {
+            items: components["schemas"]["WebhookEndpoint"][];
+            totalCount: number;
+            /** @description Send as `continuationToken` for the next page; absent on the last page */
+            continuationToken?: string;
+        };
+        WebhookDelivery: {
+            eventId: string;
+            /** @enum {string} */
+            eventType: "order.placed" | "subscription.started" | "subscription.renewed" | "subscription.expired" | "subscription.cancelled" | "subscription.autorenew_changed" | "perpetual.cancelled" | "software.revoked" | "ledger.entry_recorded" | "support_request.decided";
+            position: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            /** Format: date-time */
+            firstAttemptAt: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            redeliveryRequested: boolean;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            totalCount: number;
+            /** @description Send as `continuationToken` for the next page; absent on the last page */
+            continuationToken?: string;
+        };
+        WebhookSecret: {
+            id: string;
+            secret: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant
+             */
+            previousSecretExpiresAt?: string;
+        };
+        LivenessReport: {
+            /** @constant */
+            status: "ok";
         };
         HealthReport: {
             /** @constant */
@@ -1281,7 +1491,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: CONCURRENCY_CONFLICT, CUSTOMER_ALREADY_EXISTS */
+            /** @description problem+json; `code` one of: CONCURRENCY_CONFLICT, CUSTOMER_ALREADY_EXISTS, DOMAIN_ALREADY_REGISTERED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1291,7 +1501,7 @@ export interface operations {
                         /** @constant */
                         status?: 409;
                         /** @enum {unknown} */
-                        code?: "CONCURRENCY_CONFLICT" | "CUSTOMER_ALREADY_EXISTS";
+                        code?: "CONCURRENCY_CONFLICT" | "CUSTOMER_ALREADY_EXISTS" | "DOMAIN_ALREADY_REGISTERED";
                     };
                 };
             };
@@ -1337,10 +1547,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -1349,7 +1559,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -1449,9 +1659,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1459,7 +1671,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -1532,9 +1744,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1542,7 +1756,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -1647,9 +1861,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1657,7 +1873,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -1821,10 +2037,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -1833,7 +2049,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -1934,9 +2150,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1944,7 +2162,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2102,10 +2320,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -2114,7 +2332,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2277,10 +2495,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -2289,7 +2507,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2394,9 +2612,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2404,7 +2624,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2505,9 +2725,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2515,7 +2737,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2673,10 +2895,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -2685,7 +2907,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2795,9 +3017,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2805,7 +3029,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2877,9 +3101,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2887,7 +3113,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -2911,8 +3137,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "problemType": "Cancellation",
-                 *       "impact": "Moderate",
+                 *       "problemType": "CSP purchase/refund on behalf of customers",
+                 *       "impact": "moderate",
                  *       "title": "Refund for a server licence bought by mistake",
                  *       "description": {
                  *         "customer": "contoso.onmicrosoft.com",
@@ -3058,10 +3284,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -3070,7 +3296,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -3156,9 +3382,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3166,7 +3394,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -3326,10 +3554,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -3338,7 +3566,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -3495,10 +3723,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -3507,7 +3735,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -3612,9 +3840,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,7 +3852,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -3789,10 +4019,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -3801,7 +4031,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -3965,10 +4195,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -3977,7 +4207,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -4130,7 +4360,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: IDEMPOTENCY_KEY_REUSED, INVALID_DOWNLOAD_OPTION */
+            /** @description problem+json; `code` one of: IDEMPOTENCY_KEY_REUSED, INVALID_DOWNLOAD_OPTION, PRODUCT_DELIVERS_NO_KEYS */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4140,14 +4370,14 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "IDEMPOTENCY_KEY_REUSED" | "INVALID_DOWNLOAD_OPTION";
+                        code?: "IDEMPOTENCY_KEY_REUSED" | "INVALID_DOWNLOAD_OPTION" | "PRODUCT_DELIVERS_NO_KEYS";
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -4156,7 +4386,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -4309,7 +4539,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: IDEMPOTENCY_KEY_REUSED, INVALID_DOWNLOAD_OPTION */
+            /** @description problem+json; `code` one of: IDEMPOTENCY_KEY_REUSED, INVALID_DOWNLOAD_OPTION, PRODUCT_DELIVERS_NO_KEYS */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4319,14 +4549,14 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        code?: "IDEMPOTENCY_KEY_REUSED" | "INVALID_DOWNLOAD_OPTION";
+                        code?: "IDEMPOTENCY_KEY_REUSED" | "INVALID_DOWNLOAD_OPTION" | "PRODUCT_DELIVERS_NO_KEYS";
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -4335,7 +4565,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE";
+                        code?: "PROJECTION_LAGGING" | "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -4355,6 +4585,8 @@ export interface operations {
             /** @description The file */
             200: {
                 headers: {
+                    /** @description The log position this command wrote (when it recorded something); send it as X-Min-Position to read your write */
+                    "X-Log-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4389,10 +4621,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: EVENT_STORE_UNAVAILABLE */
+            /** @description problem+json; `code` one of: EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE) */
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
@@ -4401,7 +4633,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "EVENT_STORE_UNAVAILABLE";
+                        code?: "EVENT_STORE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -4514,9 +4746,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description problem+json; `code` one of: PROJECTION_LAGGING */
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4524,7 +4758,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "PROJECTION_LAGGING";
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
                     };
                 };
             };
@@ -4541,17 +4775,82 @@ export interface operations {
                 /** @description Seconds to wait for a first event when there is none yet (long-polling) */
                 wait?: number;
             };
-            header?: never;
+            header?: {
+                /** @description An earlier X-Log-Position: the answer reflects at least that write, or 503 PROJECTION_LAGGING after 5 s */
+                "X-Min-Position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description The next events after `after`, and where to resume */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IntegrationEventPage"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: PROJECTION_LAGGING, STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "PROJECTION_LAGGING" | "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
@@ -4564,11 +4863,73 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Every endpoint, without secrets */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
@@ -4585,11 +4946,115 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The endpoint and its `whsec_` secret */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: WEBHOOK_URL_NOT_ALLOWED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "WEBHOOK_URL_NOT_ALLOWED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
@@ -4604,11 +5069,87 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The endpoint */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNKNOWN_WEBHOOK */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "UNKNOWN_WEBHOOK";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
@@ -4623,11 +5164,87 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            204: {
+            /** @description The endpoint as it was */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNKNOWN_WEBHOOK */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "UNKNOWN_WEBHOOK";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
@@ -4647,11 +5264,87 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of deliveries in log order */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED, INVALID_CONTINUATION_TOKEN */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "INVALID_CONTINUATION_TOKEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNKNOWN_WEBHOOK */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "UNKNOWN_WEBHOOK";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
@@ -4670,11 +5363,115 @@ export interface operations {
             };
         };
         responses: {
-            202: {
+            /** @description The endpoint */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNKNOWN_WEBHOOK, UNKNOWN_EVENT */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "UNKNOWN_WEBHOOK" | "UNKNOWN_EVENT";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
@@ -4693,15 +5490,139 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The new secret, shown once */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description problem+json; `code` one of: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    "WWW-Authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNKNOWN_WEBHOOK */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "UNKNOWN_WEBHOOK";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description problem+json; `code` one of: STORAGE_UNAVAILABLE, STORAGE_FULL */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (EVENT_STORE_UNAVAILABLE, STORAGE_UNAVAILABLE, STORAGE_FULL) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "STORAGE_UNAVAILABLE" | "STORAGE_FULL";
+                    };
+                };
             };
         };
     };
-    HealthController_health: {
+    HealthController_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process lives */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LivenessReport"];
+                };
+            };
+        };
+    };
+    HealthController_ready: {
         parameters: {
             query?: never;
             header?: never;
