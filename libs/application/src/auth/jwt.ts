@@ -57,6 +57,32 @@ function verificationKeyOf(secret: string): Promise<webcrypto.CryptoKey> {
   return verificationKey.key;
 }
 
+/** Bearer tokens verified under the current secret, by their text: a client sends the same token on every request. */
+const VERIFIED_TOKENS_KEPT = 1000;
+let verifiedTokens: { secret: string; payloads: Map<string, Record<string, unknown>> } = { secret: '', payloads: new Map() };
+
+/**
+ * The payload of a token whose signature and claims jose accepted before under `secret`. Once the
+ * token comes within the clock tolerance of its expiry it is forgotten, so jose decides again and
+ * refuses it the way it refuses any expired token.
+ */
+function alreadyVerified(token: string, secret: string): Record<string, unknown> | undefined {
+  if (verifiedTokens.secret !== secret) return undefined;
+  const payload = verifiedTokens.payloads.get(token);
+  if (payload && typeof payload['exp'] === 'number' && payload['exp'] - CLOCK_TOLERANCE_SECONDS <= Date.now() / 1000) {
+    verifiedTokens.payloads.delete(token);
+    return undefined;
+  }
+  return payload;
+}
+
+function rememberVerified(token: string, secret: string, payload: Record<string, unknown>): void {
+  if (verifiedTokens.secret !== secret) verifiedTokens = { secret, payloads: new Map() };
+  const { payloads } = verifiedTokens;
+  if (payloads.size >= VERIFIED_TOKENS_KEPT) payloads.delete(payloads.keys().next().value!);
+  payloads.set(token, payload);
+}
+
 export async function signToken(claims: TokenClaims, secret: string, options: SignOptions): Promise<string> {
   const payload: Record<string, unknown> = { tid: claims.tid, kind: claims.kind, roles: [...claims.roles] };
   if (claims.name !== undefined) payload.name = claims.name;
@@ -84,18 +110,25 @@ export async function verifyToken(
   secret: string,
   policy: TokenPolicy = { maxLifetimeSeconds: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS },
 ): Promise<Principal> {
+  const remembered = alreadyVerified(token, secret);
   let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, await verificationKeyOf(secret), {
-      algorithms: [ALGORITHM],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    }));
-  } catch (error: unknown) {
-    if (error instanceof joseErrors.JOSEError) throw toInvalidTokenError(error);
-    throw error;
+  if (remembered) payload = remembered;
+  else {
+    try {
+      ({ payload } = await jwtVerify(token, await verificationKeyOf(secret), {
+        algorithms: [ALGORITHM],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      }));
+    } catch (error: unknown) {
+      if (error instanceof joseErrors.JOSEError) throw toInvalidTokenError(error);
+      throw error;
+    }
   }
+  // Lifetime and claim shapes on every use: the policy is the caller's, and they cost next to nothing.
   checkTimes(payload, policy, Math.floor(Date.now() / 1000));
-  return principalFrom(payload);
+  const principal = principalFrom(payload);
+  if (!remembered) rememberVerified(token, secret, payload);
+  return principal;
 }
 
 /**

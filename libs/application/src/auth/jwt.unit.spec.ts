@@ -127,3 +127,34 @@ describe('verifyToken: issue time and lifetime', () => {
     await expect(verifyToken(token, SECRET, { maxLifetimeSeconds: 3 * HOUR })).resolves.toMatchObject({ userId: 'u-1' });
   });
 });
+
+describe('verifyToken: a token verified before', () => {
+  const OTHER_SECRET = 'another-secret-that-is-long-enough-22222';
+
+  afterEach(() => jest.useRealTimers());
+
+  it('is refused as expired once its expiry has passed, like any other', async () => {
+    const token = await signToken(CLAIMS, SECRET, { expiresIn: 90 });
+    await expect(verifyToken(token, SECRET)).resolves.toMatchObject({ userId: 'u-1' });
+
+    // Only Date moves: WebCrypto and promises keep running on real time.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
+    jest.setSystemTime(Date.now() + 200_000);
+
+    expect((await refusal(verifyToken(token, SECRET))).reason).toBe('expired');
+  });
+
+  it('is refused under another secret', async () => {
+    const token = await signToken(CLAIMS, SECRET, { expiresIn: '1h' });
+    await expect(verifyToken(token, SECRET)).resolves.toMatchObject({ userId: 'u-1' });
+
+    expect((await refusal(verifyToken(token, OTHER_SECRET))).reason).toBe('bad_signature');
+  });
+
+  it('still answers to the lifetime policy of each caller', async () => {
+    const token = await signToken(CLAIMS, SECRET, { expiresIn: '2h' });
+    await expect(verifyToken(token, SECRET)).resolves.toMatchObject({ userId: 'u-1' });
+
+    expect((await refusal(verifyToken(token, SECRET, { maxLifetimeSeconds: 3600 }))).reason).toBe('lifetime_too_long');
+  });
+});
