@@ -54,7 +54,10 @@ export class OpenApiAnswerValidator {
     if (UNDOCUMENTED_PATHS.has(pathname)) return [];
     const where = `${method.toUpperCase()} ${pathname} → ${answer.status}`;
     const template = this.templates.find((candidate) => candidate.pattern.test(pathname));
-    const operation = template ? this.operationAt(template.path, method) : undefined;
+    // HEAD is the GET without its body (HTTP semantics; Express answers it through the GET route).
+    const isHead = method.toLowerCase() === 'head';
+    const documentedMethod = isHead ? 'get' : method;
+    const operation = template ? this.operationAt(template.path, documentedMethod) : undefined;
     if (!template || !operation) {
       // Unknown routes and methods: the framework's refusal, which must still be a problem document.
       if (answer.status === 404 || answer.status === 405) return this.checkBody(where, '#/components/schemas/Problem', answer);
@@ -63,8 +66,9 @@ export class OpenApiAnswerValidator {
     const responses = operation['responses'] as Record<string, JsonObject>;
     const response = responses[String(answer.status)];
     if (!response) return [`${where}: status ${answer.status} is not documented (documented: ${Object.keys(responses).join(', ')})`];
-    const pointer = `/paths/${escape(template.path)}/${method.toLowerCase()}/responses/${answer.status}`;
-    return [...this.checkHeaders(where, response, answer), ...this.checkContent(where, pointer, response, answer)];
+    const pointer = `/paths/${escape(template.path)}/${documentedMethod.toLowerCase()}/responses/${answer.status}`;
+    const headers = this.checkHeaders(where, response, answer);
+    return isHead ? headers : [...headers, ...this.checkContent(where, pointer, response, answer)];
   }
 
   private operationAt(path: string, method: string): JsonObject | undefined {
