@@ -29,6 +29,7 @@ const READ_MODEL_TABLES = [
   'orders__g1_migrations_lock',
   'projection_checkpoints',
   'projection_generations',
+  'read_store_log_binding',
   'read_store_migrations',
   'read_store_migrations_lock',
   'subscriptions',
