@@ -104,7 +104,10 @@ describe('faults: stores out of step, tampering and a second process on one DATA
     await stop();
     const backup = join(newDataDir(), 'events.db');
     copyFileSync(join(dataDir, 'events.db'), backup);
-    const after = await registerCustomer(await start(dataDir));
+    const later = await start(dataDir);
+    const after = await registerCustomer(later);
+    // The read store has folded the registration the backup lacks: it is now ahead of the backup.
+    expect((await later.http().get(`/v1/customers/${after.id}`).set('Authorization', await later.token({ roles: ['AdminAgent'] })).set('X-Min-Position', after.position)).status).toBe(200);
     await stop();
     const afterHeadDir = newDataDir();
     copyFileSync(join(dataDir, 'events.db'), join(afterHeadDir, 'events.db'));

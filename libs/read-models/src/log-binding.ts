@@ -10,6 +10,7 @@ import type { ReadModelDb } from './schema';
 export async function createLogBindingTable(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('read_store_log_binding')
+    .ifNotExists()
     .addColumn('singleton', 'integer', (column) => column.primaryKey())
     .addColumn('log_id', 'text', (column) => column.notNull())
     .addColumn('bound_at', 'text', (column) => column.notNull())

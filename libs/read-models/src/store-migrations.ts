@@ -65,8 +65,8 @@ export const storeMigrations: Record<string, Migration> = {
     },
   },
   '0004_key_vault': { up: createKeyVaultTables },
-  '0005_log_binding': { up: createLogBindingTable },
   '0005_webhooks': { up: createWebhookTables },
+  '0006_log_binding': { up: createLogBindingTable },
 };
 
 /**
