@@ -15,7 +15,7 @@ import { CommerceLog, dumpReadModels, projectLog, writeStandardHistory } from '@
 /** The projections this suite's stores hold, named here so that later projections do not change its expectations. */
 const FIRST_PROJECTIONS = [customersProjection, ordersProjection, subscriptionsProjection];
 
-/** The store's own tables, each projection's generation 1 with its migration bookkeeping, and the views queries read. */
+/** The store's own tables (key vault, log binding, webhooks included), each projection's generation 1 with its migration bookkeeping, and the views queries read. */
 const READ_MODEL_TABLES = [
   'customers',
   'customers__g1',
@@ -36,6 +36,8 @@ const READ_MODEL_TABLES = [
   'subscriptions__g1',
   'subscriptions__g1_migrations',
   'subscriptions__g1_migrations_lock',
+  'webhook_deliveries',
+  'webhook_endpoints',
 ];
 
 describe('read models on SQLite and PostgreSQL', () => {
@@ -122,7 +124,16 @@ describe('openPostgresReadModels', () => {
     const [a, b] = [newSchema(), newSchema()];
     const first = await open(a);
     const second = await open(b);
-    const row = { id: 'c-1', partner_id: 'p', company_name: 'A', domain: 'a.example', country: 'DE', registered_at: '2025-01-01T00:00:00.000Z' };
+    const row = {
+      id: 'c-1',
+      partner_id: 'p',
+      company_name: 'A',
+      domain: 'a.example',
+      country: 'DE',
+      registered_at: '2025-01-01T00:00:00.000Z',
+      domain_key: 'a.example',
+      company_name_key: 'a',
+    };
 
     await first.insertInto('customers').values(row).execute();
 

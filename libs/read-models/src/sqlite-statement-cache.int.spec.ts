@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type Generated } from 'kysely';
 import { withStatementCache } from './sqlite-statement-cache';
 
 describe('withStatementCache', () => {
@@ -61,7 +61,7 @@ describe('withStatementCache', () => {
   });
 
   it('serves Kysely, and closing it closes the database', async () => {
-    const db = new Kysely<{ items: { id: number; name: string } }>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+    const db = new Kysely<{ items: { id: Generated<number>; name: string } }>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     await db.insertInto('items').values({ name: 'x' }).execute();
     await db.insertInto('items').values({ name: 'y' }).execute();
 
