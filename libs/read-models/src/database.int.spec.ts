@@ -117,6 +117,8 @@ describe('openPostgresReadModels', () => {
       'domain',
       'country',
       'registered_at',
+      'domain_key',
+      'company_name_key',
     ]);
   });
 
@@ -158,11 +160,15 @@ describe('openPostgresReadModels', () => {
       select indexname from pg_indexes where schemaname = ${schema} and indexname not like '%_pk' and indexname not like '%_pkey'
       order by indexname`.execute(db!);
     expect(indexes.map((index) => index.indexname)).toEqual([
+      'customers__g1_domain_key',
       'customers__g1_partner',
+      'customers__g1_partner_name_key',
       'orders__g1_customer',
       'orders__g1_pending_fulfilment',
       'subscriptions__g1_customer',
       'subscriptions__g1_due',
+      'webhook_deliveries_order',
+      'webhook_endpoints_partner',
     ]);
     const generations = await db!.selectFrom('projection_generations').select(['name', 'generation', 'status']).orderBy('name').execute();
     expect(generations.map((row) => ({ ...row, generation: Number(row.generation) }))).toEqual([
