@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { E2eApp } from '../support/e2e-harness';
-import { checkingAnswers, OpenApiAnswerValidator, validatorFor, type Answer } from '../support/openapi-answer-validator';
+import { OpenApiAnswerValidator, validatorFor, type Answer } from '../support/openapi-answer-validator';
 
 type Json = Record<string, any>;
 
@@ -125,17 +125,37 @@ describe('the OpenAPI document', () => {
     });
 
     it('fails a request made through the harness when the answer departs from the document', async () => {
-      const withoutPublisher = validatorFor(servedText, (document) => {
-        const product = (document as Json)['components']['schemas']['Product'];
-        delete product.properties.publisher;
-        product.required = product.required.filter((name: string) => name !== 'publisher');
-        return document;
+      const withoutPublisher = await E2eApp.start({
+        adjustOpenApiDocument: (document) => {
+          const product = (document as Json)['components']['schemas']['Product'];
+          delete product.properties.publisher;
+          product.required = product.required.filter((name: string) => name !== 'publisher');
+          return document;
+        },
       });
-      const agent = checkingAnswers(request(app.app.getHttpServer()), withoutPublisher);
-      await expect(agent.get('/v1/products?country=DE').set('Authorization', admin).expect(200)).rejects.toThrow(
-        /departs from the OpenAPI document[\s\S]*must NOT have additional properties \(publisher\)/,
-      );
-      await agent.get('/v1/products?country=DE').expect(401);
+      try {
+        const token = await withoutPublisher.token({ roles: ['AdminAgent'] });
+        await expect(withoutPublisher.http().get('/v1/products?country=DE').set('Authorization', token).expect(200)).rejects.toThrow(
+          /departs from the OpenAPI document[\s\S]*must NOT have additional properties \(publisher\)/,
+        );
+        await withoutPublisher.http().get('/v1/products?country=DE').expect(401);
+      } finally {
+        await withoutPublisher.stop();
+      }
+    });
+
+    it('checks every answer of the harness: an undocumented status fails the request', async () => {
+      const withoutUnauthenticated = await E2eApp.start({
+        adjustOpenApiDocument: (document) => {
+          delete (document as Json)['paths']['/v1/products']['get'].responses['401'];
+          return document;
+        },
+      });
+      try {
+        await expect(withoutUnauthenticated.http().get('/v1/products?country=DE').expect(401)).rejects.toThrow(/status 401 is not documented/);
+      } finally {
+        await withoutUnauthenticated.stop();
+      }
     });
   });
 });

@@ -71,8 +71,6 @@ export interface StartOptions {
   adjustOpenApiDocument?: (document: Record<string, unknown>) => Record<string, unknown>;
 }
 
-/** Until every endpoint is documented the answer check runs only when asked for. */
-const checksAnswers = (): boolean => process.env['E2E_OPENAPI_VALIDATION'] === '1';
 
 /**
  * The real service over HTTP for e2e tests: real SQLite files in a temp DATA_DIR, a ManualClock,
@@ -94,7 +92,7 @@ export class E2eApp {
     private readonly ownsDataDir: boolean,
     private readonly esdbServer: EsdbTestServer | undefined,
     /** Every answer of `http()` is checked against the served OpenAPI document. */
-    private readonly answers: OpenApiAnswerValidator | undefined,
+    private readonly answers: OpenApiAnswerValidator,
   ) {}
 
   static async start(options: StartOptions = {}): Promise<E2eApp> {
@@ -121,15 +119,13 @@ export class E2eApp {
     const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     configureHttp(app);
     await app.init();
-    const answers = checksAnswers()
-      ? validatorFor((await request(app.getHttpServer()).get('/docs-json').expect(200)).text, options.adjustOpenApiDocument)
-      : undefined;
+    const answers = validatorFor((await request(app.getHttpServer()).get('/docs-json').expect(200)).text, options.adjustOpenApiDocument);
     return new E2eApp(app, clock, dataDir, env, options.dataDir === undefined, esdbServer, answers);
   }
 
+  /** A supertest agent whose every answer must match the served OpenAPI document (status, media type, body, contract headers). */
   http() {
-    const agent = request(this.app.getHttpServer());
-    return this.answers ? checkingAnswers(agent, this.answers) : agent;
+    return checkingAnswers(request(this.app.getHttpServer()), this.answers);
   }
 
   /** `Bearer <jwt>` for the given roles (partner `partner-1` unless told otherwise). */
