@@ -1,4 +1,4 @@
-import { v4 as uuid, validate as isUuid } from 'uuid';
+import { v4 as uuid } from 'uuid';
 import { chainHash, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import {
   ANY,
@@ -17,6 +17,7 @@ import {
   type SubscribeOptions,
 } from '../event-store.port';
 import type { LogPosition } from '../log-position';
+import { checkedBatch } from '../checked-batch';
 import { DuplicateEventIdError } from '../sqlite/duplicate-event-id.error';
 
 export interface InMemoryEventStoreOptions {
@@ -65,7 +66,7 @@ export class InMemoryEventStore implements EventStore, LogIntegrity {
     this.assertOpen();
     requireStreamName(streamName);
     const expectedRevision = requireExpectedRevision(options.expectedRevision);
-    const batch = normaliseBatch(streamName, events);
+    const batch = checkedBatch(streamName, events, (value) => JSON.parse(JSON.stringify(value)) as JsonObject);
 
     const stream = this.streams.get(streamName) ?? [];
     const head = stream[stream.length - 1];
@@ -256,40 +257,6 @@ class InMemoryLogSubscription implements LogSubscription {
     this.wake = undefined;
     wake?.();
   }
-}
-
-type NormalisedEvent = Pick<RecordedEvent, 'id' | 'type' | 'data' | 'metadata'>;
-
-function normaliseBatch(streamName: string, events: EventToAppend[]): NormalisedEvent[] {
-  const normalised = events.map((event): NormalisedEvent => {
-    if (typeof event.id !== 'string' || !isUuid(event.id)) {
-      throw new TypeError(`Stream ${streamName}: event id must be a UUID, got ${String(event.id)}`);
-    }
-    if (typeof event.type !== 'string' || event.type.length === 0) {
-      throw new TypeError(`Stream ${streamName}: event ${event.id} needs a non-empty type`);
-    }
-    return {
-      // The durable stores hand ids back in lower case; idempotency checks compare them that way.
-      id: event.id.toLowerCase(),
-      type: event.type,
-      data: throughJson(event.data, `event ${event.id} data`),
-      metadata: throughJson(event.metadata ?? {}, `event ${event.id} metadata`),
-    };
-  });
-  const seen = new Set<string>();
-  const repeated = new Set<string>();
-  for (const { id } of normalised) (seen.has(id) ? repeated : seen).add(id);
-  if (repeated.size > 0) {
-    throw new DuplicateEventIdError(streamName, [...repeated], 'appear more than once in the batch');
-  }
-  return normalised;
-}
-
-function throughJson(value: JsonObject, what: string): JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${what} must be a JSON object`);
-  }
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
 /**

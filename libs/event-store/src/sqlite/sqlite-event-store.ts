@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { v4 as uuid, validate as isUuid } from 'uuid';
+import { v4 as uuid } from 'uuid';
 import {
   ANY,
   NO_STREAM,
@@ -22,6 +22,7 @@ import {
 import type { LogPosition } from '../log-position';
 import { chainHash, VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import { StorageFailureError, storageFailureKind } from '../storage-failure';
+import { checkedBatch, type CheckedEvent } from '../checked-batch';
 import { DuplicateEventIdError } from './duplicate-event-id.error';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
 
@@ -100,12 +101,8 @@ interface EventRow {
 type RecordedIdRow = Pick<EventRow, 'stream_name' | 'revision' | 'position'>;
 type StreamHeadRow = Pick<EventRow, 'revision' | 'position'>;
 
-interface SerializedEvent {
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
+/** Data and metadata as the JSON text the events table stores. */
+type SerializedEvent = CheckedEvent<string>;
 
 interface PendingAppend {
   streamName: string;
@@ -234,7 +231,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       const pending: PendingAppend = {
         streamName: requireStreamName(streamName),
         expectedRevision: requireExpectedRevision(options.expectedRevision),
-        events: serializeBatch(streamName, events),
+        events: checkedBatch(streamName, events, (value) => JSON.stringify(value)),
         resolve,
         reject,
       };
@@ -577,38 +574,6 @@ function requireExpectedRevision(expected: ExpectedRevision): ExpectedRevision {
     (typeof expected === 'bigint' && expected >= 0n);
   if (!valid) throw new TypeError(`Invalid expected revision: ${String(expected)}`);
   return expected;
-}
-
-function serializeBatch(streamName: string, events: EventToAppend[]): SerializedEvent[] {
-  const serialized = events.map((event): SerializedEvent => {
-    if (typeof event.id !== 'string' || !isUuid(event.id)) {
-      throw new TypeError(`Stream ${streamName}: event id must be a UUID, got ${String(event.id)}`);
-    }
-    if (typeof event.type !== 'string' || event.type.length === 0) {
-      throw new TypeError(`Stream ${streamName}: event ${event.id} needs a non-empty type`);
-    }
-    return {
-      // EventStoreDB hands ids back in lower case; doing the same keeps both adapters and idempotency checks alike.
-      id: event.id.toLowerCase(),
-      type: event.type,
-      data: serializeObject(event.data, `event ${event.id} data`),
-      metadata: serializeObject(event.metadata ?? {}, `event ${event.id} metadata`),
-    };
-  });
-  const seen = new Set<string>();
-  const repeated = new Set<string>();
-  for (const { id } of serialized) (seen.has(id) ? repeated : seen).add(id);
-  if (repeated.size > 0) {
-    throw new DuplicateEventIdError(streamName, [...repeated], 'appear more than once in the batch');
-  }
-  return serialized;
-}
-
-function serializeObject(value: JsonObject, what: string): string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`${what} must be a JSON object`);
-  }
-  return JSON.stringify(value);
 }
 
 /** SQLite's reports span lines ("*** in database main ***"); an operator's log line must not. */
