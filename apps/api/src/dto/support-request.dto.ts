@@ -2,8 +2,8 @@ import type { SupportRequestInput } from '@csp/application/support-requests/supp
 import { SUPPORT_REQUEST_IMPACTS, SUPPORT_REQUEST_PROBLEM_TYPES } from '@csp/domain/support-request/support-request-form';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsBase64, IsInt, IsObject, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { NoControlCharacters, Omittable } from './validation.decorators';
+import { IsArray, IsInt, IsObject, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsPaddedBase64, NoControlCharacters, Omittable } from './validation.decorators';
 
 export class MoneyDto {
   @ApiProperty({ description: 'Integer minor units', minimum: 1, example: 10000 })
@@ -86,7 +86,7 @@ export class SupportRequestAttachmentDto {
   @ApiProperty({ description: 'The file, base64 (RFC 4648, with padding); at most 5 MiB decoded' })
   @IsString()
   @Length(1, Number.MAX_SAFE_INTEGER)
-  @IsBase64(undefined, { message: 'contentBase64 must be base64 (RFC 4648 alphabet, padded to a multiple of 4)' })
+  @IsPaddedBase64()
   contentBase64!: string;
 }
 
