@@ -1,15 +1,10 @@
 import { v4 as uuid } from 'uuid';
 import { chainHash, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import {
-  ANY,
-  NO_STREAM,
-  STREAM_EXISTS,
-  WrongExpectedRevisionError,
   type AppendOptions,
   type AppendResult,
   type EventStore,
   type EventToAppend,
-  type ExpectedRevision,
   type JsonObject,
   type LogSubscription,
   type ReadAllOptions,
@@ -17,8 +12,8 @@ import {
   type SubscribeOptions,
 } from '../event-store.port';
 import type { LogPosition } from '../log-position';
+import { checkAppend, requireExpectedRevision, requireStreamName } from '../append-rules';
 import { checkedBatch } from '../checked-batch';
-import { DuplicateEventIdError } from '../sqlite/duplicate-event-id.error';
 
 export interface InMemoryEventStoreOptions {
   /**
@@ -71,24 +66,8 @@ export class InMemoryEventStore implements EventStore, LogIntegrity {
     const stream = this.streams.get(streamName) ?? [];
     const head = stream[stream.length - 1];
     const recorded = batch.map(({ id }) => this.byId.get(id));
-    const alreadyRecorded = recorded.some((event) => event !== undefined);
-
-    // Idempotency first, then the revision check, in the order EventStoreDB and the SQLite store use.
-    if (alreadyRecorded) {
-      const replay = idempotentReplay(streamName, expectedRevision, recorded);
-      if (replay) return replay;
-    }
-    if (!revisionMatches(expectedRevision, head?.revision)) {
-      throw new WrongExpectedRevisionError(streamName, expectedRevision, head?.revision ?? NO_STREAM);
-    }
-    if (alreadyRecorded) {
-      const reused = batch.filter((_, index) => recorded[index] !== undefined).map(({ id }) => id);
-      throw new DuplicateEventIdError(
-        streamName,
-        reused,
-        'are already recorded; reused ids are accepted only as a retry of the same batch at the same place',
-      );
-    }
+    const replay = checkAppend(streamName, expectedRevision, head?.revision, batch.map(({ id }) => id), recorded);
+    if (replay) return replay;
     if (batch.length === 0) {
       // Nothing to write; -1 stands for "no event yet", as EventStoreDB clients report it.
       return { nextExpectedRevision: head?.revision ?? -1n, position: head?.position ?? toPosition(0n) };
@@ -259,60 +238,6 @@ class InMemoryLogSubscription implements LogSubscription {
   }
 }
 
-/**
- * The batch counts as already appended when all its ids sit consecutively, in order, in this
- * stream, where the expected revision would have put them (anywhere for `any`/`stream_exists`).
- * Returns the result the original append returned.
- */
-function idempotentReplay(
-  streamName: string,
-  expectedRevision: ExpectedRevision,
-  recorded: (RecordedEvent | undefined)[],
-): AppendResult | undefined {
-  const first = recorded[0];
-  if (!first) return undefined;
-  const inPlace = recorded.every(
-    (event, index) =>
-      event !== undefined && event.streamName === streamName && event.revision === first.revision + BigInt(index),
-  );
-  if (!inPlace) return undefined;
-  const startsWhereExpected =
-    expectedRevision === ANY ||
-    expectedRevision === STREAM_EXISTS ||
-    (expectedRevision === NO_STREAM ? first.revision === 0n : first.revision === expectedRevision + 1n);
-  if (!startsWhereExpected) return undefined;
-  const last = recorded[recorded.length - 1]!;
-  return { nextExpectedRevision: last.revision, position: last.position };
-}
-
-function revisionMatches(expected: ExpectedRevision, actual: bigint | undefined): boolean {
-  switch (expected) {
-    case ANY:
-      return true;
-    case NO_STREAM:
-      return actual === undefined;
-    case STREAM_EXISTS:
-      return actual !== undefined;
-    default:
-      return actual === expected;
-  }
-}
-
-function requireStreamName(streamName: string): void {
-  if (typeof streamName !== 'string' || streamName.length === 0) {
-    throw new TypeError('streamName must be a non-empty string');
-  }
-}
-
-function requireExpectedRevision(expected: ExpectedRevision): ExpectedRevision {
-  const valid =
-    expected === ANY ||
-    expected === NO_STREAM ||
-    expected === STREAM_EXISTS ||
-    (typeof expected === 'bigint' && expected >= 0n);
-  if (!valid) throw new TypeError(`Invalid expected revision: ${String(expected)}`);
-  return expected;
-}
 
 function streamFilter(prefixes: readonly string[]): (event: RecordedEvent) => boolean {
   if (prefixes.length === 0) return () => true;

@@ -3,11 +3,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import {
-  ANY,
-  NO_STREAM,
   EventStoreUnavailableError,
-  STREAM_EXISTS,
-  WrongExpectedRevisionError,
   type AppendOptions,
   type AppendResult,
   type EventStore,
@@ -22,8 +18,8 @@ import {
 import type { LogPosition } from '../log-position';
 import { chainHash, VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import { StorageFailureError, storageFailureKind } from '../storage-failure';
+import { checkAppend, requireExpectedRevision, requireStreamName } from '../append-rules';
 import { checkedBatch, type CheckedEvent } from '../checked-batch';
-import { DuplicateEventIdError } from './duplicate-event-id.error';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
 
 export interface SqliteEventStoreOptions {
@@ -325,24 +321,12 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   private applyAppend(pending: PendingAppend): AppendResult {
     const { streamName, expectedRevision, events } = pending;
     const head = this.selectStreamHead.get(streamName) as StreamHeadRow | undefined;
-    const recorded = events.map(({ id }) => this.selectRecordedId.get(id) as RecordedIdRow | undefined);
-    const alreadyRecorded = recorded.some((row) => row !== undefined);
-
-    if (alreadyRecorded) {
-      const replay = idempotentReplay(streamName, expectedRevision, recorded);
-      if (replay) return replay;
-    }
-    if (!revisionMatches(expectedRevision, head?.revision)) {
-      throw new WrongExpectedRevisionError(streamName, expectedRevision, head?.revision ?? NO_STREAM);
-    }
-    if (alreadyRecorded) {
-      const reused = events.filter((_, index) => recorded[index] !== undefined).map(({ id }) => id);
-      throw new DuplicateEventIdError(
-        streamName,
-        reused,
-        'are already recorded; reused ids are accepted only as a retry of the same batch at the same place',
-      );
-    }
+    const recorded = events.map(({ id }) => {
+      const row = this.selectRecordedId.get(id) as RecordedIdRow | undefined;
+      return row && { streamName: row.stream_name, revision: row.revision, position: toPosition(row.position) };
+    });
+    const replay = checkAppend(streamName, expectedRevision, head?.revision, events.map(({ id }) => id), recorded);
+    if (replay) return replay;
     if (events.length === 0) {
       // Nothing to write; -1 stands for "no event yet", as EventStoreDB clients report it.
       return { nextExpectedRevision: head?.revision ?? -1n, position: toPosition(head?.position ?? 0n) };
@@ -521,60 +505,6 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   }
 }
 
-/**
- * The batch counts as already appended when all its ids sit consecutively, in order, in this
- * stream, where the expected revision would have put them (anywhere for `any`/`stream_exists`).
- * Returns the result the original append returned.
- */
-function idempotentReplay(
-  streamName: string,
-  expectedRevision: ExpectedRevision,
-  recorded: (RecordedIdRow | undefined)[],
-): AppendResult | undefined {
-  const first = recorded[0];
-  if (!first) return undefined;
-  const inPlace = recorded.every(
-    (row, index) => row !== undefined && row.stream_name === streamName && row.revision === first.revision + BigInt(index),
-  );
-  if (!inPlace) return undefined;
-  const startsWhereExpected =
-    expectedRevision === ANY ||
-    expectedRevision === STREAM_EXISTS ||
-    (expectedRevision === NO_STREAM ? first.revision === 0n : first.revision === expectedRevision + 1n);
-  if (!startsWhereExpected) return undefined;
-  const last = recorded[recorded.length - 1]!;
-  return { nextExpectedRevision: last.revision, position: toPosition(last.position) };
-}
-
-function revisionMatches(expected: ExpectedRevision, actual: bigint | undefined): boolean {
-  switch (expected) {
-    case ANY:
-      return true;
-    case NO_STREAM:
-      return actual === undefined;
-    case STREAM_EXISTS:
-      return actual !== undefined;
-    default:
-      return actual === expected;
-  }
-}
-
-function requireStreamName(streamName: string): string {
-  if (typeof streamName !== 'string' || streamName.length === 0) {
-    throw new TypeError('streamName must be a non-empty string');
-  }
-  return streamName;
-}
-
-function requireExpectedRevision(expected: ExpectedRevision): ExpectedRevision {
-  const valid =
-    expected === ANY ||
-    expected === NO_STREAM ||
-    expected === STREAM_EXISTS ||
-    (typeof expected === 'bigint' && expected >= 0n);
-  if (!valid) throw new TypeError(`Invalid expected revision: ${String(expected)}`);
-  return expected;
-}
 
 /** SQLite's reports span lines ("*** in database main ***"); an operator's log line must not. */
 function oneLine(text: string): string {
