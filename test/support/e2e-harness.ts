@@ -106,7 +106,11 @@ export class E2eApp {
       ...(esdbServer ? { EVENTSTORE_CONNECTION_STRING: esdbServer.connectionString } : {}),
       ...(onPostgres() ? { READ_MODELS_DATABASE_URL: TEST_POSTGRES_URL, READ_MODELS_SCHEMA: readModelsSchemaFor(dataDir) } : {}),
     };
-    const config: EngineConfig = { ...configFromEnv(env), schedulerIntervalMs: 3_600_000 };
+    const fromEnv = configFromEnv(env);
+    // jest runs the TypeScript sources and a worker thread needs the built code: the projections
+    // fold on the main thread here; the smoke suite runs the built service with its worker.
+    const projections = fromEnv.projections === 'worker' ? 'in-process' : fromEnv.projections;
+    const config: EngineConfig = { ...fromEnv, projections, schedulerIntervalMs: 3_600_000 };
     const builder = Test.createTestingModule({
       imports: [AppModule.forRoot({ config, env, clock, jwtSecret: TEST_JWT_SECRET })],
     });

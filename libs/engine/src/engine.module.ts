@@ -10,13 +10,10 @@ import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-schedu
 import { SubscriptionLifecycle } from '@csp/application/fulfilment/subscription-lifecycle';
 import { Clock, SystemClock } from '@csp/application/ports/clock.port';
 import { IdGenerator, Uuid7Generator } from '@csp/application/ports/id-generator.port';
-import { eventUpcasters } from '@csp/application/event-codec/event-upcasters';
 import { AttachmentStore } from '@csp/application/support-requests/attachment-store.port';
 import { EVENT_CODEC, EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { Catalogue } from '@csp/domain/catalogue/catalogue';
-import { CodecChain, UpcastingCodec, type EventCodec, type EventStore } from '@csp/event-store';
-import { FieldEncryptionCodec } from '@csp/event-store/codec/field-encryption.codec';
-import { encryptedFields } from '@csp/application/event-codec/encrypted-fields';
+import type { EventCodec, EventStore } from '@csp/event-store';
 import { EmbeddedKeyIssuer } from '@csp/application/keys/embedded-key-issuer';
 import { derivedKey, KEY_ENCRYPTION_KEY, resolveKeyEncryptionKey } from '@csp/application/keys/key-encryption-key';
 import { KeyIssuer } from '@csp/application/keys/key-issuer.port';
@@ -38,6 +35,8 @@ import { LifecycleTicker } from './scheduling/lifecycle-ticker.service';
 import { FilesystemAttachmentStore } from './stores/filesystem-attachment-store';
 import { WebhookDelivery } from './webhooks/webhook-delivery.service';
 import { openEventStore, openReadModels } from './stores/stores';
+import { engineEventCodec } from './stores/event-codec';
+import { ProjectionWorkerHost } from './projections/projection-worker-host';
 import { StoreStartupChecks } from './stores/store-startup-checks';
 import { DATA_DIR_LOCK, DataDirLock, type DataDirRole } from './stores/data-dir-lock';
 
@@ -119,9 +118,20 @@ export class EngineModule {
       {
         provide: EVENT_CODEC,
         inject: [KeyVault],
-        useFactory: (vault: KeyVault) => new CodecChain([new UpcastingCodec(eventUpcasters), new FieldEncryptionCodec(encryptedFields, vault)]),
+        useFactory: (vault: KeyVault) => engineEventCodec(vault),
       },
-      { provide: EVENT_STORE, inject: [EVENT_CODEC, DATA_DIR_LOCK], useFactory: (codec: EventCodec) => openEventStore(config, codec) },
+      {
+        provide: ProjectionWorkerHost,
+        inject: [KEY_ENCRYPTION_KEY],
+        // Absent unless the projections fold in a worker thread of this process.
+        useFactory: (masterKey: Buffer) => (config.projections === 'worker' ? new ProjectionWorkerHost(config, masterKey, projections) : undefined),
+      },
+      {
+        provide: EVENT_STORE,
+        inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_LOCK],
+        useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined) =>
+          openEventStore(config, codec, { onBatchCommitted: () => worker?.logAppended() }),
+      },
       { provide: READ_MODEL_DB, inject: [DATA_DIR_LOCK], useFactory: () => openReadModels(config, projections) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },

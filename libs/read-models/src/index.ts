@@ -1,5 +1,6 @@
 export * from './database';
 export * from './projection-runner';
+export * from './live-fold';
 export * from './projection/projection-definition';
 export * from './projection/projection-generations';
 export * from './projection/generation-tables.plugin';

@@ -9,6 +9,7 @@ import {
 } from '@csp/event-store';
 import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
+import type { LiveFold, LiveFoldMember } from './live-fold';
 import type { ReadModelDb } from './schema';
 import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
 import { checkpointName, type AnyProjection, type ProjectionGeneration } from './projection/projection-definition';
@@ -34,6 +35,8 @@ export interface ProjectionRunnerOptions {
   batchSize?: number;
   /** Stop after this position (inclusive) instead of following the live log: a rebuild "as of" it. */
   until?: LogPosition;
+  /** Follows the live log as a member of this shared fold, instead of reading it on its own. */
+  liveFold?: LiveFold;
   onProgress?: (position: LogPosition, eventsApplied: number) => void;
 }
 
@@ -52,11 +55,20 @@ export function generationRunner(
   options: Omit<ProjectionRunnerOptions, 'name' | 'project' | 'handles'> = {},
 ): ProjectionRunner {
   const tables = new GenerationTablesPlugin(projection.tables, generation.generation);
+  // One plugged-in view per transaction, not one per event.
+  let lastTransaction: Transaction<ReadModelSchema> | undefined;
+  let withTables: Transaction<ReadModelSchema> | undefined;
   return new ProjectionRunner(store, db, {
     ...options,
     name: checkpointName(generation),
     handles: projection.handles,
-    project: (trx, event) => projection.apply(trx.withPlugin(tables), event),
+    project: (trx, event) => {
+      if (trx !== lastTransaction) {
+        lastTransaction = trx;
+        withTables = trx.withPlugin(tables);
+      }
+      return projection.apply(withTables!, event);
+    },
   });
 }
 
@@ -66,7 +78,7 @@ export function generationRunner(
  * arrived since the last transaction in the next one.
  * A crash between two transactions loses nothing: the next start resumes from the checkpoint.
  */
-export class ProjectionRunner {
+export class ProjectionRunner implements LiveFoldMember {
   private subscription: LogSubscription | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -102,6 +114,12 @@ export class ProjectionRunner {
     await this.catchUp();
     // stop() during the catch-up must not leave a live subscription behind.
     if (this.stopped || this.options.until) return;
+    if (this.options.liveFold) {
+      await this.options.liveFold.join(this);
+      // stop() while joining: leave again, so the fold does not write a stopped runner's checkpoint.
+      if (this.stopped) await this.options.liveFold.leave(this);
+      return;
+    }
     this.running = this.followLive().catch((error: unknown) => {
       if (!this.stopped) this.progress.emit('error', error);
     });
@@ -109,6 +127,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.options.liveFold?.leave(this);
     await this.subscription?.close();
     await this.running;
   }
@@ -187,17 +206,29 @@ export class ProjectionRunner {
     }
   }
 
-  private async apply(events: RecordedEvent[]): Promise<void> {
+  /** Folds `events` (all after this runner's position) and moves the checkpoint, inside `trx`. */
+  async foldInto(trx: Transaction<ReadModelSchema>, events: RecordedEvent[]): Promise<void> {
+    for (const event of events) {
+      if (!this.handles || this.handles.has(event.type)) await this.options.project(trx, event);
+    }
+    await advanceCheckpoint(trx, this.name, this.current, events.at(-1)!.position);
+  }
+
+  /** After the commit of `foldInto`'s transaction. */
+  folded(events: RecordedEvent[]): void {
     const last = events.at(-1)!.position;
-    await this.db.transaction().execute(async (trx) => {
-      for (const event of events) {
-        if (!this.handles || this.handles.has(event.type)) await this.options.project(trx, event);
-      }
-      await advanceCheckpoint(trx, this.name, this.current, last);
-    });
     this.current = last;
     this.options.onProgress?.(last, events.length);
     this.progress.emit('applied', last);
+  }
+
+  failed(error: unknown): void {
+    if (!this.stopped) this.progress.emit('error', error);
+  }
+
+  private async apply(events: RecordedEvent[]): Promise<void> {
+    await this.db.transaction().execute((trx) => this.foldInto(trx, events));
+    this.folded(events);
   }
 }
 

@@ -17,10 +17,13 @@ export interface EngineConfig {
   /** How often the lifecycle scheduler looks for due renewals, expiries and installments. */
   schedulerIntervalMs: number;
   /**
-   * `in-process` (default): this process runs the projection and the scheduler.
-   * `external`: a projector process does; the api only reads its checkpoint.
+   * `worker` (default on the embedded SQLite log): this process runs the projections in a worker
+   * thread, so folding never holds up a request, and the scheduler on its main thread.
+   * `in-process`: both on the main thread (the default on EventStoreDB, and what tests running the
+   * TypeScript sources use: a worker thread needs the built code).
+   * `external`: a projector process does; the api only reads its checkpoints.
    */
-  projections: 'in-process' | 'external';
+  projections: ProjectionsMode;
   /**
    * `KEY_ENCRYPTION_KEY`: the master key that wraps the data keys of product keys (32 bytes, base64 or
    * hex). Absent: a development key under `dataDir`; required when `production`.
@@ -33,6 +36,8 @@ export interface EngineConfig {
   /** Webhook delivery: `WEBHOOK_RETRY_BASE_MS`, `WEBHOOK_RETRY_WINDOW_MS`, `WEBHOOK_ALLOWED_HOSTS`. */
   webhooks: WebhookConfig;
 }
+
+export type ProjectionsMode = 'in-process' | 'worker' | 'external';
 
 export interface WebhookConfig {
   /** Wait before the first retry of a failed delivery (default 5 s), doubling up to `retryMaxMs`. */
@@ -67,7 +72,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     production: env['NODE_ENV'] === 'production',
     minPositionWaitMs: 5000,
     schedulerIntervalMs: schedulerInterval(env['SCHEDULER_INTERVAL_MS']),
-    projections: env['PROJECTIONS'] === 'external' ? 'external' : 'in-process',
+    projections: projectionsMode(env['PROJECTIONS'], env['EVENTSTORE_CONNECTION_STRING']),
     maxTokenLifetimeSeconds: positiveInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 24 * 3600, 60),
     http: {
       headersTimeoutMs: positiveInteger(env, 'HTTP_HEADERS_TIMEOUT_MS', 20_000, 100),
@@ -92,6 +97,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
   if (env['CATALOGUE_FILE']) config.catalogueFile = env['CATALOGUE_FILE'];
   if (env['KEY_ENCRYPTION_KEY']) config.keyEncryptionKey = env['KEY_ENCRYPTION_KEY'];
   return config;
+}
+
+function projectionsMode(text: string | undefined, eventStoreConnectionString: string | undefined): ProjectionsMode {
+  if (text === undefined || text === '') return eventStoreConnectionString ? 'in-process' : 'worker';
+  if (text === 'in-process' || text === 'external') return text;
+  if (text === 'worker') {
+    // The worker is told of each commit by the writer beside it; EventStoreDB's subscriptions need no such signal.
+    if (eventStoreConnectionString) throw new Error('PROJECTIONS=worker runs on the embedded SQLite log; with EVENTSTORE_CONNECTION_STRING use in-process or external');
+    return text;
+  }
+  throw new Error(`PROJECTIONS must be worker, in-process or external, got ${text}`);
 }
 
 /** Milliseconds, at least one second: a typo like `60s` must not turn into a pass every millisecond. */

@@ -14,6 +14,15 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ PORT: value })).toThrow(/PORT/);
   });
 
+  it('runs projections in a worker thread on the embedded log and in-process on EventStoreDB, unless PROJECTIONS says otherwise', () => {
+    expect(configFromEnv({}).projections).toBe('worker');
+    expect(configFromEnv({ EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' }).projections).toBe('in-process');
+    expect(configFromEnv({ PROJECTIONS: 'in-process' }).projections).toBe('in-process');
+    expect(configFromEnv({ PROJECTIONS: 'external' }).projections).toBe('external');
+    expect(() => configFromEnv({ PROJECTIONS: 'worker', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' })).toThrow(/PROJECTIONS=worker/);
+    expect(() => configFromEnv({ PROJECTIONS: 'threads' })).toThrow(/PROJECTIONS must be/);
+  });
+
   it('reads the token lifetime and the HTTP server limits, with defaults', () => {
     expect(configFromEnv({})).toMatchObject({
       maxTokenLifetimeSeconds: 86_400,

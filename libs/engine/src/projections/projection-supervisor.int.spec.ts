@@ -52,7 +52,7 @@ describe('ProjectionSupervisor', () => {
   beforeAll(async () => {
     store = new FirstSubscriptionBreaks(SqliteEventStore.open(join(dir, 'events.db')));
     db = await openSqliteReadModels(join(dir, 'read-models.db'));
-    projection = new ProjectionSupervisor(store, db, configFromEnv({ DATA_DIR: dir }), projectionRegistry, new Metrics());
+    projection = new ProjectionSupervisor(store, db, configFromEnv({ DATA_DIR: dir, PROJECTIONS: 'in-process' }), projectionRegistry, new Metrics());
   });
   afterAll(async () => {
     await projection.onModuleDestroy();

@@ -1,11 +1,12 @@
 import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { comparePositions, type EventStore, type LogPosition } from '@csp/event-store';
-import { readActiveCheckpoints, type AnyProjection, type ReadModelDb } from '@csp/read-models';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { LiveFold, readActiveCheckpoints, type AnyProjection, type ReadModelDb } from '@csp/read-models';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
 import { Metrics } from '../observability/metrics.service';
+import { ProjectionWorkerHost } from './projection-worker-host';
 import { PROJECTIONS } from './projections.token';
 import { SupervisedProjection, type ProjectionState } from './supervised-projection';
 
@@ -17,12 +18,14 @@ export interface ProjectionHealth {
 }
 
 /**
- * Runs every registered projection in this process, each on its own (or, with
- * `PROJECTIONS=external`, watches the projector's checkpoints), and lets queries wait for a position.
+ * Runs every registered projection in this process, each on its own: on the main thread
+ * (`PROJECTIONS=in-process`) or in a worker thread (`worker`); or, with `external`, watches the
+ * projector's checkpoints. Lets queries wait for a position.
  */
 @Injectable()
 export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly projections: SupervisedProjection[];
+  private readonly liveFold: LiveFold;
   private readonly external: boolean;
   private destroyed = false;
 
@@ -32,13 +35,21 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     @Inject(ENGINE_CONFIG) config: EngineConfig,
     @Inject(PROJECTIONS) definitions: readonly AnyProjection[],
     metrics: Metrics,
+    @Optional() @Inject(ProjectionWorkerHost) private readonly worker?: ProjectionWorkerHost,
   ) {
     this.external = config.projections === 'external';
+    this.worker?.onProgress((name, position) => metrics.setProjectionPosition(name, Number(position.commit)));
+    // With a worker these are never started (the worker runs its own); health() lists them by name.
+    this.liveFold = new LiveFold(store, db);
     this.projections = definitions.map(
       (definition) =>
-        new SupervisedProjection(definition, store, db, {
-          onProgress: (name, position) => metrics.setProjectionPosition(name, Number(position.commit)),
-        }),
+        new SupervisedProjection(
+          definition,
+          store,
+          db,
+          { onProgress: (name, position) => metrics.setProjectionPosition(name, Number(position.commit)) },
+          this.liveFold,
+        ),
     );
     metrics.measureOnScrape(async () => {
       const [head, checkpoints] = await Promise.all([store.headPosition(), readActiveCheckpoints(db)]);
@@ -49,24 +60,31 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     });
   }
 
+  /** Whether this process folds the projections (on its main thread or in its worker) and so runs the scheduler. */
   get runsHere(): boolean {
     return !this.external;
   }
 
   health(): ProjectionHealth[] {
-    return this.projections.map((projection) => ({
-      name: projection.definition.name,
-      state: this.external ? 'external' : projection.state,
-    }));
+    return this.projections.map((projection) => {
+      const name = projection.definition.name;
+      if (this.external) return { name, state: 'external' };
+      return { name, state: this.worker ? this.worker.state(name) : projection.state };
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.runsHere) await Promise.all(this.projections.map((projection) => projection.start()));
+    if (this.worker) await this.worker.start();
+    else if (this.runsHere) await Promise.all(this.projections.map((projection) => projection.start()));
   }
 
   async onModuleDestroy(): Promise<void> {
     this.destroyed = true;
-    if (this.runsHere) await Promise.all(this.projections.map((projection) => projection.stop()));
+    if (this.worker) await this.worker.stop();
+    else if (this.runsHere) {
+      await Promise.all(this.projections.map((projection) => projection.stop()));
+      await this.liveFold.close();
+    }
   }
 
   /** Waits until the read models reflect everything in the log right now. */
@@ -79,7 +97,9 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
   async waitFor(position: LogPosition, timeoutMs: number): Promise<void> {
     const reached = this.external
       ? await this.waitForExternal(position, timeoutMs)
-      : (await Promise.all(this.projections.map((projection) => projection.waitFor(position, timeoutMs)))).every(Boolean);
+      : this.worker
+        ? await this.worker.waitFor(position, timeoutMs)
+        : (await Promise.all(this.projections.map((projection) => projection.waitFor(position, timeoutMs)))).every(Boolean);
     if (reached) return;
     const head = await this.store.headPosition();
     throw new DomainError(

@@ -1,6 +1,7 @@
 import type { EventStore, LogPosition } from '@csp/event-store';
 import {
   generationRunner,
+  type LiveFold,
   ProjectionGenerations,
   type AnyProjection,
   type ProjectionGeneration,
@@ -43,6 +44,8 @@ export class SupervisedProjection {
     private readonly store: EventStore,
     private readonly db: ReadModelDb,
     private readonly events: SupervisedProjectionEvents,
+    /** Where its caught-up generations follow the live log, together with the process's other projections. */
+    private readonly liveFold?: LiveFold,
   ) {
     this.logger = new Logger(`Projection ${definition.name}`);
   }
@@ -89,6 +92,7 @@ export class SupervisedProjection {
 
   private runnerFor(generation: ProjectionGeneration): ProjectionRunner {
     const runner = generationRunner(this.store, this.db, this.definition, generation, {
+      ...(this.liveFold ? { liveFold: this.liveFold } : {}),
       onProgress: (position) => {
         this.restartDelayMs = FIRST_RESTART_DELAY_MS;
         if (this.active?.runner === runner) this.events.onProgress(this.definition.name, position);

@@ -1,4 +1,4 @@
-import { CodecEventStore, SqliteEventStore, UpcastingCodec, type EventCodec, type EventStore } from '@csp/event-store';
+import { CodecEventStore, SqliteEventStore, UpcastingCodec, type EventCodec, type EventStore, type SqliteEventStoreOptions } from '@csp/event-store';
 import { EsdbEventStore, type EsdbEventStoreOptions } from '@csp/event-store/esdb';
 import { openPostgresReadModels, openSqliteReadModels, projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { Logger } from '@nestjs/common';
@@ -9,24 +9,16 @@ import type { EngineConfig } from '../config/engine-config';
  * EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set; otherwise the embedded SQLite log under
  * DATA_DIR. Every event passes `codec` on its way in and out (upcasting, field encryption).
  */
-export function openEventStore(config: EngineConfig, codec: EventCodec = new UpcastingCodec([])): EventStore {
-  return new CodecEventStore(openLog(config), codec);
+export function openEventStore(
+  config: EngineConfig,
+  codec: EventCodec = new UpcastingCodec([]),
+  sqliteOptions: SqliteEventStoreOptions = {},
+): EventStore {
+  return new CodecEventStore(openLog(config, sqliteOptions), codec);
 }
 
-function openLog(config: EngineConfig): EventStore {
-  if (!config.eventStoreConnectionString) {
-    const file = join(config.dataDir, 'events.db');
-    try {
-      return SqliteEventStore.open(file);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      throw new Error(
-        `the event log ${file} cannot be opened (${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}); ` +
-          'check that DATA_DIR is writable by this user and has space, or restore events.db from a backup',
-        { cause: error },
-      );
-    }
-  }
+function openLog(config: EngineConfig, sqliteOptions: SqliteEventStoreOptions): EventStore {
+  if (!config.eventStoreConnectionString) return openSqliteLog(config, sqliteOptions);
   const logger = new Logger('EventStoreDB');
   return connectWithoutLeakingCredentials(config.eventStoreConnectionString, {
     reconnect: {
@@ -34,6 +26,21 @@ function openLog(config: EngineConfig): EventStore {
         logger.warn(`subscription lost (${error instanceof Error ? error.message : String(error)}); retry ${attempt} in ${delayMs} ms`),
     },
   });
+}
+
+/** The embedded log under DATA_DIR, with what to do when the file cannot be opened. */
+export function openSqliteLog(config: EngineConfig, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+  const file = join(config.dataDir, 'events.db');
+  try {
+    return SqliteEventStore.open(file, options);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new Error(
+      `the event log ${file} cannot be opened (${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}); ` +
+        'check that DATA_DIR is writable by this user and has space, or restore events.db from a backup',
+      { cause: error },
+    );
+  }
 }
 
 export function openReadModels(config: EngineConfig, projections: readonly AnyProjection[] = projectionRegistry): Promise<ReadModelDb> {

@@ -272,6 +272,14 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     return subscription;
   }
 
+  /**
+   * Another connection to this file committed (the service's writer, telling a projection worker):
+   * subscriptions read now instead of at their next poll.
+   */
+  wakeSubscriptions(): void {
+    for (const subscription of this.subscriptions) subscription.notifyAppended();
+  }
+
   async headPosition(): Promise<LogPosition | undefined> {
     this.assertOpen();
     const head = this.readHead();
@@ -312,7 +320,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       if (outcome.ok) pending.resolve(outcome.result);
       else pending.reject(this.classifyFailure(outcome.error));
     });
-    for (const subscription of this.subscriptions) subscription.notifyAppended();
+    this.wakeSubscriptions();
     // Last, so a failing observer cannot keep callers or subscribers waiting.
     this.onBatchCommitted?.({ appends: batch.length, durationMs });
   }

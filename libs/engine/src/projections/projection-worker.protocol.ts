@@ -1,0 +1,25 @@
+import type { EngineConfig } from '../config/engine-config';
+import type { ProjectionState } from './supervised-projection';
+
+/** What the service hands its projection worker at start. */
+export interface ProjectionWorkerData {
+  config: EngineConfig;
+  /** The resolved master key, so the worker decrypts the fields the service encrypted. */
+  masterKey: Uint8Array;
+}
+
+export type ToProjectionWorker =
+  /** The service committed to the log: read it now rather than at the next poll. */
+  | { type: 'log-appended' }
+  | { type: 'stop' };
+
+export type LogLevel = 'log' | 'warn' | 'error' | 'debug' | 'verbose' | 'fatal';
+
+export type FromProjectionWorker =
+  /** Every projection has caught up with the log and follows it live. */
+  | { type: 'started' }
+  | { type: 'progress'; projection: string; position: string }
+  | { type: 'states'; states: Record<string, ProjectionState> }
+  /** The worker's log lines, written by the service's logger (one format, one redaction). */
+  | { type: 'log'; level: LogLevel; context: string; message: string }
+  | { type: 'stopped' };

@@ -1,0 +1,102 @@
+// The entry of the projection worker thread (PROJECTIONS=worker): every registered projection folds
+// here, beside the service's main thread, so a request never waits behind a projection's batch.
+import { SystemClock } from '@csp/application/ports/clock.port';
+import { KeyVault } from '@csp/application/keys/key-vault';
+import { CodecEventStore, positionToString } from '@csp/event-store';
+import { LiveFold, projectionRegistry } from '@csp/read-models';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { engineEventCodec } from '../stores/event-codec';
+import { openReadModels, openSqliteLog } from '../stores/stores';
+import type { FromProjectionWorker, LogLevel, ProjectionWorkerData, ToProjectionWorker } from './projection-worker.protocol';
+import { SupervisedProjection, type ProjectionState } from './supervised-projection';
+
+const STATE_REPORT_MS = 100;
+
+/** Hands every log line to the service's logger instead of printing in another format. */
+class ForwardingLogger implements LoggerService {
+  constructor(private readonly port: MessagePort) {}
+  log(message: unknown, context?: string): void {
+    this.forward('log', message, context);
+  }
+  warn(message: unknown, context?: string): void {
+    this.forward('warn', message, context);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.forward('error', message, typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined);
+  }
+  debug(message: unknown, context?: string): void {
+    this.forward('debug', message, context);
+  }
+  verbose(message: unknown, context?: string): void {
+    this.forward('verbose', message, context);
+  }
+  fatal(message: unknown, context?: string): void {
+    this.forward('fatal', message, context);
+  }
+  private forward(level: LogLevel, message: unknown, context = 'ProjectionWorker'): void {
+    send(this.port, { type: 'log', level, context, message: message instanceof Error ? message.message : String(message) });
+  }
+}
+
+function send(port: MessagePort, message: FromProjectionWorker): void {
+  port.postMessage(message);
+}
+
+async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerData): Promise<void> {
+  Logger.overrideLogger(new ForwardingLogger(port));
+  const db = await openReadModels(config, projectionRegistry);
+  const log = openSqliteLog(config);
+  const store = new CodecEventStore(log, engineEventCodec(new KeyVault(db, Buffer.from(masterKey), new SystemClock())));
+  const liveFold = new LiveFold(store, db);
+  const projections = projectionRegistry.map(
+    (definition) =>
+      new SupervisedProjection(
+        definition,
+        store,
+        db,
+        { onProgress: (projection, position) => send(port, { type: 'progress', projection, position: positionToString(position) }) },
+        liveFold,
+      ),
+  );
+  let stateTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    clearInterval(stateTimer);
+    await Promise.all(projections.map((projection) => projection.stop()));
+    await liveFold.close();
+    await store.close();
+    await db.destroy();
+    send(port, { type: 'stopped' });
+    port.close();
+  };
+  port.on('message', (message: ToProjectionWorker) => {
+    if (message.type === 'log-appended') log.wakeSubscriptions();
+    else stopping ??= stop();
+  });
+
+  await Promise.all(projections.map((projection) => projection.start()));
+  // A projection whose checkpoint was at the head already folded nothing: say where it stands.
+  for (const projection of projections) {
+    if (projection.position) send(port, { type: 'progress', projection: projection.definition.name, position: positionToString(projection.position) });
+  }
+  let reported = '';
+  const reportStates = (): void => {
+    const states: Record<string, ProjectionState> = Object.fromEntries(projections.map((projection) => [projection.definition.name, projection.state]));
+    const text = JSON.stringify(states);
+    if (text !== reported) send(port, { type: 'states', states });
+    reported = text;
+  };
+  reportStates();
+  stateTimer = setInterval(reportStates, STATE_REPORT_MS);
+  send(port, { type: 'started' });
+}
+
+if (!parentPort) throw new Error('projection-worker runs as a worker thread of the service (PROJECTIONS=worker)');
+const port = parentPort;
+run(port, workerData as ProjectionWorkerData).catch((error: unknown) => {
+  // Thrown on: the worker's 'error' event tells the service, which restarts it.
+  setImmediate(() => {
+    throw error;
+  });
+});

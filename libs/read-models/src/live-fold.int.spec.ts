@@ -1,0 +1,137 @@
+import { SqliteEventStore, type EventStore, type RecordedEvent } from '@csp/event-store';
+import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
+import { sql, type Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LiveFold } from './live-fold';
+import { ProjectionRunner, readCheckpoint, type ProjectFn } from './projection-runner';
+import type { ReadModelDb, ReadModelSchema } from './schema';
+
+/** Each runner writes the positions it folds into this scratch table, inside the fold's transaction. */
+const folding =
+  (name: string, failOn?: string): ProjectFn =>
+  async (trx: Transaction<ReadModelSchema>, event: RecordedEvent) => {
+    if (event.type === failOn) throw new Error(`${name} cannot fold ${event.type}`);
+    await sql`INSERT INTO fold_test (runner, position) VALUES (${name}, ${Number(event.position.commit)})`.execute(trx);
+  };
+
+describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
+  let read: OpenedReadModels;
+  let db: ReadModelDb;
+  let store: EventStore;
+  let dir: string;
+  let fold: LiveFold;
+  const runners: ProjectionRunner[] = [];
+
+  const append = async (...types: string[]): Promise<void> => {
+    for (const type of types) {
+      await store.appendToStream(`fold-${randomUUID()}`, [{ id: randomUUID(), type, data: {} }], { expectedRevision: 'no_stream' });
+    }
+  };
+  const runner = (name: string, failOn?: string): ProjectionRunner => {
+    const created = new ProjectionRunner(store, db, { name, project: folding(name, failOn), liveFold: fold });
+    runners.push(created);
+    return created;
+  };
+  const folded = async (name: string): Promise<number[]> => {
+    const rows = await sql<{ position: number | string }>`SELECT position FROM fold_test WHERE runner = ${name} ORDER BY position`.execute(db);
+    return rows.rows.map((row) => Number(row.position));
+  };
+  const logPositions = async (): Promise<number[]> => {
+    const positions: number[] = [];
+    for await (const event of store.readAll()) positions.push(Number(event.position.commit));
+    return positions;
+  };
+
+  beforeEach(async () => {
+    read = await dialect.open();
+    db = read.db;
+    await sql`CREATE TABLE fold_test (runner TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (runner, position))`.execute(db);
+    dir = await mkdtemp(join(tmpdir(), 'csp-live-fold-'));
+    store = SqliteEventStore.open(join(dir, 'events.db'));
+    fold = new LiveFold(store, db);
+  });
+
+  afterEach(async () => {
+    for (const created of runners.splice(0)) await created.stop();
+    await fold.close();
+    await store.close();
+    await read.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('folds every live event into every member once, in order, each checkpoint with its own rows', async () => {
+    await append('Before', 'Before');
+    const first = runner('first');
+    const second = runner('second');
+    await Promise.all([first.start(), second.start()]);
+    await append('Live', 'Live', 'Live');
+    const head = (await store.headPosition())!;
+    expect(await first.waitFor(head, 5000)).toBe(true);
+    expect(await second.waitFor(head, 5000)).toBe(true);
+
+    const all = await logPositions();
+    expect(await folded('first')).toEqual(all);
+    expect(await folded('second')).toEqual(all);
+    expect(await readCheckpoint(db, 'first')).toEqual(head);
+    expect(await readCheckpoint(db, 'second')).toEqual(head);
+  });
+
+  it('brings a member that joins late up to the fold before it takes part, with no gap and nothing twice', async () => {
+    const early = runner('early');
+    await early.start();
+    await append('A', 'B', 'C');
+    expect(await early.waitFor((await store.headPosition())!, 5000)).toBe(true);
+
+    // Caught up on its own to an older head: the fold has read on since.
+    const late = new ProjectionRunner(store, db, { name: 'late', project: folding('late'), until: (await store.headPosition())! });
+    runners.push(late);
+    await late.start();
+    await append('D', 'E');
+    expect(await early.waitFor((await store.headPosition())!, 5000)).toBe(true);
+    await fold.join(late);
+    expect(late.position).toEqual(await store.headPosition());
+    await append('F');
+    const head = (await store.headPosition())!;
+    expect(await late.waitFor(head, 5000)).toBe(true);
+    expect(await early.waitFor(head, 5000)).toBe(true);
+
+    const all = await logPositions();
+    expect(await folded('late')).toEqual(all);
+    expect(await folded('early')).toEqual(all);
+  });
+
+  it('drops only the member whose fold fails; the others go on in their own transactions', async () => {
+    const healthy = runner('healthy');
+    const broken = runner('broken', 'Poison');
+    const errors: unknown[] = [];
+    const reported = new Promise<void>((resolve) =>
+      broken.onError((error) => {
+        errors.push(error);
+        resolve();
+      }),
+    );
+    await Promise.all([healthy.start(), broken.start()]);
+    await append('Fine');
+    const beforePoison = (await store.headPosition())!;
+    expect(await broken.waitFor(beforePoison, 5000)).toBe(true);
+
+    await append('Poison', 'Fine');
+    const head = (await store.headPosition())!;
+    expect(await healthy.waitFor(head, 5000)).toBe(true);
+    expect(await folded('healthy')).toEqual(await logPositions());
+    await reported;
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/broken cannot fold Poison/);
+    // Nothing of the failed batch is kept for the broken member: its rows and checkpoint stop before it.
+    expect(await folded('broken')).toEqual([Number(beforePoison.commit)]);
+    expect(await readCheckpoint(db, 'broken')).toEqual(beforePoison);
+
+    await append('Fine');
+    const later = (await store.headPosition())!;
+    expect(await healthy.waitFor(later, 5000)).toBe(true);
+    expect(await broken.waitFor(later, 300)).toBe(false);
+  });
+});
