@@ -1,5 +1,5 @@
-// A rebuild of every registered projection from the start of a log, as `npm run cli -- projections
-// rebuild --all` does it (built dist/), in its own process so its resident memory is its own.
+// A rebuild of every registered projection from the start of a log in one pass, as `npm run cli --
+// projections rebuild --all` does it (built dist/), in its own process so its resident memory is its own.
 // Prints one JSON line. Usage: node test/bench/rebuild.bench.mjs --data-dir <dir with events.db>
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
@@ -24,11 +24,8 @@ try {
   const operations = new ProjectionOperations(store, db, projectionRegistry);
   const events = Number((await store.headPosition())?.commit ?? 0n);
   const started = performance.now();
-  const projections = [];
-  for (const { name } of projectionRegistry) {
-    const result = await operations.rebuild(name);
-    projections.push({ name, seconds: result.seconds, eventsFolded: result.eventsFolded });
-  }
+  const results = await operations.rebuildTogether(projectionRegistry.map(({ name }) => name));
+  const projections = results.map(({ name, generation, eventsFolded }) => ({ name, generation, eventsFolded }));
   const seconds = (performance.now() - started) / 1000;
   console.log(
     JSON.stringify({

@@ -90,6 +90,25 @@ describe('npm run cli -- projections', () => {
     expect(listed.body.items.map((order: { id: string }) => order.id)).toContain(next.id);
   });
 
+  it('rebuild --all folds every projection in one pass: fresh generations with the same rows, each at the head', async () => {
+    await someHistory();
+    const before = await status();
+    const ordersBefore = await ordersRows();
+    const subscriptionsBefore = await subscriptionRows();
+
+    const report = await cli('projections', 'rebuild', '--all');
+
+    const after = await status();
+    expect(after.map((row) => row.name)).toEqual(before.map((row) => row.name));
+    for (const row of after) {
+      const previous = before.find((candidate) => candidate.name === row.name)!;
+      expect(report).toContain(`${row.name}: generation ${previous.generation + 1} folded`);
+      expect(row).toMatchObject({ generation: previous.generation + 1, position: previous.position, eventsBehind: 0, state: 'current' });
+    }
+    expect(await ordersRows()).toEqual(ordersBefore);
+    expect(await subscriptionRows()).toEqual(subscriptionsBefore);
+  });
+
   it('rebuild --until a past position holds the projection as it stood then', async () => {
     const customer = await registerCustomer(app);
     const first = await placeOrder(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);

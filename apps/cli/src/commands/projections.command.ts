@@ -81,28 +81,28 @@ export function registerProjectionsCommand(program: Command, context: CliContext
     .command('rebuild')
     .description('Fold the log into fresh tables for one projection (or all), then switch to them; the others keep their checkpoints')
     .argument('[name]', `one of: ${projectionRegistry.map((projection) => projection.name).join(', ')}`)
-    .option('--all', 'every projection, one after the other')
+    .option('--all', 'every projection, in one pass over the log')
     .option('--until <position>', 'stop at this log position (inclusive): the projection as it stood then', parsePosition)
     .action(async (name: string | undefined, options: { all?: boolean; until?: LogPosition }) => {
       if (Boolean(name) === Boolean(options.all)) throw new InvalidArgumentError('name one projection or pass --all');
       const names = options.all ? projectionRegistry.map((projection) => projection.name) : [name!];
       await withProjectionOperations(context, async (operations) => {
-        for (const projection of names) {
-          const progress = progressReporter(context, projection);
-          try {
-            const result = await operations.rebuild(projection, {
-              ...(options.until ? { until: options.until } : {}),
-              onProgress: progress.update,
-            });
-            progress.stop();
+        const progress = progressReporter(context, options.all ? 'every projection' : name!);
+        try {
+          const results = await operations.rebuildTogether(names, {
+            ...(options.until ? { until: options.until } : {}),
+            onProgress: progress.update,
+          });
+          progress.stop();
+          for (const result of results) {
             const rate = result.seconds > 0 ? Math.round(result.eventsFolded / result.seconds) : result.eventsFolded;
             context.stdout(
               `${result.name}: generation ${result.generation} folded ${result.eventsFolded} events up to ${result.position ?? 'the start'} ` +
                 `in ${result.seconds.toFixed(1)} s (${rate} events/s)\n`,
             );
-          } finally {
-            progress.stop();
           }
+        } finally {
+          progress.stop();
         }
         // Every projection now folds this log from zero: the store may answer beside it again.
         if (options.all && !options.until) context.stdout(`read store bound to event log ${await operations.bindReadStoreToLog()}\n`);

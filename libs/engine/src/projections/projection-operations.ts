@@ -1,8 +1,10 @@
 import { comparePositions, logIntegrityOf, positionToString, type EventStore, type LogPosition } from '@csp/event-store';
 import { bindToLog } from '@csp/read-models/log-binding';
 import {
+  foldHistory,
   generationRunner,
   ProjectionGenerations,
+  type ProjectionGeneration,
   readActiveCheckpoints,
   type AnyProjection,
   type ReadModelDb,
@@ -29,6 +31,14 @@ export interface RebuildProgress {
   eventsFolded: number;
   /** Where the rebuild stops: the head of the log when it began, or `--until`. */
   target: LogPosition | undefined;
+}
+
+export interface RebuildOptions {
+  /** Stop at this position (inclusive) instead of the head of the log when the rebuild began. */
+  until?: LogPosition;
+  /** Events per read and per transaction. */
+  batchSize?: number;
+  onProgress?: (progress: RebuildProgress) => void;
 }
 
 export interface RebuildResult {
@@ -85,46 +95,58 @@ export class ProjectionOperations {
    * previous tables. With `until`, the new tables hold the projection as of that position (a running
    * service folds on from there).
    */
-  async rebuild(
-    name: string,
-    options: { until?: LogPosition; batchSize?: number; onProgress?: (progress: RebuildProgress) => void } = {},
-  ): Promise<RebuildResult> {
-    const projection = this.projections.find((candidate) => candidate.name === name);
-    if (!projection) {
-      throw new Error(`No projection named ${JSON.stringify(name)}; known: ${this.projections.map((known) => known.name).join(', ')}`);
-    }
+  async rebuild(name: string, options: RebuildOptions = {}): Promise<RebuildResult> {
+    return (await this.rebuildTogether([name], options))[0]!;
+  }
+
+  /**
+   * Rebuilds several projections in one pass over the log: each batch is read and decoded once and
+   * folded into every fresh generation in one transaction. Each switches over once the pass is done;
+   * if the pass fails, every fresh generation is dropped and the answering ones stay.
+   */
+  async rebuildTogether(names: readonly string[], options: RebuildOptions = {}): Promise<RebuildResult[]> {
+    const projections = names.map((name) => {
+      const projection = this.projections.find((candidate) => candidate.name === name);
+      if (!projection) {
+        throw new Error(`No projection named ${JSON.stringify(name)}; known: ${this.projections.map((known) => known.name).join(', ')}`);
+      }
+      return projection;
+    });
     const started = Date.now();
     const target = options.until ?? (await this.store.headPosition());
-    const generation = await this.generations.create(projection);
+    const generations: ProjectionGeneration[] = [];
     let eventsFolded = 0;
+    let activated = 0;
     let position: LogPosition | undefined;
     try {
+      for (const projection of projections) generations.push(await this.generations.create(projection));
       if (target) {
-        const runner = generationRunner(this.store, this.db, projection, generation, {
-          batchSize: options.batchSize ?? 1000,
-          // Stop at the head as it was when the rebuild began: the service (if running) folds the rest.
-          until: target,
-          onProgress: (at, applied) => {
-            eventsFolded += applied;
-            position = at;
-            options.onProgress?.({ position: at, eventsFolded, target });
-          },
+        const runners = projections.map((projection, index) => generationRunner(this.store, this.db, projection, generations[index]!));
+        await foldHistory(this.store, this.db, runners, target, options.batchSize ?? 1000, (events) => {
+          eventsFolded += events.length;
+          position = events.at(-1)!.position;
+          options.onProgress?.({ position, eventsFolded, target });
         });
-        await runner.start();
-        await runner.stop();
       }
-      await this.generations.activate(projection, generation, { evenIfBehind: true });
+      for (const [index, projection] of projections.entries()) {
+        await this.generations.activate(projection, generations[index]!, { evenIfBehind: true });
+        activated++;
+      }
     } catch (error) {
-      await this.generations.discard(projection, generation);
+      // The ones already switched over answer from complete tables; the rest are dropped.
+      for (const [index, generation] of generations.entries()) {
+        if (index >= activated) await this.generations.discard(projections[index]!, generation);
+      }
       throw error;
     }
-    return {
-      name,
-      generation: generation.generation,
+    const seconds = (Date.now() - started) / 1000;
+    return projections.map((projection, index) => ({
+      name: projection.name,
+      generation: generations[index]!.generation,
       eventsFolded,
       position: position ? positionToString(position) : null,
-      seconds: (Date.now() - started) / 1000,
-    };
+      seconds,
+    }));
   }
 
   /**
