@@ -24,11 +24,14 @@ function nextTurn(): Promise<typeof NOT_YET> {
 }
 
 export type ProjectFn = (trx: Transaction<ReadModelSchema>, event: RecordedEvent) => Promise<void>;
+export type ProjectBatchFn = (trx: Transaction<ReadModelSchema>, events: readonly RecordedEvent[]) => Promise<void>;
 
 export interface ProjectionRunnerOptions {
   /** The checkpoint's key. */
   name: string;
   project: ProjectFn;
+  /** Folds the handled events of a batch at once, in place of `project` on each. */
+  projectBatch?: ProjectBatchFn;
   /** Event types `project` folds; the others only move the checkpoint. All when absent. */
   handles?: readonly string[];
   /** Most events per transaction, while catching up and live. */
@@ -58,17 +61,20 @@ export function generationRunner(
   // One plugged-in view per transaction, not one per event.
   let lastTransaction: Transaction<ReadModelSchema> | undefined;
   let withTables: Transaction<ReadModelSchema> | undefined;
+  const generationTables = (trx: Transaction<ReadModelSchema>): Transaction<ReadModelSchema> => {
+    if (trx !== lastTransaction) {
+      lastTransaction = trx;
+      withTables = trx.withPlugin(tables);
+    }
+    return withTables!;
+  };
+  const applyBatch = projection.applyBatch?.bind(projection);
   return new ProjectionRunner(store, db, {
     ...options,
     name: checkpointName(generation),
     handles: projection.handles,
-    project: (trx, event) => {
-      if (trx !== lastTransaction) {
-        lastTransaction = trx;
-        withTables = trx.withPlugin(tables);
-      }
-      return projection.apply(withTables!, event);
-    },
+    project: (trx, event) => projection.apply(generationTables(trx), event),
+    ...(applyBatch ? { projectBatch: (trx: Transaction<ReadModelSchema>, events: readonly RecordedEvent[]) => applyBatch(generationTables(trx), events) } : {}),
   });
 }
 
@@ -208,8 +214,11 @@ export class ProjectionRunner implements LiveFoldMember {
 
   /** Folds `events` (all after this runner's position) and moves the checkpoint, inside `trx`. */
   async foldInto(trx: Transaction<ReadModelSchema>, events: RecordedEvent[]): Promise<void> {
-    for (const event of events) {
-      if (!this.handles || this.handles.has(event.type)) await this.options.project(trx, event);
+    const handled = this.handles ? events.filter((event) => this.handles!.has(event.type)) : events;
+    if (this.options.projectBatch) {
+      if (handled.length > 0) await this.options.projectBatch(trx, handled);
+    } else {
+      for (const event of handled) await this.options.project(trx, event);
     }
     await advanceCheckpoint(trx, this.name, this.current, events.at(-1)!.position);
   }

@@ -36,6 +36,11 @@ export interface ProjectionDefinition<Schema = unknown> {
   migrations: (table: (logicalName: string) => string) => Record<string, Migration>;
   /** Folds one event, inside the batch's transaction. Must be deterministic: a rebuild gives the same rows. */
   apply(trx: Transaction<Schema>, event: RecordedEvent): Promise<void>;
+  /**
+   * Folds a batch of events it handles (in log order) with fewer statements than one `apply` each,
+   * e.g. reading and writing each row once per batch. Must leave the same rows as `apply` on each event in turn.
+   */
+  applyBatch?(trx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void>;
 }
 
 /** Any projection, whatever its tables (the registry holds several schemas). */

@@ -14,7 +14,9 @@ import {
   RHEL_ANNUAL,
   WS_ANNUAL,
   WS_MONTHLY,
+  dumpReadModels,
   projectEvents,
+  projectLog,
   writeStandardHistory,
 } from '@csp/testing/fixtures/commerce-log.fixture';
 
@@ -367,6 +369,36 @@ describe.each(readModelDialects)('read-model projection on $name', (dialect) => 
     expect(subscriptions.map((row) => row.status).sort()).toEqual(['active', 'cancelled', 'expired', 'expired']);
     for (const row of subscriptions) {
       expect(stateOf(row)).toEqual(await log.fold(subscriptionStream(row.id), subscriptionDecider));
+    }
+  });
+
+  it('folds a batch into the same rows as one event at a time, whatever the batch size', async () => {
+    await writeStandardHistory(log);
+    await projectEvents(db, await log.allEvents());
+    const rowsOf = async (target: ReadModelDb) => {
+      const { checkpoints: _, ...rows } = await dumpReadModels(target);
+      return {
+        ...rows,
+        ledger: await target.selectFrom('ledger_entries').selectAll().orderBy('id').execute(),
+        ledgerCustomers: await target.selectFrom('ledger_customers').selectAll().orderBy('customer_id').execute(),
+        feed: await target.selectFrom('integration_events').selectAll().orderBy('id').execute(),
+        feedCustomers: await target.selectFrom('integration_event_customers').selectAll().orderBy('customer_id').execute(),
+      };
+    };
+    const oneAtATime = await rowsOf(db);
+    expect(oneAtATime.subscriptions).toHaveLength(4);
+    expect(oneAtATime.ledger.length).toBeGreaterThan(3);
+    expect(oneAtATime.feed.length).toBeGreaterThan(3);
+    expect(oneAtATime.feed.every((row) => row.partner_id !== '')).toBe(true);
+
+    for (const batchSize of [2, 5, 500]) {
+      const batched = await dialect.open();
+      try {
+        await projectLog(log.store, batched.db, batchSize);
+        expect({ batchSize, rows: await rowsOf(batched.db) }).toEqual({ batchSize, rows: oneAtATime });
+      } finally {
+        await batched.cleanup();
+      }
     }
   });
 

@@ -5,8 +5,10 @@ import {
   type IntegrationEvent,
   type IntegrationEventType,
 } from '@csp/domain/integration-events/integration-event';
-import { positionToString } from '@csp/event-store';
+import { positionToString, type RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { foldPartneredRows } from '../partnered-rows';
 
 /** One public integration event, as the feed answers it and webhooks deliver it. */
 export interface IntegrationEventsTable {
@@ -92,30 +94,29 @@ export const integrationEventsProjection: ProjectionDefinition<IntegrationEvents
       },
     },
   }),
-  async apply(trx, recorded) {
-    if (recorded.type === 'CustomerRegistered') {
+  apply(trx, recorded) {
+    return foldIntegrationEvents(trx, [recorded]);
+  },
+  applyBatch: foldIntegrationEvents,
+};
+
+function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events: readonly RecordedEvent[]): Promise<void> {
+  return foldPartneredRows<IntegrationEventsTable>(events, {
+    registrationOf: (recorded) => {
+      if (recorded.type !== 'CustomerRegistered') return undefined;
       const { customerId, partnerId } = recorded.data as unknown as CustomerRegistered['data'];
-      await trx
-        .insertInto('integration_event_customers')
-        .values({ customer_id: customerId, partner_id: partnerId })
-        .onConflict((conflict) => conflict.column('customer_id').doNothing())
-        .execute();
-      return;
-    }
-    const mapped = integrationEventsOf(
-      { type: recorded.type, data: recorded.data },
-      { eventId: recorded.id, position: positionToString(recorded.position) },
-    );
-    if (mapped.length === 0) return;
-    const partners = await partnersOfTenants(trx, mapped.map(({ event }) => event.tenant));
-    const { commit, prepare } = recorded.position;
-    for (const [sequence, { event, partnerId }] of mapped.entries()) {
-      await trx
-        .insertInto('integration_events')
-        .values({
+      return { customerId, partnerId };
+    },
+    rowsOf: (recorded) => {
+      const { commit, prepare } = recorded.position;
+      const mapped = integrationEventsOf({ type: recorded.type, data: recorded.data }, { eventId: recorded.id, position: positionToString(recorded.position) });
+      return mapped.map(({ event, partnerId }, sequence) => ({
+        customerId: event.tenant,
+        ...(partnerId !== undefined ? { partnerId } : {}),
+        // A customer the fold never saw registered belongs to no partner: nobody's feed lists it.
+        complete: (partner) => ({
           id: event.id,
-          // A customer the fold never saw registered belongs to no partner: nobody's feed lists it.
-          partner_id: partnerId ?? partners.get(event.tenant) ?? '',
+          partner_id: partner,
           tenant: event.tenant,
           type: event.type,
           occurred_at: event.occurredAt,
@@ -124,21 +125,22 @@ export const integrationEventsProjection: ProjectionDefinition<IntegrationEvents
           position_prepare: prepare.toString(),
           sequence,
           data: JSON.stringify(event.data),
-        })
-        .onConflict((conflict) => conflict.column('id').doNothing())
+        }),
+      }));
+    },
+    storedPartners: async (customerIds) => {
+      const rows = await trx.selectFrom('integration_event_customers').selectAll().where('customer_id', 'in', customerIds).execute();
+      return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
+    },
+    insertCustomers: async (customers) => {
+      await trx
+        .insertInto('integration_event_customers')
+        .values(customers.map(({ customerId, partnerId }) => ({ customer_id: customerId, partner_id: partnerId })))
+        .onConflict((conflict) => conflict.column('customer_id').doNothing())
         .execute();
-    }
-  },
-};
-
-async function partnersOfTenants(
-  trx: Parameters<typeof integrationEventsProjection.apply>[0],
-  tenants: string[],
-): Promise<Map<string, string>> {
-  const rows = await trx
-    .selectFrom('integration_event_customers')
-    .selectAll()
-    .where('customer_id', 'in', [...new Set(tenants)])
-    .execute();
-  return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
+    },
+    insertRows: async (rows) => {
+      await trx.insertInto('integration_events').values([...rows]).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+    },
+  });
 }

@@ -2,7 +2,9 @@ import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
 import { ledgerEntriesOf, type LedgerEntry, type LedgerEntryKind } from '@csp/domain/ledger/ledger-entry';
 import type { DomainEvent } from '@csp/domain/shared/event';
 import { positionToString, type RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { foldPartneredRows } from '../partnered-rows';
 
 export interface LedgerEntriesTable {
   id: string;
@@ -151,31 +153,24 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
       },
     },
   }),
-  async apply(trx, recorded) {
-    const customer = customerPartnerOf(recorded);
-    if (customer) {
-      await trx
-        .insertInto('ledger_customers')
-        .values({ customer_id: customer.customerId, partner_id: customer.partnerId })
-        .onConflict((conflict) => conflict.column('customer_id').doNothing())
-        .execute();
-      return;
-    }
-    const entries = ledgerEntriesOfRecorded(recorded);
-    if (entries.length === 0) return;
-    const customerIds = [...new Set(entries.map((entry) => entry.customerId))];
-    const known = await trx.selectFrom('ledger_customers').selectAll().where('customer_id', 'in', customerIds).execute();
-    const partners = new Map(known.map((row) => [row.customer_id, row.partner_id]));
-    const partnered = withPartners(entries, (customerId) => partners.get(customerId));
-    const { commit, prepare } = recorded.position;
-    for (const entry of partnered) {
-      await trx
-        .insertInto('ledger_entries')
-        .values({
+  apply(trx, recorded) {
+    return foldLedger(trx, [recorded]);
+  },
+  applyBatch: foldLedger,
+};
+
+function foldLedger(trx: Transaction<LedgerSchema>, events: readonly RecordedEvent[]): Promise<void> {
+  return foldPartneredRows<LedgerEntriesTable>(events, {
+    registrationOf: customerPartnerOf,
+    rowsOf: (recorded) => {
+      const { commit, prepare } = recorded.position;
+      return ledgerEntriesOfRecorded(recorded).map((entry) => ({
+        customerId: entry.customerId,
+        complete: (partnerId) => ({
           id: entry.id,
           kind: entry.kind,
           customer_id: entry.customerId,
-          partner_id: entry.partnerId,
+          partner_id: partnerId,
           order_id: entry.orderId ?? null,
           subscription_id: entry.subscriptionId ?? null,
           support_request_id: entry.supportRequestId ?? null,
@@ -187,12 +182,25 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
           position_commit: commit.toString(),
           position_prepare: prepare.toString(),
           occurred_at: entry.occurredAt,
-        })
-        .onConflict((conflict) => conflict.column('id').doNothing())
+        }),
+      }));
+    },
+    storedPartners: async (customerIds) => {
+      const rows = await trx.selectFrom('ledger_customers').selectAll().where('customer_id', 'in', customerIds).execute();
+      return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
+    },
+    insertCustomers: async (customers) => {
+      await trx
+        .insertInto('ledger_customers')
+        .values(customers.map(({ customerId, partnerId }) => ({ customer_id: customerId, partner_id: partnerId })))
+        .onConflict((conflict) => conflict.column('customer_id').doNothing())
         .execute();
-    }
-  },
-};
+    },
+    insertRows: async (rows) => {
+      await trx.insertInto('ledger_entries').values([...rows]).onConflict((conflict) => conflict.column('id').doNothing()).execute();
+    },
+  });
+}
 
 function toDomainEvent(recorded: RecordedEvent): DomainEvent {
   return { type: recorded.type, data: recorded.data };

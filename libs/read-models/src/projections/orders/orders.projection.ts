@@ -1,6 +1,8 @@
 import { evolveOrder, type OrderState } from '@csp/domain/order/order.decider';
 import type { OrderEvent } from '@csp/domain/order/order.events';
 import type { SubscriptionCancelled, SubscriptionStarted } from '@csp/domain/subscription/subscription.events';
+import type { RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 
 export interface OrdersTable {
@@ -63,41 +65,72 @@ export const ordersProjection: ProjectionDefinition<OrdersSchema> = {
       },
     },
   }),
-  async apply(trx, recorded) {
-    const event = { type: recorded.type, data: recorded.data } as unknown as OrderEvent | SubscriptionStarted | SubscriptionCancelled;
+  apply(trx, recorded) {
+    return foldOrders(trx, [recorded]);
+  },
+  applyBatch: foldOrders,
+};
+
+/** The most ids one `IN (...)` list carries: well under SQLite's and PostgreSQL's limits on bound values. */
+const IDS_PER_READ = 500;
+
+type OrderFoldEvent = OrderEvent | SubscriptionStarted | SubscriptionCancelled;
+
+interface FoldedOrder {
+  state: StoredOrder;
+  pendingFulfilment: number;
+  /** Its row, when the batch placed the order: inserted rather than updated. */
+  placed?: Omit<OrdersTable, 'state' | 'pending_fulfilment'>;
+}
+
+/**
+ * Each order the batch touches is read once, folded in memory through the batch's events in order,
+ * and written once: a purchase's order and the start of each of its subscriptions are one write.
+ */
+async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
+  const events = recorded.map((event) => ({ type: event.type, data: event.data }) as unknown as OrderFoldEvent);
+  const ids = [...new Set(events.map((event) => event.data.orderId))];
+  const orders = new Map<string, FoldedOrder>();
+  for (let start = 0; start < ids.length; start += IDS_PER_READ) {
+    const rows = await trx
+      .selectFrom('orders')
+      .select(['id', 'state', 'pending_fulfilment'])
+      .where('id', 'in', ids.slice(start, start + IDS_PER_READ))
+      .execute();
+    for (const row of rows) orders.set(row.id, { state: JSON.parse(row.state) as StoredOrder, pendingFulfilment: Number(row.pending_fulfilment) });
+  }
+  const touched = new Set<string>();
+  for (const event of events) {
     const orderId = event.data.orderId;
-    const row = await trx.selectFrom('orders').select('state').where('id', '=', orderId).executeTakeFirst();
-    const before: StoredOrder = row ? (JSON.parse(row.state) as StoredOrder) : { status: 'none' };
+    const order = orders.get(orderId);
+    const before: StoredOrder = order?.state ?? { status: 'none' };
     const subscriptionLines: SubscriptionLines = { ...before.subscriptionLines };
     if (event.type === 'SubscriptionStarted' || event.type === 'SubscriptionCancelled') {
+      // A subscription of an order the fold has not seen placed changes no row.
+      if (!order) continue;
       subscriptionLines[event.data.subscriptionId] = event.type === 'SubscriptionStarted' ? 'provisioned' : 'cancelled';
-      await trx
-        .updateTable('orders')
-        .set((eb) => ({
-          state: JSON.stringify({ ...before, subscriptionLines }),
-          ...(event.type === 'SubscriptionStarted' ? { pending_fulfilment: eb('pending_fulfilment', '-', 1) } : {}),
-        }))
-        .where('id', '=', orderId)
-        .execute();
-      return;
+      order.state = { ...before, subscriptionLines };
+      if (event.type === 'SubscriptionStarted') order.pendingFulfilment -= 1;
+      touched.add(orderId);
+      continue;
     }
     const after = evolveOrder(before, event);
-    if (after.status !== 'placed') return;
-    const state = JSON.stringify({ ...after, subscriptionLines });
-    if (row) {
-      await trx.updateTable('orders').set({ state }).where('id', '=', orderId).execute();
-      return;
-    }
-    await trx
-      .insertInto('orders')
-      .values({
-        id: orderId,
-        customer_id: after.order.customerId,
-        partner_id: after.order.partnerId,
-        purchased_at: after.order.purchasedAt,
-        pending_fulfilment: after.order.lineItems.filter((line) => line.subscriptionId !== null).length,
+    if (after.status !== 'placed') continue;
+    const state: StoredOrder = { ...after, subscriptionLines };
+    if (order) order.state = state;
+    else {
+      orders.set(orderId, {
         state,
-      })
-      .execute();
-  },
-};
+        pendingFulfilment: after.order.lineItems.filter((line) => line.subscriptionId !== null).length,
+        placed: { id: orderId, customer_id: after.order.customerId, partner_id: after.order.partnerId, purchased_at: after.order.purchasedAt },
+      });
+    }
+    touched.add(orderId);
+  }
+  for (const orderId of touched) {
+    const { state, pendingFulfilment, placed } = orders.get(orderId)!;
+    const columns = { state: JSON.stringify(state), pending_fulfilment: pendingFulfilment };
+    if (placed) await trx.insertInto('orders').values({ ...placed, ...columns }).execute();
+    else await trx.updateTable('orders').set(columns).where('id', '=', orderId).execute();
+  }
+}

@@ -1,5 +1,7 @@
 import { nextLifecycleDueAt, subscriptionDecider, type SubscriptionState } from '@csp/domain/subscription/subscription.decider';
 import type { SubscriptionEvent } from '@csp/domain/subscription/subscription.events';
+import type { RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { storableText } from '../storable-text';
 
@@ -71,23 +73,47 @@ export const subscriptionsProjection: ProjectionDefinition<SubscriptionsSchema> 
       },
     },
   }),
-  async apply(trx, recorded) {
-    const event = { type: recorded.type, data: recorded.data } as SubscriptionEvent;
-    const subscriptionId = event.data.subscriptionId;
-    const row = await trx.selectFrom('subscriptions').select('state').where('id', '=', subscriptionId).executeTakeFirst();
-    const before: SubscriptionState = row ? (JSON.parse(row.state) as SubscriptionState) : subscriptionDecider.initialState();
+  apply(trx, recorded) {
+    return foldSubscriptions(trx, [recorded]);
+  },
+  applyBatch: foldSubscriptions,
+};
+
+/** The most ids one `IN (...)` list carries: well under SQLite's and PostgreSQL's limits on bound values. */
+const IDS_PER_READ = 500;
+
+/**
+ * Each subscription the batch touches is read once, folded in memory through the batch's events in
+ * order, and written once: a cancellation's refund and eleven voided installments are one read and
+ * one write, not twelve of each.
+ */
+async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
+  const events = recorded.map((event) => ({ type: event.type, data: event.data }) as SubscriptionEvent);
+  const ids = [...new Set(events.map((event) => event.data.subscriptionId))];
+  const stored = new Map<string, SubscriptionState>();
+  for (let start = 0; start < ids.length; start += IDS_PER_READ) {
+    const rows = await trx.selectFrom('subscriptions').select(['id', 'state']).where('id', 'in', ids.slice(start, start + IDS_PER_READ)).execute();
+    for (const row of rows) stored.set(row.id, JSON.parse(row.state) as SubscriptionState);
+  }
+  const folded = new Map<string, Exclude<SubscriptionState, { status: 'none' }>>();
+  for (const event of events) {
+    const id = event.data.subscriptionId;
+    const before = folded.get(id) ?? stored.get(id) ?? subscriptionDecider.initialState();
     const after = subscriptionDecider.evolve(before, event);
-    if (after.status === 'none') return;
+    // An event before the subscription exists leaves no row, as if it had not been folded.
+    if (after.status !== 'none') folded.set(id, after);
+  }
+  for (const [id, after] of folded) {
     const columns = { status: after.status, next_due_at: nextLifecycleDueAt(after) ?? null, state: JSON.stringify(after) };
-    if (row) {
-      await trx.updateTable('subscriptions').set(columns).where('id', '=', subscriptionId).execute();
-      return;
+    if (stored.has(id)) {
+      await trx.updateTable('subscriptions').set(columns).where('id', '=', id).execute();
+      continue;
     }
     const profile = after.profile;
     await trx
       .insertInto('subscriptions')
       .values({
-        id: subscriptionId,
+        id,
         customer_id: profile.customerId,
         partner_id: profile.partnerId,
         order_id: profile.orderId,
@@ -97,5 +123,5 @@ export const subscriptionsProjection: ProjectionDefinition<SubscriptionsSchema> 
         ...columns,
       })
       .execute();
-  },
-};
+  }
+}

@@ -1,0 +1,62 @@
+import type { RecordedEvent } from '@csp/event-store';
+
+export interface CustomerPartner {
+  customerId: string;
+  partnerId: string;
+}
+
+/** A row a source event adds, finished once its customer's partner is known. */
+export interface RowForCustomer<Row> {
+  customerId: string;
+  /** When the event names the partner itself; otherwise the customer's registration says. */
+  partnerId?: string;
+  complete(partnerId: string): Row;
+}
+
+/**
+ * How one append-only, partner-scoped projection (the ledger, the integration-event feed) reads
+ * events and writes rows; `foldPartneredRows` does the batching.
+ */
+export interface PartneredRowsFold<Row> {
+  registrationOf(event: RecordedEvent): CustomerPartner | undefined;
+  rowsOf(event: RecordedEvent): RowForCustomer<Row>[];
+  /** The partners already stored for these customers. */
+  storedPartners(customerIds: readonly string[]): Promise<Map<string, string>>;
+  /** Inserts customers, keeping a stored one as it is. */
+  insertCustomers(customers: readonly CustomerPartner[]): Promise<void>;
+  /** Inserts rows, keeping a stored one with the same id as it is. */
+  insertRows(rows: readonly Row[]): Promise<void>;
+}
+
+/** Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound values, at 15 columns a row. */
+export const ROWS_PER_INSERT = 200;
+
+/**
+ * Folds a batch with one read of the stored partners and a few multi-row inserts, leaving what
+ * folding each event in turn would: a row's partner is the one stored before the batch, else the
+ * one a registration earlier in the batch gave (a later registration of a stored customer changes
+ * nothing, as its insert does nothing), else `''` (no partner's users see it).
+ */
+export async function foldPartneredRows<Row>(events: readonly RecordedEvent[], fold: PartneredRowsFold<Row>): Promise<void> {
+  const registered = new Map<string, string>();
+  const registrations: CustomerPartner[] = [];
+  const pending: { row: RowForCustomer<Row>; registeredEarlier: string | undefined }[] = [];
+  for (const event of events) {
+    const registration = fold.registrationOf(event);
+    if (registration) {
+      if (!registered.has(registration.customerId)) registered.set(registration.customerId, registration.partnerId);
+      registrations.push(registration);
+      continue;
+    }
+    for (const row of fold.rowsOf(event)) pending.push({ row, registeredEarlier: registered.get(row.customerId) });
+  }
+  const unnamed = [...new Set(pending.filter(({ row }) => row.partnerId === undefined).map(({ row }) => row.customerId))];
+  const stored = unnamed.length > 0 ? await fold.storedPartners(unnamed) : new Map<string, string>();
+  const rows = pending.map(({ row, registeredEarlier }) =>
+    row.complete(row.partnerId ?? stored.get(row.customerId) ?? registeredEarlier ?? ''),
+  );
+  for (let start = 0; start < registrations.length; start += ROWS_PER_INSERT) {
+    await fold.insertCustomers(registrations.slice(start, start + ROWS_PER_INSERT));
+  }
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) await fold.insertRows(rows.slice(start, start + ROWS_PER_INSERT));
+}

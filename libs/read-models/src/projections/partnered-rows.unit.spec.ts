@@ -1,0 +1,72 @@
+import type { RecordedEvent } from '@csp/event-store';
+import { foldPartneredRows, type CustomerPartner } from './partnered-rows';
+
+interface Row {
+  id: string;
+  partner: string;
+}
+
+/** Registrations are `Registered:<customer>:<partner>`; rows `Row:<id>:<customer>[:<partner named by the event>]`. */
+function event(spec: string): RecordedEvent {
+  return { type: spec, data: {} } as unknown as RecordedEvent;
+}
+
+async function fold(specs: string[], stored: Record<string, string> = {}) {
+  const inserted: { customers: CustomerPartner[]; rows: Row[]; lookedUp: string[] } = { customers: [], rows: [], lookedUp: [] };
+  await foldPartneredRows<Row>(specs.map(event), {
+    registrationOf: ({ type }) => {
+      const [kind, customerId, partnerId] = type.split(':');
+      return kind === 'Registered' ? { customerId: customerId!, partnerId: partnerId! } : undefined;
+    },
+    rowsOf: ({ type }) => {
+      const [kind, id, customerId, partnerId] = type.split(':');
+      if (kind !== 'Row') return [];
+      return [{ customerId: customerId!, ...(partnerId ? { partnerId } : {}), complete: (partner) => ({ id: id!, partner }) }];
+    },
+    storedPartners: async (customerIds) => {
+      inserted.lookedUp.push(...customerIds);
+      return new Map(customerIds.filter((id) => stored[id]).map((id) => [id, stored[id]!]));
+    },
+    insertCustomers: async (customers) => void inserted.customers.push(...customers),
+    insertRows: async (rows) => void inserted.rows.push(...rows),
+  });
+  return inserted;
+}
+
+describe('foldPartneredRows', () => {
+  it('gives each row the partner a folding of one event at a time would', async () => {
+    const result = await fold(
+      ['Row:early:c1', 'Registered:c1:p1', 'Row:late:c1', 'Registered:c2:p-new', 'Row:stored-wins:c2', 'Row:named:c3:p9', 'Row:unknown:c4'],
+      { c2: 'p-stored' },
+    );
+
+    expect(result.rows).toEqual([
+      // Before its registration: no partner yet.
+      { id: 'early', partner: '' },
+      { id: 'late', partner: 'p1' },
+      // A stored registration is kept: the later one's insert does nothing.
+      { id: 'stored-wins', partner: 'p-stored' },
+      { id: 'named', partner: 'p9' },
+      { id: 'unknown', partner: '' },
+    ]);
+    expect(result.customers).toEqual([
+      { customerId: 'c1', partnerId: 'p1' },
+      { customerId: 'c2', partnerId: 'p-new' },
+    ]);
+    // One read for the batch, and none for a row that names its partner.
+    expect(result.lookedUp.sort()).toEqual(['c1', 'c2', 'c4']);
+  });
+
+  it('inserts in chunks the databases accept', async () => {
+    const specs = Array.from({ length: 450 }, (_, index) => `Row:r${index}:c:p`);
+    const chunks: number[] = [];
+    await foldPartneredRows<Row>(specs.map(event), {
+      registrationOf: () => undefined,
+      rowsOf: ({ type }) => [{ customerId: 'c', partnerId: 'p', complete: (partner) => ({ id: type, partner }) }],
+      storedPartners: async () => new Map(),
+      insertCustomers: async () => undefined,
+      insertRows: async (rows) => void chunks.push(rows.length),
+    });
+    expect(chunks).toEqual([200, 200, 50]);
+  });
+});
