@@ -108,6 +108,13 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+/** The end of the hash chain while a batch is written. */
+interface ChainTip {
+  nextPosition: bigint;
+  headHash: string;
+  moved: boolean;
+}
+
 type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /**
@@ -151,7 +158,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   /** Page queries differ by the number of prefixes; prepared once per count. */
   private readonly pageStatements = new Map<number, Database.Statement>();
   private readonly commitBatch: (batch: PendingAppend[]) => AppendOutcome[];
-  private readonly appendInSavepoint: (pending: PendingAppend) => AppendResult;
+  private readonly appendInSavepoint: (pending: PendingAppend, chain: ChainTip) => AppendResult;
 
   private constructor(
     private readonly db: Database.Database,
@@ -182,19 +189,23 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
 
     // Nested better-sqlite3 transactions become savepoints: one append's failure rolls back
     // only its own rows while the batch's transaction goes on.
-    this.appendInSavepoint = db.transaction((pending: PendingAppend) => this.applyAppend(pending));
-    const commitBatch = db.transaction((batch: PendingAppend[]) =>
-      batch.map((pending): AppendOutcome => {
+    this.appendInSavepoint = db.transaction((pending: PendingAppend, chain: ChainTip) => this.applyAppend(pending, chain));
+    const commitBatch = db.transaction((batch: PendingAppend[]) => {
+      // Read once per batch and recorded once at its end: every append of the batch links on from here.
+      const chain = this.chainTip();
+      const outcomes = batch.map((pending): AppendOutcome => {
         try {
-          return { ok: true, result: this.appendInSavepoint(pending) };
+          return { ok: true, result: this.appendInSavepoint(pending, chain) };
         } catch (error) {
           // SQLite may abort the whole transaction (disk full, I/O error); carrying on would
           // commit the remaining appends one by one, outside the batch.
           if (!db.inTransaction) throw error;
           return { ok: false, error };
         }
-      }),
-    );
+      });
+      if (chain.moved) this.updateChainHead.run(chain.nextPosition - 1n, chain.headHash);
+      return outcomes;
+    });
     // IMMEDIATE takes the write lock up front, so revisions checked inside stay valid until commit.
     this.commitBatch = commitBatch.immediate;
   }
@@ -325,8 +336,24 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     this.onBatchCommitted?.({ appends: batch.length, durationMs });
   }
 
-  /** Runs inside the batch transaction: idempotency first (as EventStoreDB does), then the revision check. */
-  private applyAppend(pending: PendingAppend): AppendResult {
+  /**
+   * Where the next event goes and what it links to. The chain goes on from the head the log last
+   * recorded, not from its last row: an append after rows were cut from the tail links to the
+   * vanished event, and verification shows the cut.
+   */
+  private chainTip(): ChainTip {
+    return {
+      nextPosition: (this.selectNextPosition.get() as { position: bigint }).position,
+      headHash: (this.selectIdentity.get() as IdentityRow).head_hash,
+      moved: false,
+    };
+  }
+
+  /**
+   * Runs inside the batch transaction, in its own savepoint: idempotency first (as EventStoreDB
+   * does), then the revision check. Moves `chain` on only once every row of the append is written.
+   */
+  private applyAppend(pending: PendingAppend, chain: ChainTip): AppendResult {
     const { streamName, expectedRevision, events } = pending;
     const head = this.selectStreamHead.get(streamName) as StreamHeadRow | undefined;
     const recorded = events.map(({ id }) => {
@@ -342,10 +369,8 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
 
     const recordedAt = new Date().toISOString();
     let revision = head ? head.revision + 1n : 0n;
-    let position = (this.selectNextPosition.get() as { position: bigint }).position;
-    // The chain goes on from the head the log last recorded, not from its last row: an append
-    // after rows were cut from the tail links to the vanished event, and verification shows the cut.
-    let previousHash = (this.selectIdentity.get() as IdentityRow).head_hash;
+    let position = chain.nextPosition;
+    let previousHash = chain.headHash;
     for (const event of events) {
       const hash = eventHash(previousHash, position, streamName, revision, event.id, event.type, event.data, event.metadata, recordedAt);
       this.insertEvent.run(position, streamName, revision, event.id, event.type, event.data, event.metadata, recordedAt, hash);
@@ -353,7 +378,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       position += 1n;
       revision += 1n;
     }
-    this.updateChainHead.run(position - 1n, previousHash);
+    Object.assign(chain, { nextPosition: position, headHash: previousHash, moved: true });
     return { nextExpectedRevision: revision - 1n, position: toPosition(position - 1n) };
   }
 
