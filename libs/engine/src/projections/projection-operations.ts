@@ -10,6 +10,14 @@ import {
   type ReadModelDb,
 } from '@csp/read-models';
 
+/**
+ * Events per read and per transaction of a rebuild. Each commit writes every page the batch dirtied,
+ * and in a large store the rows of a batch land on pages all over its tables and indexes: ten
+ * thousand events per commit folded a 300,000-event log 1.4x faster than a thousand, with the
+ * process under 250 MiB.
+ */
+const REBUILD_BATCH_SIZE = 10_000;
+
 export type ProjectionStatusState = 'current' | 'behind' | 'rebuilding' | 'version-changed';
 
 export interface ProjectionStatus {
@@ -122,7 +130,7 @@ export class ProjectionOperations {
       for (const projection of projections) generations.push(await this.generations.create(projection));
       if (target) {
         const runners = projections.map((projection, index) => generationRunner(this.store, this.db, projection, generations[index]!));
-        await foldHistory(this.store, this.db, runners, target, options.batchSize ?? 1000, (events) => {
+        await foldHistory(this.store, this.db, runners, target, options.batchSize ?? REBUILD_BATCH_SIZE, (events) => {
           eventsFolded += events.length;
           position = events.at(-1)!.position;
           options.onProgress?.({ position, eventsFolded, target });
