@@ -130,7 +130,8 @@ export class EngineModule {
         provide: EVENT_STORE,
         inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_LOCK],
         useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined) =>
-          openEventStore(config, codec, { onBatchCommitted: () => worker?.logAppended() }),
+          // With a worker, it copies the log's write-ahead log into the file: not the thread answering requests.
+          openEventStore(config, codec, worker ? { onBatchCommitted: () => worker.logAppended(), autoCheckpoint: false } : {}),
       },
       { provide: READ_MODEL_DB, inject: [DATA_DIR_LOCK], useFactory: () => openReadModels(config, projections) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },

@@ -149,6 +149,32 @@ describe('SqliteEventStore', () => {
     await subscription.close();
   });
 
+  it('leaves copying the write-ahead log to another connection when autoCheckpoint is off, losing nothing', async () => {
+    const file = join(dir, 'events.sqlite');
+    const writer = open({ autoCheckpoint: false }, file);
+    const checkpointer = open({}, file);
+    const sizeBefore = (await stat(file)).size;
+    // About 6 MB: well past SQLite's threshold of 1,000 pages, where a commit would copy them itself.
+    const padding = 'x'.repeat(3000);
+    await Promise.all(
+      Array.from({ length: 2000 }, (_, index) =>
+        writer.appendToStream(`bulk-${index}`, [{ id: uuid(), type: 'Padded', data: { padding } }], { expectedRevision: NO_STREAM }),
+      ),
+    );
+    expect((await stat(file)).size).toBe(sizeBefore);
+    expect((await stat(`${file}-wal`)).size).toBeGreaterThan(6_000_000);
+
+    checkpointer.checkpoint();
+
+    expect((await stat(file)).size).toBeGreaterThan(6_000_000);
+    await writer.close();
+    await checkpointer.close();
+    const reopened = open({}, file);
+    let count = 0;
+    for await (const event of reopened.readAll()) if (event.type === 'Padded') count++;
+    expect(count).toBe(2000);
+  });
+
   describe('group commit', () => {
     it('commits concurrent appends in one transaction, each checked against its own expected revision', async () => {
       const batches: CommittedBatch[] = [];

@@ -31,6 +31,12 @@ export interface SqliteEventStoreOptions {
   busyTimeoutMs?: number;
   /** Called after each group commit, e.g. to export batch sizes and commit latency as metrics. */
   onBatchCommitted?: (batch: CommittedBatch) => void;
+  /**
+   * Whether a commit through this store copies the write-ahead log into the file once it passes
+   * SQLite's threshold (default). Off when another thread calls `checkpoint()` instead, so the
+   * copy and its fsync do not hold up the commits.
+   */
+  autoCheckpoint?: boolean;
 }
 
 export interface CommittedBatch {
@@ -220,6 +226,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      if (options.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
       db.defaultSafeIntegers(true);
       db.exec(SCHEMA);
       addChainToOlderLog(db);
@@ -281,6 +288,16 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     );
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * Copies what the write-ahead log holds into the file (fsync included) as far as no reader still
+   * needs it, without waiting for readers or writers: the work a writer with `autoCheckpoint: false`
+   * leaves to another connection.
+   */
+  checkpoint(): void {
+    this.assertOpen();
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /**
