@@ -130,8 +130,11 @@ export class EngineModule {
         provide: EVENT_STORE,
         inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_LOCK],
         useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined) =>
-          // With a worker, it copies the log's write-ahead log into the file: not the thread answering requests.
-          openEventStore(config, codec, worker ? { onBatchCommitted: () => worker.logAppended(), autoCheckpoint: false } : {}),
+          openEventStore(config, codec, {
+            // A thread of its own copies the write-ahead log into the file, not a commit on the thread answering requests.
+            walCheckpoints: { everyMs: 1000 },
+            ...(worker ? { onBatchCommitted: () => worker.logAppended() } : {}),
+          }),
       },
       { provide: READ_MODEL_DB, inject: [DATA_DIR_LOCK], useFactory: () => openReadModels(config, projections) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },

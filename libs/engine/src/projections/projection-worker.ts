@@ -12,8 +12,6 @@ import type { FromProjectionWorker, LogLevel, ProjectionWorkerData, ToProjection
 import { SupervisedProjection, type ProjectionState } from './supervised-projection';
 
 const STATE_REPORT_MS = 100;
-/** How often the worker copies the log's write-ahead log into the file, which the service's writer leaves to it. */
-const LOG_CHECKPOINT_MS = 1000;
 
 /** Hands every log line to the service's logger instead of printing in another format. */
 class ForwardingLogger implements LoggerService {
@@ -62,18 +60,9 @@ async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerDat
       ),
   );
   let stateTimer: NodeJS.Timeout | undefined;
-  const checkpointTimer = setInterval(() => {
-    try {
-      log.checkpoint();
-    } catch (error) {
-      // A busy or failing file is tried again at the next tick; the writer's own faults surface on its commits.
-      new Logger('ProjectionWorker').warn(`the log's checkpoint failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }, LOG_CHECKPOINT_MS);
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     clearInterval(stateTimer);
-    clearInterval(checkpointTimer);
     await Promise.all(projections.map((projection) => projection.stop()));
     await liveFold.close();
     await store.close();

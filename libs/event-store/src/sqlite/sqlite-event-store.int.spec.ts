@@ -149,30 +149,46 @@ describe('SqliteEventStore', () => {
     await subscription.close();
   });
 
-  it('leaves copying the write-ahead log to another connection when autoCheckpoint is off, losing nothing', async () => {
-    const file = join(dir, 'events.sqlite');
-    const writer = open({ autoCheckpoint: false }, file);
-    const checkpointer = open({}, file);
-    const sizeBefore = (await stat(file)).size;
+  describe('write-ahead log checkpoints in the background', () => {
+    const file = () => join(dir, 'events.sqlite');
     // About 6 MB: well past SQLite's threshold of 1,000 pages, where a commit would copy them itself.
-    const padding = 'x'.repeat(3000);
-    await Promise.all(
-      Array.from({ length: 2000 }, (_, index) =>
-        writer.appendToStream(`bulk-${index}`, [{ id: uuid(), type: 'Padded', data: { padding } }], { expectedRevision: NO_STREAM }),
-      ),
-    );
-    expect((await stat(file)).size).toBe(sizeBefore);
-    expect((await stat(`${file}-wal`)).size).toBeGreaterThan(6_000_000);
+    const appendSixMegabytes = (store: SqliteEventStore) =>
+      Promise.all(
+        Array.from({ length: 2000 }, (_, index) =>
+          store.appendToStream(`bulk-${index}`, [{ id: uuid(), type: 'Padded', data: { padding: 'x'.repeat(3000) } }], {
+            expectedRevision: NO_STREAM,
+          }),
+        ),
+      );
+    const countPadded = async (store: SqliteEventStore) => {
+      let count = 0;
+      for await (const event of store.readAll()) if (event.type === 'Padded') count++;
+      return count;
+    };
 
-    checkpointer.checkpoint();
+    it('leaves the copy out of the commits; closing copies what is left, losing nothing', async () => {
+      const writer = open({ walCheckpoints: { everyMs: 60_000 } }, file());
+      const sizeBefore = (await stat(file())).size;
 
-    expect((await stat(file)).size).toBeGreaterThan(6_000_000);
-    await writer.close();
-    await checkpointer.close();
-    const reopened = open({}, file);
-    let count = 0;
-    for await (const event of reopened.readAll()) if (event.type === 'Padded') count++;
-    expect(count).toBe(2000);
+      await appendSixMegabytes(writer);
+
+      expect((await stat(file())).size).toBe(sizeBefore);
+      expect((await stat(`${file()}-wal`)).size).toBeGreaterThan(6_000_000);
+      await writer.close();
+      expect((await stat(file())).size).toBeGreaterThan(6_000_000);
+      expect(await countPadded(open({}, file()))).toBe(2000);
+    });
+
+    it('copies the write-ahead log into the file from its own thread while the store is open', async () => {
+      const writer = open({ walCheckpoints: { everyMs: 50 } }, file());
+
+      await appendSixMegabytes(writer);
+
+      const deadline = Date.now() + 5000;
+      while ((await stat(file())).size < 6_000_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await stat(file())).size).toBeGreaterThan(6_000_000);
+      expect(await countPadded(writer)).toBe(2000);
+    });
   });
 
   describe('group commit', () => {

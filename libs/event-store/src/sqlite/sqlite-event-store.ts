@@ -21,6 +21,7 @@ import { StorageFailureError, storageFailureKind } from '../storage-failure';
 import { checkAppend, requireExpectedRevision, requireStreamName } from '../append-rules';
 import { checkedBatch, type CheckedEvent } from '../checked-batch';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
+import { WalCheckpointer } from './wal-checkpointer';
 
 export interface SqliteEventStoreOptions {
   /** How often a waiting subscription re-reads the file to see appends of other processes. Default 50 ms. */
@@ -32,11 +33,11 @@ export interface SqliteEventStoreOptions {
   /** Called after each group commit, e.g. to export batch sizes and commit latency as metrics. */
   onBatchCommitted?: (batch: CommittedBatch) => void;
   /**
-   * Whether a commit through this store copies the write-ahead log into the file once it passes
-   * SQLite's threshold (default). Off when another thread calls `checkpoint()` instead, so the
-   * copy and its fsync do not hold up the commits.
+   * Who copies the write-ahead log into the file: `on-commit` (default), the commit that crosses
+   * SQLite's threshold, fsync included; `{ everyMs }`, a thread of its own at that interval, so no
+   * commit waits for the copy (see `WalCheckpointer`).
    */
-  autoCheckpoint?: boolean;
+  walCheckpoints?: 'on-commit' | { everyMs: number };
 }
 
 export interface CommittedBatch {
@@ -169,6 +170,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   private constructor(
     private readonly db: Database.Database,
     options: SqliteEventStoreOptions,
+    private readonly checkpointer: WalCheckpointer | undefined,
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.readPageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
@@ -226,11 +228,20 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
-      if (options.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
+      const background = options.walCheckpoints === 'on-commit' ? undefined : options.walCheckpoints;
+      if (background) db.pragma('wal_autocheckpoint = 0');
       db.defaultSafeIntegers(true);
       db.exec(SCHEMA);
       addChainToOlderLog(db);
-      return new SqliteEventStore(db, options);
+      const checkpointer = background
+        ? WalCheckpointer.start({
+            file: filePath,
+            intervalMs: background.everyMs,
+            busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+            onFailure: (message) => process.emitWarning(`the checkpoint of ${filePath} failed (tried again at the next interval): ${message}`),
+          })
+        : undefined;
+      return new SqliteEventStore(db, options, checkpointer);
     } catch (error) {
       db.close();
       throw error;
@@ -291,16 +302,6 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   }
 
   /**
-   * Copies what the write-ahead log holds into the file (fsync included) as far as no reader still
-   * needs it, without waiting for readers or writers: the work a writer with `autoCheckpoint: false`
-   * leaves to another connection.
-   */
-  checkpoint(): void {
-    this.assertOpen();
-    this.db.pragma('wal_checkpoint(PASSIVE)');
-  }
-
-  /**
    * Another connection to this file committed (the service's writer, telling a projection worker):
    * subscriptions read now instead of at their next poll.
    */
@@ -321,6 +322,8 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     if (this.flushHandle) clearImmediate(this.flushHandle);
     this.flush();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    // Before the last connection closes, which copies what the write-ahead log still holds.
+    await this.checkpointer?.stop();
     this.db.close();
   }
 
