@@ -8,6 +8,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// The service prints its development token just after it starts listening: /health may answer first.
+const TOKEN_PRINTED = /Development AdminAgent token[^\n]*\n\S+\n/;
+
 const root = new URL('../../', import.meta.url).pathname;
 const children = [];
 let passed = 0;
@@ -85,7 +88,7 @@ async function lifecycleOverHttp(label, env) {
   const base = `http://127.0.0.1:${port}`;
   const api = start('dist/apps/api/src/main.js', [], { ...env, PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development', AUTH_JWT_SECRET: '', LOG_LEVEL: 'warn' });
   try {
-    await waitFor(async () => (await fetch(`${base}/health`)).status === 200, `${label}: /health`);
+    await waitFor(async () => (await fetch(`${base}/health`)).status === 200 && TOKEN_PRINTED.test(api.output()), `${label}: /health and the token`);
     const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(api.output())?.[1];
     check(`${label}: prints a ready AdminAgent token`, Boolean(token), api.output().slice(-500));
     const customerId = '5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
@@ -137,7 +140,7 @@ async function stopsUnderLoadLosingNothing() {
   const first = start('dist/apps/api/src/main.js', [], env);
   const acknowledged = [];
   try {
-    await waitFor(async () => (await fetch(`${base}/health`)).status === 200, 'stop under load: /health');
+    await waitFor(async () => (await fetch(`${base}/health`)).status === 200 && TOKEN_PRINTED.test(first.output()), 'stop under load: /health and the token');
     const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(first.output())?.[1];
     let sending = true;
     // Busy keep-alive clients: registrations whose 201 must survive, and reads that keep the connections busy.
@@ -164,7 +167,7 @@ async function stopsUnderLoadLosingNothing() {
 
     const second = start('dist/apps/api/src/main.js', [], env);
     try {
-      await waitFor(async () => (await fetch(`${base}/health`)).status === 200, 'stop under load: restart');
+      await waitFor(async () => (await fetch(`${base}/health`)).status === 200 && TOKEN_PRINTED.test(second.output()), 'stop under load: restart');
       const token2 = /Development AdminAgent token[^\n]*\n(\S+)/.exec(second.output())?.[1];
       let missing = 0;
       for (const [id, position] of acknowledged) {

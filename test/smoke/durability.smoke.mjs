@@ -10,6 +10,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// The service prints its development token just after it starts listening: /health may answer first.
+const TOKEN_PRINTED = /Development AdminAgent token[^\n]*\n\S+\n/;
+
 const root = new URL('../../', import.meta.url).pathname;
 const CLIENTS = 32;
 /** The kill comes once the burst has this many acknowledged purchases (or after BURST_LIMIT_MS on a very slow machine). */
@@ -50,7 +53,7 @@ async function startService(env) {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the service exited: ${output.slice(-500)}`);
     try {
-      if ((await fetch(`${base}/health`)).status === 200) break;
+      if ((await fetch(`${base}/health`)).status === 200 && TOKEN_PRINTED.test(output)) break;
     } catch {
       // not up yet
     }

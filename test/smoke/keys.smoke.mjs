@@ -9,6 +9,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// The service prints its development token just after it starts listening: /health may answer first.
+const TOKEN_PRINTED = /Development AdminAgent token[^\n]*\n\S+\n/;
+
 const root = new URL('../../', import.meta.url).pathname;
 let passed = 0;
 let failed = 0;
@@ -104,7 +107,7 @@ async function noKeyTextAnywhere() {
   const api = start({ PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development', AUTH_JWT_SECRET: '', KEY_ENCRYPTION_KEY: '', LOG_LEVEL: 'debug' });
   let productKey;
   try {
-    await waitFor(async () => (await fetch(`${base}/health`)).status === 200, 'keys: /health');
+    await waitFor(async () => (await fetch(`${base}/health`)).status === 200 && TOKEN_PRINTED.test(api.output()), 'keys: /health and the token');
     check('announces the development key encryption key at start', /KEY_ENCRYPTION_KEY is not set[^\n]*dev-key-encryption-key/.test(api.output()), api.output().slice(-500));
     const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(api.output())?.[1];
     const customerId = '0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e';

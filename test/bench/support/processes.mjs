@@ -70,11 +70,13 @@ export async function startService({ dataDir, nodeArgs = [], env = {} }) {
     ...env,
   });
   const base = `http://127.0.0.1:${port}`;
+  const printedToken = () => /Development AdminAgent token[^\n]*\n(\S+)\n/.exec(service.output())?.[1];
+  // The token is printed just after the service starts listening, so /health may answer first.
   await waitFor(async () => {
     if (service.child.exitCode !== null) throw new Error(`the service exited: ${service.output().slice(-500)}`);
-    return (await fetch(`${base}/health`)).status === 200;
-  }, 'the service to answer /health');
-  const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(service.output())?.[1];
+    return (await fetch(`${base}/health`)).status === 200 && printedToken() !== undefined;
+  }, 'the service to answer /health and print its development token');
+  const token = printedToken();
   if (!token) throw new Error(`the service printed no development token: ${service.output().slice(-500)}`);
   return { ...service, port, base, token };
 }
