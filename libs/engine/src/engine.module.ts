@@ -136,7 +136,8 @@ export class EngineModule {
             ...(worker ? { onBatchCommitted: () => worker.logAppended() } : {}),
           }),
       },
-      { provide: READ_MODEL_DB, inject: [DATA_DIR_LOCK], useFactory: () => openReadModels(config, projections) },
+      // As the log's: the projections' commits (and the key vault's) do not wait for the copy into the file.
+      { provide: READ_MODEL_DB, inject: [DATA_DIR_LOCK], useFactory: () => openReadModels(config, projections, { everyMs: 1000 }) },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },
       { provide: IdGenerator, useClass: Uuid7Generator },

@@ -7,3 +7,4 @@ export * from './sqlite/sqlite-event-store';
 export * from './in-memory/in-memory-event-store';
 export * from './codec/event-codec';
 export * from './codec/codec-event-store';
+export * from './sqlite/wal-checkpointer';

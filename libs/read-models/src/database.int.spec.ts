@@ -6,7 +6,10 @@ import {
 } from '@csp/testing/read-model-dialects';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
-import { openPostgresReadModels, type ReadModelDb } from './database';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPostgresReadModels, openSqliteReadModels, type ReadModelDb, type SqliteReadStoreOptions } from './database';
 import { customersProjection } from './projections/customers/customers.projection';
 import { ordersProjection } from './projections/orders/orders.projection';
 import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
@@ -189,5 +192,56 @@ describe('openPostgresReadModels', () => {
     await expect(
       openPostgresReadModels('postgres://postgres@127.0.0.1:1/test', { schema: newSchema(), connectionTimeoutMs: 2000 }),
     ).rejects.toThrow(/ECONNREFUSED|connect/);
+  });
+});
+
+describe('openSqliteReadModels write-ahead log checkpoints', () => {
+  let dir: string;
+  const stores: ReadModelDb[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'csp-read-checkpoints-'));
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = async (walCheckpoints: SqliteReadStoreOptions['walCheckpoints']) => {
+    const store = await openSqliteReadModels(join(dir, 'read-models.db'), { projections: FIRST_PROJECTIONS, walCheckpoints });
+    stores.push(store);
+    return store;
+  };
+  /** About 6 MB in one transaction: past SQLite's threshold of 1,000 pages, where a commit would copy them itself. */
+  const writeSixMegabytes = async (store: ReadModelDb) => {
+    await sql`CREATE TABLE IF NOT EXISTS padding (id INTEGER PRIMARY KEY, text TEXT NOT NULL)`.execute(store);
+    await store.transaction().execute(async (trx) => {
+      for (let row = 0; row < 2000; row++) await sql`INSERT INTO padding (text) VALUES (${'x'.repeat(3000)})`.execute(trx);
+    });
+  };
+  const fileSize = async () => (await stat(join(dir, 'read-models.db'))).size;
+
+  it('leaves the copy to the store that runs the checkpointer thread, which makes it', async () => {
+    const checkpointing = await open({ everyMs: 50 });
+    const writer = await open('another-connection');
+    const sizeBefore = await fileSize();
+
+    await writeSixMegabytes(writer);
+
+    const deadline = Date.now() + 5000;
+    while ((await fileSize()) < sizeBefore + 6_000_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await fileSize()).toBeGreaterThan(sizeBefore + 6_000_000);
+    const rows = await sql<{ count: number }>`SELECT count(*) AS count FROM padding`.execute(checkpointing);
+    expect(Number(rows.rows[0]!.count)).toBe(2000);
+  });
+
+  it('does not copy in its commits when another connection does', async () => {
+    const writer = await open('another-connection');
+    const sizeBefore = await fileSize();
+
+    await writeSixMegabytes(writer);
+
+    expect(await fileSize()).toBe(sizeBefore);
+    expect((await stat(join(dir, 'read-models.db-wal'))).size).toBeGreaterThan(6_000_000);
   });
 });

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { WalCheckpointer } from '@csp/event-store';
 import { CurrentSchemaPostgresDialect } from './current-schema.introspector';
 import { Pool } from 'pg';
 import type { AnyProjection } from './projection/projection-definition';
@@ -40,14 +41,40 @@ async function prepareReadStore(db: ReadModelDb, projections: readonly AnyProjec
  * @example
  *   const db = await openSqliteReadModels(join(dataDir, 'read-models.db'));
  */
-export async function openSqliteReadModels(filePath: string, options: ReadStoreOptions = {}): Promise<ReadModelDb> {
+export interface SqliteReadStoreOptions extends ReadStoreOptions {
+  /**
+   * Who copies the write-ahead log into the file: `on-commit` (default), the commit that crosses
+   * SQLite's threshold; `{ everyMs }`, a checkpointer thread this store starts (see
+   * `WalCheckpointer`); `another-connection`, neither: a store on the same file opened with
+   * `{ everyMs }` does it (the projection worker's, beside the service's).
+   */
+  walCheckpoints?: 'on-commit' | 'another-connection' | { everyMs: number };
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+export async function openSqliteReadModels(filePath: string, options: SqliteReadStoreOptions = {}): Promise<ReadModelDb> {
   mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
   const database = new Database(filePath);
   chmodSync(filePath, 0o600);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
-  database.pragma('busy_timeout = 5000');
-  const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const checkpoints = options.walCheckpoints ?? 'on-commit';
+  if (checkpoints !== 'on-commit') database.pragma('wal_autocheckpoint = 0');
+  const checkpointer =
+    typeof checkpoints === 'object'
+      ? WalCheckpointer.start({
+          file: filePath,
+          intervalMs: checkpoints.everyMs,
+          busyTimeoutMs: BUSY_TIMEOUT_MS,
+          onFailure: (message) => process.emitWarning(`the checkpoint of ${filePath} failed (tried again at the next interval): ${message}`),
+        })
+      : undefined;
+  const cached = withStatementCache(database);
+  // Kysely closes synchronously; whichever connection closes last copies what the write-ahead log still holds.
+  const sqlite = checkpointer ? { ...cached, close: () => (void checkpointer.stop(), cached.close()) } : cached;
+  const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
     await prepareReadStore(db, options.projections ?? projectionRegistry);
   } catch (error) {

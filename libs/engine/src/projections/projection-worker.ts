@@ -45,7 +45,8 @@ function send(port: MessagePort, message: FromProjectionWorker): void {
 
 async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerData): Promise<void> {
   Logger.overrideLogger(new ForwardingLogger(port));
-  const db = await openReadModels(config, projectionRegistry);
+  // The service's store on the same file runs the checkpointer thread.
+  const db = await openReadModels(config, projectionRegistry, 'another-connection');
   const log = openSqliteLog(config);
   const store = new CodecEventStore(log, engineEventCodec(new KeyVault(db, Buffer.from(masterKey), new SystemClock())));
   const liveFold = new LiveFold(store, db);

@@ -1,6 +1,13 @@
 import { CodecEventStore, SqliteEventStore, UpcastingCodec, type EventCodec, type EventStore, type SqliteEventStoreOptions } from '@csp/event-store';
 import { EsdbEventStore, type EsdbEventStoreOptions } from '@csp/event-store/esdb';
-import { openPostgresReadModels, openSqliteReadModels, projectionRegistry, type AnyProjection, type ReadModelDb } from '@csp/read-models';
+import {
+  openPostgresReadModels,
+  openSqliteReadModels,
+  projectionRegistry,
+  type AnyProjection,
+  type ReadModelDb,
+  type SqliteReadStoreOptions,
+} from '@csp/read-models';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { EngineConfig } from '../config/engine-config';
@@ -43,13 +50,18 @@ export function openSqliteLog(config: EngineConfig, options: SqliteEventStoreOpt
   }
 }
 
-export function openReadModels(config: EngineConfig, projections: readonly AnyProjection[] = projectionRegistry): Promise<ReadModelDb> {
+/** `walCheckpoints` applies to the SQLite read store only. */
+export function openReadModels(
+  config: EngineConfig,
+  projections: readonly AnyProjection[] = projectionRegistry,
+  walCheckpoints: SqliteReadStoreOptions['walCheckpoints'] = 'on-commit',
+): Promise<ReadModelDb> {
   return config.readModelsConnectionString
     ? openPostgresReadModels(config.readModelsConnectionString, {
         projections,
         ...(config.readModelsSchema ? { schema: config.readModelsSchema } : {}),
       })
-    : openSqliteReadModels(join(config.dataDir, 'read-models.db'), { projections }).catch((error: unknown) => {
+    : openSqliteReadModels(join(config.dataDir, 'read-models.db'), { projections, walCheckpoints }).catch((error: unknown) => {
         const code = (error as { code?: unknown }).code;
         throw new Error(
           `the read store ${join(config.dataDir, 'read-models.db')} cannot be opened (${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}); ` +
