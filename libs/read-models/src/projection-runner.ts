@@ -4,24 +4,17 @@ import {
   positionToString,
   type EventStore,
   type LogPosition,
-  type LogSubscription,
   type RecordedEvent,
 } from '@csp/event-store';
 import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
-import type { LiveFold, LiveFoldMember } from './live-fold';
+import { foldHistory, LiveFold, type LiveFoldMember } from './live-fold';
 import type { ReadModelDb } from './schema';
 import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
 import { checkpointName, type AnyProjection, type ProjectionGeneration } from './projection/projection-definition';
 import type { ReadModelSchema } from './schema';
 
 const DEFAULT_BATCH_SIZE = 500;
-const NOT_YET = Symbol('not yet');
-
-/** Settles after the I/O callbacks already queued: what a subscription holds in memory comes first. */
-function nextTurn(): Promise<typeof NOT_YET> {
-  return new Promise((resolve) => setImmediate(() => resolve(NOT_YET)));
-}
 
 export type ProjectFn = (trx: Transaction<ReadModelSchema>, event: RecordedEvent) => Promise<void>;
 export type ProjectBatchFn = (trx: Transaction<ReadModelSchema>, events: readonly RecordedEvent[]) => Promise<void>;
@@ -85,8 +78,8 @@ export function generationRunner(
  * A crash between two transactions loses nothing: the next start resumes from the checkpoint.
  */
 export class ProjectionRunner implements LiveFoldMember {
-  private subscription: LogSubscription | undefined;
-  private running: Promise<void> | undefined;
+  /** Where it follows the live log: the process's shared fold, or one of its own. */
+  private readonly liveFold: LiveFold | undefined;
   private stopped = false;
   private current: LogPosition | undefined;
   private readonly progress = new EventEmitter();
@@ -99,6 +92,7 @@ export class ProjectionRunner implements LiveFoldMember {
   ) {
     this.progress.setMaxListeners(0);
     this.handles = options.handles ? new Set(options.handles) : undefined;
+    this.liveFold = options.until ? undefined : (options.liveFold ?? new LiveFold(store, db, options.batchSize ?? DEFAULT_BATCH_SIZE));
   }
 
   get name(): string {
@@ -117,25 +111,19 @@ export class ProjectionRunner implements LiveFoldMember {
     // where the read models stand, or a wait for a position the checkpoint already covers would
     // only end at its timeout, since catching up applies nothing new then.
     if (this.current) this.progress.emit('applied', this.current);
-    await this.catchUp();
-    // stop() during the catch-up must not leave a live subscription behind.
-    if (this.stopped || this.options.until) return;
-    if (this.options.liveFold) {
-      await this.options.liveFold.join(this);
-      // stop() while joining: leave again, so the fold does not write a stopped runner's checkpoint.
-      if (this.stopped) await this.options.liveFold.leave(this);
-      return;
-    }
-    this.running = this.followLive().catch((error: unknown) => {
-      if (!this.stopped) this.progress.emit('error', error);
-    });
+    const target = this.options.until ?? (await this.store.headPosition());
+    if (target) await foldHistory(this.store, this.db, [this], target, this.options.batchSize ?? DEFAULT_BATCH_SIZE);
+    // stop() during the catch-up must not leave it following the live log.
+    if (this.stopped || !this.liveFold) return;
+    await this.liveFold.join(this);
+    // stop() while joining: leave again, so the fold does not write a stopped runner's checkpoint.
+    if (this.stopped) await this.liveFold.leave(this);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.options.liveFold?.leave(this);
-    await this.subscription?.close();
-    await this.running;
+    await this.liveFold?.leave(this);
+    if (this.liveFold && this.liveFold !== this.options.liveFold) await this.liveFold.close();
   }
 
   /** Waits until the projection has folded `position` (or further); false after the timeout. */
@@ -157,59 +145,6 @@ export class ProjectionRunner implements LiveFoldMember {
 
   onError(listener: (error: unknown) => void): void {
     this.progress.on('error', listener);
-  }
-
-  private async catchUp(): Promise<void> {
-    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
-    for (;;) {
-      const batch: RecordedEvent[] = [];
-      const until = this.options.until;
-      let reachedUntil = false;
-      for await (const event of this.store.readAll({ fromPosition: this.current, maxCount: batchSize + 1 })) {
-        if (this.current && comparePositions(event.position, this.current) <= 0) continue;
-        if (until && comparePositions(event.position, until) > 0) {
-          reachedUntil = true;
-          break;
-        }
-        batch.push(event);
-        if (batch.length === batchSize) break;
-      }
-      if (batch.length === 0) return;
-      await this.apply(batch);
-      if (reachedUntil || batch.length < batchSize) return;
-    }
-  }
-
-  /**
-   * Folds live events in batches of whatever the subscription already holds: under load one
-   * transaction covers every event that arrived meanwhile, instead of one transaction per event;
-   * when the log is quiet a batch is the one event that just arrived, so nothing waits for company.
-   */
-  private async followLive(): Promise<void> {
-    this.subscription = this.store.subscribeToAll(this.current ? { fromPosition: this.current } : {});
-    const events = this.subscription[Symbol.asyncIterator]();
-    let next = events.next();
-    for (;;) {
-      const first = await next;
-      if (first.done || this.stopped) return;
-      const batch = [first.value];
-      next = events.next();
-      let ended = false;
-      while (batch.length < (this.options.batchSize ?? DEFAULT_BATCH_SIZE)) {
-        const ready = await Promise.race([next, nextTurn()]);
-        if (ready === NOT_YET) break;
-        if (ready.done) {
-          ended = true;
-          break;
-        }
-        batch.push(ready.value);
-        next = events.next();
-      }
-      if (this.stopped) return;
-      const unseen = batch.filter((event) => !this.current || comparePositions(event.position, this.current) > 0);
-      if (unseen.length > 0) await this.apply(unseen);
-      if (ended) return;
-    }
   }
 
   /** Folds `events` (all after this runner's position) and moves the checkpoint, inside `trx`. */
@@ -235,10 +170,6 @@ export class ProjectionRunner implements LiveFoldMember {
     if (!this.stopped) this.progress.emit('error', error);
   }
 
-  private async apply(events: RecordedEvent[]): Promise<void> {
-    await this.db.transaction().execute((trx) => this.foldInto(trx, events));
-    this.folded(events);
-  }
 }
 
 export async function readCheckpoint(db: ReadModelDb, name: string): Promise<LogPosition | undefined> {
