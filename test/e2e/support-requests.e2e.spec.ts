@@ -35,6 +35,8 @@ describe('support requests: POST /v1/support-requests, GET, approve, reject', ()
     const placed = await placeOrder(app, customer.id, [{ skuId: SKU.datacenter1y, quantity: 1, billingCycle: 'annual' }]);
     orderId = placed.id;
     subscriptionId = placed.subscriptionIds[0]!;
+    // Requests below name the customer by its domain, which the read models resolve: read once at the purchase's position.
+    await get(app, `/v1/customers/${customer.id}/orders`, agent, placed.position);
   });
 
   afterAll(() => app.stop());

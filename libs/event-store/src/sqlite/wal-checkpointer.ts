@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -9,20 +8,31 @@ import { Worker } from 'node:worker_threads';
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs });
-db.pragma('synchronous = FULL');
-const timer = setInterval(() => {
+const report = (error) => parentPort.postMessage({ failed: String(error && error.message ? error.message : error) });
+function run() {
+  let db;
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs, fileMustExist: true });
+    db.pragma('synchronous = FULL');
   } catch (error) {
-    parentPort.postMessage({ failed: String(error && error.message ? error.message : error) });
+    report(error);
+    parentPort.close();
+    return;
   }
-}, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-});
+  const timer = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (error) {
+      report(error);
+    }
+  }, workerData.intervalMs);
+  parentPort.on('message', () => {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  });
+}
+run();
 `;
 
 export interface WalCheckpointerOptions {
@@ -44,27 +54,40 @@ export interface WalCheckpointerOptions {
  *   await checkpointer.stop();
  */
 export class WalCheckpointer {
-  private constructor(private readonly worker: Worker) {}
+  private stopping = false;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    private readonly worker: Worker,
+    onFailure: (message: string) => void,
+  ) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    // Once stopping, the store may already be gone (a test's directory removed): nothing to report.
+    const report = (message: string) => {
+      if (!this.stopping) onFailure(message);
+    };
+    worker.on('message', (message: { failed: string }) => report(message.failed));
+    worker.on('error', (error) => report(error.message));
+    // A checkpointer alone must not keep the process alive.
+    worker.unref();
+  }
 
   static start(options: WalCheckpointerOptions): WalCheckpointer {
     const worker = new Worker(CHECKPOINTER_SOURCE, {
       eval: true,
       workerData: { driver: require.resolve('better-sqlite3'), file: options.file, intervalMs: options.intervalMs, busyTimeoutMs: options.busyTimeoutMs },
     });
-    worker.on('message', (message: { failed: string }) => options.onFailure(message.failed));
-    worker.on('error', (error) => options.onFailure(error.message));
-    // A checkpointer alone must not keep the process alive.
-    worker.unref();
-    return new WalCheckpointer(worker);
+    return new WalCheckpointer(worker, options.onFailure);
   }
 
-  /** Resolves once the thread has closed its connection. */
+  /** Resolves once the thread has closed its connection (or has ended); never rejects. */
   async stop(): Promise<void> {
-    if (this.worker.threadId === -1) return;
-    const exited = once(this.worker, 'exit');
-    // Held until it has closed its connection: the process must not end while we wait for that.
-    this.worker.ref();
-    this.worker.postMessage('stop');
-    await exited;
+    this.stopping = true;
+    if (this.worker.threadId !== -1) {
+      // Held until it has closed its connection: the process must not end while we wait for that.
+      this.worker.ref();
+      this.worker.postMessage('stop');
+    }
+    await this.exited;
   }
 }
