@@ -24,8 +24,9 @@ export interface ProjectionHealth {
  */
 @Injectable()
 export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly projections: SupervisedProjection[];
-  private readonly liveFold: LiveFold;
+  private readonly names: string[];
+  /** Only when the projections fold on this thread (`in-process`). */
+  private readonly onThisThread: { projections: SupervisedProjection[]; liveFold: LiveFold } | undefined;
   private readonly external: boolean;
   private destroyed = false;
 
@@ -38,19 +39,16 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     @Optional() @Inject(ProjectionWorkerHost) private readonly worker?: ProjectionWorkerHost,
   ) {
     this.external = config.projections === 'external';
-    this.worker?.onProgress((name, position) => metrics.setProjectionPosition(name, Number(position.commit)));
-    // With a worker these are never started (the worker runs its own); health() lists them by name.
-    this.liveFold = new LiveFold(store, db);
-    this.projections = definitions.map(
-      (definition) =>
-        new SupervisedProjection(
-          definition,
-          store,
-          db,
-          { onProgress: (name, position) => metrics.setProjectionPosition(name, Number(position.commit)) },
-          this.liveFold,
-        ),
-    );
+    this.names = definitions.map(({ name }) => name);
+    const onProgress = (name: string, position: LogPosition) => metrics.setProjectionPosition(name, Number(position.commit));
+    this.worker?.onProgress(onProgress);
+    if (!this.external && !this.worker) {
+      const liveFold = new LiveFold(store, db);
+      this.onThisThread = {
+        liveFold,
+        projections: definitions.map((definition) => new SupervisedProjection(definition, store, db, { onProgress }, liveFold)),
+      };
+    }
     metrics.measureOnScrape(async () => {
       const [head, checkpoints] = await Promise.all([store.headPosition(), readActiveCheckpoints(db)]);
       for (const { name } of definitions) {
@@ -66,24 +64,21 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
   }
 
   health(): ProjectionHealth[] {
-    return this.projections.map((projection) => {
-      const name = projection.definition.name;
-      if (this.external) return { name, state: 'external' };
-      return { name, state: this.worker ? this.worker.state(name) : projection.state };
-    });
+    if (this.onThisThread) return this.onThisThread.projections.map(({ definition, state }) => ({ name: definition.name, state }));
+    return this.names.map((name) => ({ name, state: this.worker ? this.worker.state(name) : 'external' }));
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.worker) await this.worker.start();
-    else if (this.runsHere) await Promise.all(this.projections.map((projection) => projection.start()));
+    await this.worker?.start();
+    await Promise.all(this.onThisThread?.projections.map((projection) => projection.start()) ?? []);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.destroyed = true;
-    if (this.worker) await this.worker.stop();
-    else if (this.runsHere) {
-      await Promise.all(this.projections.map((projection) => projection.stop()));
-      await this.liveFold.close();
+    await this.worker?.stop();
+    if (this.onThisThread) {
+      await Promise.all(this.onThisThread.projections.map((projection) => projection.stop()));
+      await this.onThisThread.liveFold.close();
     }
   }
 
@@ -95,11 +90,11 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
 
   /** Resolves once every projection reflects `position`; 503 PROJECTION_LAGGING after `timeoutMs`. */
   async waitFor(position: LogPosition, timeoutMs: number): Promise<void> {
-    const reached = this.external
-      ? await this.waitForExternal(position, timeoutMs)
+    const reached = this.onThisThread
+      ? (await Promise.all(this.onThisThread.projections.map((projection) => projection.waitFor(position, timeoutMs)))).every(Boolean)
       : this.worker
         ? await this.worker.waitFor(position, timeoutMs)
-        : (await Promise.all(this.projections.map((projection) => projection.waitFor(position, timeoutMs)))).every(Boolean);
+        : await this.waitForExternal(position, timeoutMs);
     if (reached) return;
     const head = await this.store.headPosition();
     throw new DomainError(
@@ -115,8 +110,8 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const checkpoints = await readActiveCheckpoints(this.db);
-      const reached = this.projections.every((projection) => {
-        const checkpoint = checkpoints.get(projection.definition.name);
+      const reached = this.names.every((name) => {
+        const checkpoint = checkpoints.get(name);
         return checkpoint !== undefined && comparePositions(checkpoint, position) >= 0;
       });
       if (reached) return true;
