@@ -1,6 +1,6 @@
 import type { BillingCycle, TermDuration } from '../catalogue/sku';
 import { money, type Money } from '../shared/money';
-import { addMonths } from '../shared/time';
+import { monthsAfter } from '../shared/time';
 import type { Installment } from '../subscription/subscription.events';
 import { TERM_YEARS } from './term.policy';
 
@@ -34,9 +34,13 @@ export function installmentSchedule(
   const { count, monthsApart } = installmentPlan(termDuration, cycle);
   const base = Math.floor(termPrice.amount / count);
   const remainder = termPrice.amount - base * count;
-  return Array.from({ length: count }, (_, index) => ({
+  const dueDates = monthsAfter(
+    termStart,
+    Array.from({ length: count }, (_, index) => index * monthsApart),
+  );
+  return dueDates.map((dueAt, index) => ({
     sequence: index + 1,
-    dueAt: addMonths(termStart, index * monthsApart),
+    dueAt,
     amount: money(index === 0 ? base + remainder : base, termPrice.currency),
   }));
 }

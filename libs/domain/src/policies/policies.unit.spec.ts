@@ -1,5 +1,6 @@
 import { money } from '../shared/money';
-import { addMonths, nextInvoicePeriod } from '../shared/time';
+import fc from 'fast-check';
+import { addMonths, monthsAfter, nextInvoicePeriod } from '../shared/time';
 import {
   daysLeftUntil,
   isWithinPerpetualCancellationWindow,
@@ -126,6 +127,34 @@ describe('calendar helpers', () => {
   it('adds months clamping to the month end', () => {
     expect(addMonths('2026-01-31T08:00:00.000Z', 1)).toBe('2026-02-28T08:00:00.000Z');
     expect(addMonths('2026-12-15T00:00:00.000Z', 1)).toBe('2027-01-15T00:00:00.000Z');
+  });
+  it('adds months across leap years and to the last day of February', () => {
+    expect(monthsAfter('2024-01-31T23:59:59.999Z', [1, 13, 25, 49])).toEqual([
+      '2024-02-29T23:59:59.999Z',
+      '2025-02-28T23:59:59.999Z',
+      '2026-02-28T23:59:59.999Z',
+      '2028-02-29T23:59:59.999Z',
+    ]);
+    expect(addMonths('2100-01-29T00:00:00.000Z', 1)).toBe('2100-02-28T00:00:00.000Z');
+    expect(addMonths('2000-01-30T12:00:00.000Z', 1)).toBe('2000-02-29T12:00:00.000Z');
+  });
+  it('gives every month of a series as the calendar does: same day, or the month\'s last when it has none', () => {
+    const instants = fc.date({ min: new Date('1970-01-01T00:00:00.000Z'), max: new Date('2200-12-31T23:59:59.999Z'), noInvalidDate: true });
+    fc.assert(
+      fc.property(instants, fc.array(fc.integer({ min: 0, max: 240 }), { maxLength: 30 }), (start, months) => {
+        const instant = start.toISOString();
+        const timeOfDay = instant.slice(10);
+        monthsAfter(instant, months).forEach((due, index) => {
+          // Walk the calendar a month at a time from the start's first day: where the series must land.
+          const first = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + months[index]!, 1));
+          const nextMonth = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1));
+          const lastDay = new Date(nextMonth.getTime() - 1).getUTCDate();
+          const day = Math.min(start.getUTCDate(), lastDay);
+          const expected = `${first.toISOString().slice(0, 8)}${String(day).padStart(2, '0')}${timeOfDay}`;
+          expect(due).toBe(expected);
+        });
+      }),
+    );
   });
   it('credits land in the month after the event', () => {
     expect(nextInvoicePeriod('2026-12-31T23:59:59.999Z')).toBe('2027-01');

@@ -21,16 +21,34 @@ export function addDays(instant: string, days: number): string {
  * original instant, so a schedule never drifts (Jan 31, Feb 29, Mar 31, ...).
  */
 export function addMonths(instant: string, months: number): string {
-  const d = new Date(toMs(instant));
+  return monthsAfter(instant, [months])[0]!;
+}
+
+/**
+ * `addMonths(instant, m)` for every `m` of `months`, reading the instant once: a schedule of a
+ * dozen installments is computed on every purchase, renewal and fold of a subscription.
+ */
+export function monthsAfter(instant: string, months: readonly number[]): string[] {
+  const startMs = toMs(instant);
+  const d = new Date(startMs);
   const year = d.getUTCFullYear();
-  const month = d.getUTCMonth() + months;
-  const targetYear = year + Math.floor(month / 12);
-  const targetMonth = ((month % 12) + 12) % 12;
-  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
-  const day = Math.min(d.getUTCDate(), lastDay);
-  return toIso(
-    Date.UTC(targetYear, targetMonth, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()),
-  );
+  const startMonth = d.getUTCMonth();
+  const dayOfMonth = d.getUTCDate();
+  const timeOfDayMs = startMs - Date.UTC(year, startMonth, dayOfMonth);
+  return months.map((offset) => {
+    const month = startMonth + offset;
+    const targetYear = year + Math.floor(month / 12);
+    const targetMonth = ((month % 12) + 12) % 12;
+    const lastDay = daysInMonth(targetYear, targetMonth);
+    return toIso(Date.UTC(targetYear, targetMonth, Math.min(dayOfMonth, lastDay)) + timeOfDayMs);
+  });
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 1) return DAYS_IN_MONTH[month]!;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }
 
 /** `YYYY-MM` of the month after the one the instant falls in: refunds and credits land there. */
