@@ -71,7 +71,8 @@ function idempotentReplay(
   return { nextExpectedRevision: last.revision, position: last.position };
 }
 
-function revisionMatches(expected: ExpectedRevision, actual: bigint | undefined): boolean {
+/** Whether a stream whose last revision is `actual` (undefined: no stream) takes an append expecting `expected`. */
+export function revisionMatches(expected: ExpectedRevision, actual: bigint | undefined): boolean {
   switch (expected) {
     case ANY:
       return true;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EventStore } from '../event-store.port';
 import type { LogPosition } from '../log-position';
 
@@ -46,9 +46,7 @@ export const VERIFY_PROGRESS_EVERY = 256;
  * order. Callers pass data and metadata exactly as stored (JSON text), so a changed digit changes it.
  */
 export function chainHash(previous: string, fields: readonly (string | bigint)[]): string {
-  return createHash('sha256')
-    .update(JSON.stringify([previous, ...fields.map(String)]))
-    .digest('hex');
+  return hash('sha256', JSON.stringify([previous, ...fields.map(String)]), 'hex');
 }
 
 function isLogIntegrity(value: unknown): value is LogIntegrity {

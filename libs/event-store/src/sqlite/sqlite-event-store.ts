@@ -18,7 +18,7 @@ import {
 import type { LogPosition } from '../log-position';
 import { chainHash, VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import { StorageFailureError, storageFailureKind } from '../storage-failure';
-import { checkAppend, requireExpectedRevision, requireStreamName } from '../append-rules';
+import { checkAppend, requireExpectedRevision, requireStreamName, revisionMatches } from '../append-rules';
 import { checkedBatch, type CheckedEvent } from '../checked-batch';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
 import { WalCheckpointer } from './wal-checkpointer';
@@ -125,6 +125,13 @@ interface ChainTip {
 type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /**
+ * How an append learns whether its ids are recorded already: `by insert` lets the events table's
+ * unique index answer (no lookup when none is, the common case); `looked up` reads each id first,
+ * to tell a retry of an earlier append from a reused id.
+ */
+type IdCheck = 'by insert' | 'looked up';
+
+/**
  * The embedded event log: one SQLite file in WAL mode with `synchronous=FULL`, so an
  * acknowledged append survives a crash or power loss.
  *
@@ -165,7 +172,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   /** Page queries differ by the number of prefixes; prepared once per count. */
   private readonly pageStatements = new Map<number, Database.Statement>();
   private readonly commitBatch: (batch: PendingAppend[]) => AppendOutcome[];
-  private readonly appendInSavepoint: (pending: PendingAppend, chain: ChainTip) => AppendResult;
+  private readonly appendInSavepoint: (pending: PendingAppend, chain: ChainTip, ids: IdCheck) => AppendResult;
 
   private constructor(
     private readonly db: Database.Database,
@@ -197,13 +204,22 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
 
     // Nested better-sqlite3 transactions become savepoints: one append's failure rolls back
     // only its own rows while the batch's transaction goes on.
-    this.appendInSavepoint = db.transaction((pending: PendingAppend, chain: ChainTip) => this.applyAppend(pending, chain));
+    this.appendInSavepoint = db.transaction((pending: PendingAppend, chain: ChainTip, ids: IdCheck) => this.applyAppend(pending, chain, ids));
+    const appendOne = (pending: PendingAppend, chain: ChainTip): AppendResult => {
+      try {
+        return this.appendInSavepoint(pending, chain, 'by insert');
+      } catch (error) {
+        // Its savepoint is rolled back; the append runs again, now telling a retry from a reused id.
+        if (db.inTransaction && isEventIdTaken(error)) return this.appendInSavepoint(pending, chain, 'looked up');
+        throw error;
+      }
+    };
     const commitBatch = db.transaction((batch: PendingAppend[]) => {
       // Read once per batch and recorded once at its end: every append of the batch links on from here.
       const chain = this.chainTip();
       const outcomes = batch.map((pending): AppendOutcome => {
         try {
-          return { ok: true, result: this.appendInSavepoint(pending, chain) };
+          return { ok: true, result: appendOne(pending, chain) };
         } catch (error) {
           // SQLite may abort the whole transaction (disk full, I/O error); carrying on would
           // commit the remaining appends one by one, outside the batch.
@@ -372,10 +388,15 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   /**
    * Runs inside the batch transaction, in its own savepoint: idempotency first (as EventStoreDB
    * does), then the revision check. Moves `chain` on only once every row of the append is written.
+   * When the revision matches and `ids` is `by insert`, no id is looked up: an insert that meets a
+   * recorded id fails, and the append is run again with `looked up`.
    */
-  private applyAppend(pending: PendingAppend, chain: ChainTip): AppendResult {
+  private applyAppend(pending: PendingAppend, chain: ChainTip, ids: IdCheck): AppendResult {
     const { streamName, expectedRevision, events } = pending;
     const head = this.selectStreamHead.get(streamName) as StreamHeadRow | undefined;
+    if (ids === 'by insert' && events.length > 0 && revisionMatches(expectedRevision, head?.revision)) {
+      return this.writeEvents(streamName, events, head, chain);
+    }
     const recorded = events.map(({ id }) => {
       const row = this.selectRecordedId.get(id) as RecordedIdRow | undefined;
       return row && { streamName: row.stream_name, revision: row.revision, position: toPosition(row.position) };
@@ -386,7 +407,10 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       // Nothing to write; -1 stands for "no event yet", as EventStoreDB clients report it.
       return { nextExpectedRevision: head?.revision ?? -1n, position: toPosition(head?.position ?? 0n) };
     }
+    return this.writeEvents(streamName, events, head, chain);
+  }
 
+  private writeEvents(streamName: string, events: SerializedEvent[], head: StreamHeadRow | undefined, chain: ChainTip): AppendResult {
     const recordedAt = new Date().toISOString();
     let revision = head ? head.revision + 1n : 0n;
     let position = chain.nextPosition;
@@ -645,6 +669,12 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 
 function toPosition(position: bigint): LogPosition {
   return { commit: position, prepare: position };
+}
+
+/** The insert met an event id the log holds already (the events table's unique index on it). */
+function isEventIdTaken(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes('events.event_id');
 }
 
 function isLockTimeout(error: unknown): boolean {
