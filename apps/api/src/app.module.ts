@@ -34,16 +34,13 @@ import { IntegrationEventsController } from './controllers/integration-events.co
 import { WebhooksController } from './controllers/webhooks.controller';
 import { IntegrationFeed } from '@csp/application/integration-events/integration-feed';
 import { WebhookEndpoints } from '@csp/application/webhooks/webhook-endpoints.service';
-import { ConsistencyInterceptor } from './http/consistency.interceptor';
+import { ConsistencyGuard } from './http/consistency.guard';
 import { EngineModule } from '@csp/engine/engine.module';
 import { buildLoggerParams } from '@csp/engine/observability/logging';
 import { ObservabilityModule } from './observability/observability.module';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { engineReadinessChecks } from '@csp/engine/observability/engine-readiness';
 import { ProjectionSupervisor } from '@csp/engine/projections/projection-supervisor.service';
 import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
-import { RequestDurationInterceptor } from './observability/request-duration.interceptor';
-import { StorageFailureInterceptor } from './http/storage-failure.interceptor';
 
 export interface AppOptions {
   config: EngineConfig;
@@ -75,10 +72,8 @@ export class AppModule {
       ],
       controllers: [CustomersController, ProductsController, OrdersController, ImportController, SubscriptionsController, LedgerController, SupportRequestsController, SoftwareController, DownloadsController, ActivityLogController, IntegrationEventsController, WebhooksController],
       providers: [
-        { provide: APP_INTERCEPTOR, useClass: RequestDurationInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: StorageFailureInterceptor },
         CommandGateway,
-        ConsistencyInterceptor,
+        ConsistencyGuard,
         CustomerDirectory,
         RegisterCustomerHandler,
         GetCustomerHandler,

@@ -1,17 +1,17 @@
 import { ExportActivityLogQuery, GetActivityLogQuery, type ActivityLogRequest } from '@csp/application/activity-log/activity-log.queries';
 import type { Principal } from '@csp/application/auth/principal';
-import { Controller, Get, Query, Req, StreamableFile, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Query, Req, StreamableFile, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Readable } from 'node:stream';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ActivityLogQueryDto } from '../dto/activity-log.dto';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 
 /** Who revealed keys, started downloads, issued and used links (SPEC "Activity log"), for partner compliance roles. */
 @ApiTags('compliance')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/activity-log')
 export class ActivityLogController {
   constructor(private readonly queries: QueryBus) {}

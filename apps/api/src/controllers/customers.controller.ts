@@ -1,7 +1,7 @@
 import { GetCustomerQuery } from '@csp/application/customers/get-customer.query';
 import { RegisterCustomerCommand } from '@csp/application/customers/register-customer.command';
 import type { Principal } from '@csp/application/auth/principal';
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -9,12 +9,12 @@ import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { CreateCustomerDto } from '../dto/customer.dto';
 import { CommandGateway } from '../http/command-gateway';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 @ApiTags('customers')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/customers')
 export class CustomersController {
   constructor(

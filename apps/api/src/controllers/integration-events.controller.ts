@@ -1,17 +1,17 @@
 import type { Principal } from '@csp/application/auth/principal';
 import { IntegrationFeed } from '@csp/application/integration-events/integration-feed';
 import { positionFromString } from '@csp/event-store';
-import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { feedTypesOf, IntegrationEventsQueryDto } from '../dto/integration-events.dto';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 
 const DEFAULT_LIMIT = 100;
 
 /** The pull feed of integration events for backend services: the caller's partner's events in log order. */
 @ApiTags('integration events')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/events')
 export class IntegrationEventsController {
   constructor(private readonly feed: IntegrationFeed) {}

@@ -1,17 +1,17 @@
 import type { Principal } from '@csp/application/auth/principal';
 import { ExportLedgerQuery, GetLedgerPeriodQuery, GetLedgerQuery } from '@csp/application/ledger/ledger.queries';
 import { ledgerCsv } from '@csp/application/ledger/ledger.view';
-import { Controller, Get, Param, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { LedgerPeriodParamsDto, LedgerQueryDto, ledgerRequestOf } from '../dto/ledger.dto';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 
 /** The refund/credit ledger for finance (`BillingAdmin`): entries, totals, checksum, reconciliation per invoice period. */
 @ApiTags('ledger')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/ledger')
 export class LedgerController {
   constructor(private readonly queries: QueryBus) {}

@@ -2,7 +2,7 @@ import type { Principal } from '@csp/application/auth/principal';
 import { CancelPerpetualCommand } from '@csp/application/orders/cancel-perpetual.command';
 import { PurchaseSoftwareCommand } from '@csp/application/orders/purchase-software.command';
 import { GetOrderQuery, ListOrdersQuery } from '@csp/application/orders/order.queries';
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -11,12 +11,12 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { PageQueryDto } from '../dto/list.dto';
 import { CreateOrderDto, ImportPurchaseDto, PatchOrderDto } from '../dto/order.dto';
 import { CommandGateway } from '../http/command-gateway';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 @ApiTags('orders')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/customers/:customerId/orders')
 export class OrdersController {
   constructor(
@@ -69,7 +69,7 @@ export class OrdersController {
 }
 
 @ApiTags('import')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/import/purchases')
 export class ImportController {
   constructor(private readonly commands: CommandGateway) {}

@@ -1,12 +1,12 @@
 import { ListProductsQuery } from '@csp/application/products/list-products.query';
-import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 import { ProductsQueryDto } from '../dto/list.dto';
 
 @ApiTags('catalogue')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/products')
 export class ProductsController {
   constructor(private readonly queries: QueryBus) {}

@@ -7,7 +7,7 @@ import {
   type SoftwareTarget,
 } from '@csp/application/software/software-commands';
 import { ListSoftwareQuery } from '@csp/application/software/software.queries';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -16,13 +16,13 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { PageQueryDto } from '../dto/list.dto';
 import { choicesOf, DownloadChoicesDto, GenerateKeyDto } from '../dto/software.dto';
 import { CommandGateway } from '../http/command-gateway';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 /** Software purchases, their keys, downloads and shareable links (API.md "Software, keys and downloads"). */
 @ApiTags('software')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/customers/:customerId/software')
 export class SoftwareController {
   constructor(

@@ -2,7 +2,7 @@ import type { Principal } from '@csp/application/auth/principal';
 import { GetSubscriptionQuery, ListSubscriptionsQuery } from '@csp/application/subscriptions/subscription.queries';
 import { CancelSubscriptionCommand, ToggleAutorenewCommand } from '@csp/application/subscriptions/subscription-commands';
 import { DomainError } from '@csp/domain/shared/domain-error';
-import { Body, Controller, Get, Param, Patch, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -11,12 +11,12 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { PageQueryDto } from '../dto/list.dto';
 import { PatchSubscriptionDto } from '../dto/subscription.dto';
 import { CommandGateway } from '../http/command-gateway';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 @ApiTags('subscriptions')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/customers/:customerId/subscriptions')
 export class SubscriptionsController {
   constructor(

@@ -5,7 +5,7 @@ import {
   SubmitSupportRequestCommand,
 } from '@csp/application/support-requests/support-request.commands';
 import { GetSupportRequestQuery } from '@csp/application/support-requests/support-request.queries';
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -13,13 +13,13 @@ import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ApproveSupportRequestDto, CreateSupportRequestDto, RejectSupportRequestDto, supportRequestInputOf } from '../dto/support-request.dto';
 import { CommandGateway } from '../http/command-gateway';
-import { ConsistencyInterceptor } from '../http/consistency.interceptor';
+import { ConsistencyGuard } from '../http/consistency.guard';
 import { ReferencePipe } from '../http/reference.pipe';
 import { commandContextOf } from '../http/request-context';
 
 /** Cancellation support requests: partners (`AdminAgent`) file them, finance (`BillingAdmin`) decides them once. */
 @ApiTags('support requests')
-@UseInterceptors(ConsistencyInterceptor)
+@UseGuards(ConsistencyGuard)
 @Controller('v1/support-requests')
 export class SupportRequestsController {
   constructor(

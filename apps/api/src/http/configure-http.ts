@@ -8,6 +8,7 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 import { parseSupportRequestBody } from './support-request-body.middleware';
 import { createValidationPipe } from './validation.pipe';
 import { answerWrongMethod } from './wrong-method.middleware';
+import { timeRequests } from '../observability/request-duration.middleware';
 import { buildOpenApiDocument, DEFAULT_DOCS, type DocsInfo } from '../openapi/openapi-document';
 
 export interface HttpOptions {
@@ -24,6 +25,8 @@ export const DEFAULT_JSON_BODY_LIMIT = '256kb';
  */
 export function configureHttp(app: NestExpressApplication, options: HttpOptions = {}): OpenAPIObject {
   app.disable('x-powered-by');
+  const metrics = findMetrics(app);
+  if (metrics) app.use(timeRequests(metrics));
   app.use(answerWrongMethod(app));
   app.use(requireJsonBody);
   app.use(parseSupportRequestBody);
@@ -33,7 +36,7 @@ export function configureHttp(app: NestExpressApplication, options: HttpOptions 
   });
   app.use(locateMalformedJson);
   app.use(limitJsonShape);
-  app.useGlobalFilters(new ProblemDetailsFilter(findMetrics(app)));
+  app.useGlobalFilters(new ProblemDetailsFilter(metrics));
   app.useGlobalPipes(createValidationPipe());
 
   const document = buildOpenApiDocument(app, options.docs ?? DEFAULT_DOCS);

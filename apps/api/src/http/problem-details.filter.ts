@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Response } from 'express';
 import { DomainError, DomainErrorCategory } from '@csp/domain/shared/domain-error';
 import { EventStoreUnavailableError, EventTooLargeError } from '@csp/event-store/event-store.port';
+import { storageFailureKind, type StorageFailureKind } from '@csp/event-store';
 import { Metrics } from '@csp/engine/observability/metrics.service';
 import { ProblemException } from './problem.exception';
 import { codeForStatus, PROBLEM_CONTENT_TYPE, ProblemDocument, problemDocument } from './problem-document';
@@ -19,6 +20,9 @@ const STATUS_BY_CATEGORY: Record<DomainErrorCategory, number> = {
   unprocessable: 422,
   unavailable: 503,
 };
+
+/** Seconds a client should wait: space is freed by an operator, a device comes back slower still. */
+const RETRY_AFTER_SECONDS: Record<StorageFailureKind, number> = { full: 30, 'read-only': 60, io: 60, corrupt: 300 };
 
 /** 10,000 bad line items must not turn into a response far larger than the request. */
 const MAX_FIELD_ERRORS = 100;
@@ -54,10 +58,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     response.removeHeader(LOG_POSITION_HEADER);
     if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
     if (problem.code === 'EVENT_STORE_UNAVAILABLE') response.setHeader('Retry-After', '1');
+    if (typeof problem['retryAfterSeconds'] === 'number') response.setHeader('Retry-After', String(problem['retryAfterSeconds']));
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).json(problem);
   }
 
   private toProblem(exception: unknown): ProblemDocument {
+    const storageFault = storageFailureKind(exception);
+    if (storageFault) return this.storageFailure(exception, storageFault);
     if (exception instanceof DomainError) {
       return problemDocument(STATUS_BY_CATEGORY[exception.category], exception.code, exception.message, withFieldCodes(exception.details));
     }
@@ -86,6 +93,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (isClientHttpError(exception)) return this.fromBodyParser(exception);
     return this.unexpected(exception, 500);
+  }
+
+  /**
+   * A storage fault (a full disk, a read-only or failing device, a corrupt file) answers 503
+   * `STORAGE_FULL` or `STORAGE_UNAVAILABLE` with `Retry-After`, never a bare 500: the request was
+   * sound, and what it would have written was not written. The cause goes to the log.
+   */
+  private storageFailure(exception: unknown, kind: StorageFailureKind): ProblemDocument {
+    this.logger.error(`storage fault (${kind}) while serving a request: ${exception instanceof Error ? exception.message : String(exception)}`);
+    const details = { retryAfterSeconds: RETRY_AFTER_SECONDS[kind] };
+    return kind === 'full'
+      ? problemDocument(503, 'STORAGE_FULL', 'the service has run out of storage space; nothing was written; retry later with the same Idempotency-Key', details)
+      : problemDocument(503, 'STORAGE_UNAVAILABLE', 'the service cannot use its storage right now; nothing was written; retry later with the same Idempotency-Key', details);
   }
 
   /** Server-side messages can name hosts, queries and credentials: they go to the log only. */
