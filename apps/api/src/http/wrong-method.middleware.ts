@@ -21,14 +21,20 @@ export function answerWrongMethod(app: NestExpressApplication) {
       next(new RequestValidationError([{ in: 'path', field: '', messages: ['must be percent-encoded UTF-8'] }]));
       return;
     }
+    // The first route serving this path and method ends the search: only a refusal needs the full list.
+    const wanted = request.method === 'HEAD' ? 'get' : request.method.toLowerCase();
     const allowed = new Set<string>();
     for (const layer of express.router.stack) {
       // Wildcard routes are middleware Nest mounts for every method (request logging), not endpoints.
       if (!layer.route || layer.route.path.includes('*') || !layer.match(request.path)) continue;
+      if (layer.route.methods[wanted]) {
+        next();
+        return;
+      }
       for (const [method, serves] of Object.entries(layer.route.methods)) if (serves && method !== '_all') allowed.add(method.toUpperCase());
     }
     if (allowed.has('GET')) allowed.add('HEAD');
-    if (allowed.size === 0 || allowed.has(request.method)) {
+    if (allowed.size === 0) {
       next();
       return;
     }
