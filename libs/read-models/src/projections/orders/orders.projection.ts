@@ -79,13 +79,17 @@ type OrderFoldEvent = OrderEvent | SubscriptionStarted | SubscriptionCancelled;
 interface FoldedOrder {
   state: StoredOrder;
   pendingFulfilment: number;
-  /** Its row, when the batch placed the order: inserted rather than updated. */
-  placed?: Omit<OrdersTable, 'state' | 'pending_fulfilment'>;
+  /** The columns the fold never changes once the order is placed. */
+  placed: Omit<OrdersTable, 'state' | 'pending_fulfilment'>;
 }
+
+/** Rows per upsert: well under SQLite's and PostgreSQL's limits on bound values, at 6 columns a row. */
+const ROWS_PER_UPSERT = 200;
 
 /**
  * Each order the batch touches is read once, folded in memory through the batch's events in order,
- * and written once: a purchase's order and the start of each of its subscriptions are one write.
+ * and written once: a purchase's order and the start of each of its subscriptions are one write, and
+ * the batch's orders, new or stored, go in a few multi-row upserts.
  */
 async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as unknown as OrderFoldEvent);
@@ -94,10 +98,12 @@ async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly Rec
   for (let start = 0; start < ids.length; start += IDS_PER_READ) {
     const rows = await trx
       .selectFrom('orders')
-      .select(['id', 'state', 'pending_fulfilment'])
+      .select(['id', 'customer_id', 'partner_id', 'purchased_at', 'state', 'pending_fulfilment'])
       .where('id', 'in', ids.slice(start, start + IDS_PER_READ))
       .execute();
-    for (const row of rows) orders.set(row.id, { state: JSON.parse(row.state) as StoredOrder, pendingFulfilment: Number(row.pending_fulfilment) });
+    for (const { state, pending_fulfilment, ...placed } of rows) {
+      orders.set(placed.id, { state: JSON.parse(state) as StoredOrder, pendingFulfilment: Number(pending_fulfilment), placed });
+    }
   }
   const touched = new Set<string>();
   for (const event of events) {
@@ -127,10 +133,17 @@ async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly Rec
     }
     touched.add(orderId);
   }
-  for (const orderId of touched) {
+  const rows = [...touched].map((orderId): OrdersTable => {
     const { state, pendingFulfilment, placed } = orders.get(orderId)!;
-    const columns = { state: JSON.stringify(state), pending_fulfilment: pendingFulfilment };
-    if (placed) await trx.insertInto('orders').values({ ...placed, ...columns }).execute();
-    else await trx.updateTable('orders').set(columns).where('id', '=', orderId).execute();
+    return { ...placed, state: JSON.stringify(state), pending_fulfilment: pendingFulfilment };
+  });
+  for (let start = 0; start < rows.length; start += ROWS_PER_UPSERT) {
+    await trx
+      .insertInto('orders')
+      .values(rows.slice(start, start + ROWS_PER_UPSERT))
+      .onConflict((conflict) =>
+        conflict.column('id').doUpdateSet((update) => ({ state: update.ref('excluded.state'), pending_fulfilment: update.ref('excluded.pending_fulfilment') })),
+      )
+      .execute();
   }
 }

@@ -81,11 +81,14 @@ export const subscriptionsProjection: ProjectionDefinition<SubscriptionsSchema> 
 
 /** The most ids one `IN (...)` list carries: well under SQLite's and PostgreSQL's limits on bound values. */
 const IDS_PER_READ = 500;
+/** Rows per upsert, at 10 columns a row. */
+const ROWS_PER_UPSERT = 200;
 
 /**
  * Each subscription the batch touches is read once, folded in memory through the batch's events in
  * order, and written once: a cancellation's refund and eleven voided installments are one read and
- * one write, not twelve of each.
+ * one write, not twelve of each; the batch's subscriptions, new or stored, go in a few multi-row
+ * upserts that change only what the fold changes.
  */
 async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as SubscriptionEvent);
@@ -103,25 +106,32 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
     // An event before the subscription exists leaves no row, as if it had not been folded.
     if (after.status !== 'none') folded.set(id, after);
   }
-  for (const [id, after] of folded) {
-    const columns = { status: after.status, next_due_at: nextLifecycleDueAt(after) ?? null, state: JSON.stringify(after) };
-    if (stored.has(id)) {
-      await trx.updateTable('subscriptions').set(columns).where('id', '=', id).execute();
-      continue;
-    }
+  const rows = [...folded].map(([id, after]): SubscriptionsTable => {
     const profile = after.profile;
+    return {
+      id,
+      customer_id: profile.customerId,
+      partner_id: profile.partnerId,
+      order_id: profile.orderId,
+      friendly_name: storableText(profile.friendlyName),
+      purchased_at: profile.purchasedAt,
+      legacy: profile.legacy ? 1 : 0,
+      status: after.status,
+      next_due_at: nextLifecycleDueAt(after) ?? null,
+      state: JSON.stringify(after),
+    };
+  });
+  for (let start = 0; start < rows.length; start += ROWS_PER_UPSERT) {
     await trx
       .insertInto('subscriptions')
-      .values({
-        id,
-        customer_id: profile.customerId,
-        partner_id: profile.partnerId,
-        order_id: profile.orderId,
-        friendly_name: storableText(profile.friendlyName),
-        purchased_at: profile.purchasedAt,
-        legacy: profile.legacy ? 1 : 0,
-        ...columns,
-      })
+      .values(rows.slice(start, start + ROWS_PER_UPSERT))
+      .onConflict((conflict) =>
+        conflict.column('id').doUpdateSet((update) => ({
+          status: update.ref('excluded.status'),
+          next_due_at: update.ref('excluded.next_due_at'),
+          state: update.ref('excluded.state'),
+        })),
+      )
       .execute();
   }
 }
