@@ -67,6 +67,8 @@ export async function startService({ dataDir, nodeArgs = [], env = {} }) {
     NODE_ENV: 'development',
     AUTH_JWT_SECRET: '',
     LOG_LEVEL: 'warn',
+    // As `npm start` and the image run it.
+    MALLOC_ARENA_MAX: '2',
     ...env,
   });
   const base = `http://127.0.0.1:${port}`;
