@@ -122,10 +122,14 @@ export class ProjectionWorkerHost {
   private receive(message: FromProjectionWorker): void {
     switch (message.type) {
       case 'progress': {
-        const position = positionFromString(message.position);
-        if (!position) return;
-        this.positions.set(message.projection, position);
-        this.progress.emit('progress', message.projection, position);
+        const moved: [string, LogPosition][] = [];
+        for (const [projection, text] of Object.entries(message.positions)) {
+          const position = positionFromString(text);
+          if (!position) continue;
+          this.positions.set(projection, position);
+          moved.push([projection, position]);
+        }
+        for (const [projection, position] of moved) this.progress.emit('progress', projection, position);
         return;
       }
       case 'states':

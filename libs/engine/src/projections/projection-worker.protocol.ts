@@ -18,7 +18,8 @@ export type LogLevel = 'log' | 'warn' | 'error' | 'debug' | 'verbose' | 'fatal';
 export type FromProjectionWorker =
   /** Every projection has caught up with the log and follows it live. */
   | { type: 'started' }
-  | { type: 'progress'; projection: string; position: string }
+  /** Where projections stand now, by name: one message for all the projections a batch moved. */
+  | { type: 'progress'; positions: Record<string, string> }
   | { type: 'states'; states: Record<string, ProjectionState> }
   /** The worker's log lines, written by the service's logger (one format, one redaction). */
   | { type: 'log'; level: LogLevel; context: string; message: string }

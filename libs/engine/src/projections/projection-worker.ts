@@ -2,7 +2,7 @@
 // here, beside the service's main thread, so a request never waits behind a projection's batch.
 import { SystemClock } from '@csp/application/ports/clock.port';
 import { KeyVault } from '@csp/application/keys/key-vault';
-import { CodecEventStore, positionToString } from '@csp/event-store';
+import { CodecEventStore, positionToString, type LogPosition } from '@csp/event-store';
 import { LiveFold, projectionRegistry } from '@csp/read-models';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -43,6 +43,31 @@ function send(port: MessagePort, message: FromProjectionWorker): void {
   port.postMessage(message);
 }
 
+/**
+ * The positions folded since the last report, sent as one message per turn of the event loop: a
+ * batch moves every projection at once, and each message costs the thread answering requests a
+ * structured-clone read and a dispatch.
+ */
+class ProgressReports {
+  private readonly pending = new Map<string, string>();
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(private readonly port: MessagePort) {}
+
+  report(projection: string, position: LogPosition): void {
+    this.pending.set(projection, positionToString(position));
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.pending.size === 0) return;
+    send(this.port, { type: 'progress', positions: Object.fromEntries(this.pending) });
+    this.pending.clear();
+  }
+}
+
 async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerData): Promise<void> {
   Logger.overrideLogger(new ForwardingLogger(port));
   // The service's store on the same file runs the checkpointer thread.
@@ -50,13 +75,14 @@ async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerDat
   const log = openSqliteLog(config);
   const store = new CodecEventStore(log, engineEventCodec(new KeyVault(db, Buffer.from(masterKey), new SystemClock())));
   const liveFold = new LiveFold(store, db);
+  const progress = new ProgressReports(port);
   const projections = projectionRegistry.map(
     (definition) =>
       new SupervisedProjection(
         definition,
         store,
         db,
-        { onProgress: (projection, position) => send(port, { type: 'progress', projection, position: positionToString(position) }) },
+        { onProgress: (projection, position) => progress.report(projection, position) },
         liveFold,
       ),
   );
@@ -68,6 +94,7 @@ async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerDat
     await liveFold.close();
     await store.close();
     await db.destroy();
+    progress.flush();
     send(port, { type: 'stopped' });
     port.close();
   };
@@ -79,8 +106,9 @@ async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerDat
   await Promise.all(projections.map((projection) => projection.start()));
   // A projection whose checkpoint was at the head already folded nothing: say where it stands.
   for (const projection of projections) {
-    if (projection.position) send(port, { type: 'progress', projection: projection.definition.name, position: positionToString(projection.position) });
+    if (projection.position) progress.report(projection.definition.name, projection.position);
   }
+  progress.flush();
   let reported = '';
   const reportStates = (): void => {
     const states: Record<string, ProjectionState> = Object.fromEntries(projections.map((projection) => [projection.definition.name, projection.state]));
