@@ -69,3 +69,45 @@ describe('CommandRunner idempotency under concurrency', () => {
     }
   });
 });
+
+describe('CommandRunner on a stream the caller says is new', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'csp-runner-new-'));
+  const store = SqliteEventStore.open(join(dir, 'events.db'));
+  const runner = new CommandRunner(store, new Uuid7Generator());
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const context: CommandContext = { principal: { userId: 'u', tenantId: 'partner-1', kind: 'partner', roles: ['AdminAgent'] }, correlationId: 'c' };
+  const registerAs = (stream: string, companyName: string) =>
+    runner.run(
+      stream,
+      customerDecider,
+      (state) =>
+        customerDecider.decide(
+          { type: 'RegisterCustomer', customerId: stream, partnerId: 'partner-1', companyName, domain: 'x.example', country: 'DE', at: '2026-01-01T00:00:00.000Z' },
+          state,
+        ),
+      context,
+      'RegisterCustomer',
+      { streamIsNew: true },
+    );
+
+  it('appends without reading the stream first', async () => {
+    const reads = jest.spyOn(store, 'readStream');
+    const outcome = await registerAs('customer-new-1', 'Alpha');
+
+    expect(reads).not.toHaveBeenCalled();
+    expect(outcome.events.map((event) => event.type)).toEqual(['CustomerRegistered']);
+    expect(await store.readStream('customer-new-1')).toHaveLength(1);
+    reads.mockRestore();
+  });
+
+  it('decides again on what the stream holds when it existed after all', async () => {
+    await registerAs('customer-new-2', 'Alpha');
+
+    await expect(registerAs('customer-new-2', 'Beta')).rejects.toMatchObject({ code: 'CUSTOMER_ALREADY_EXISTS' });
+    const recorded = await store.readStream('customer-new-2');
+    expect(recorded.map((event) => event.data['companyName'])).toEqual(['Alpha']);
+  });
+});

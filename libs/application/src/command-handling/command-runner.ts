@@ -25,6 +25,12 @@ export interface CommandOutcome<State, Event extends DomainEvent> {
 
 export interface RunOptions {
   maxAttempts?: number;
+  /**
+   * The caller just made the stream's id up (a fresh time-ordered id, or one derived from it): the
+   * first attempt decides on the empty stream without reading it. Only a hint: should the stream
+   * exist after all, the append's expected revision fails and the next attempt reads it.
+   */
+  streamIsNew?: boolean;
 }
 
 /** Metadata keys every appended event carries. */
@@ -67,7 +73,7 @@ export class CommandRunner {
   ): Promise<CommandOutcome<State, Event>> {
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     for (let attempt = 1; ; attempt++) {
-      const recorded = await this.store.readStream(streamName);
+      const recorded = attempt === 1 && options.streamIsNew ? [] : await this.store.readStream(streamName);
       const replay = this.findReplay(recorded, decider, context);
       if (replay) return replay;
 

@@ -28,7 +28,12 @@ export class SubscriptionLifecycle {
    * Creates the subscription of every subscription line; returns the last position written or found.
    * `started` collects the subscription ids durable so far, also when a later line fails.
    */
-  async fulfil(order: OrderPlaced['data'], context: CommandContext, started: string[] = []): Promise<LogPosition | undefined> {
+  /**
+   * Starts the order's subscriptions, collecting the started ones in `started`. `orderIsNew`: the
+   * order was placed just now under a fresh id, so its subscriptions' streams (ids derived from it)
+   * cannot exist yet and are not read first.
+   */
+  async fulfil(order: OrderPlaced['data'], context: CommandContext, started: string[] = [], orderIsNew = false): Promise<LogPosition | undefined> {
     let position: LogPosition | undefined;
     for (const line of order.lineItems) {
       if (!line.subscriptionId) continue;
@@ -38,6 +43,7 @@ export class SubscriptionLifecycle {
         (state) => subscriptionDecider.decide({ type: 'StartSubscription', order, lineItemNumber: line.lineItemNumber }, state),
         context,
         'StartSubscription',
+        { streamIsNew: orderIsNew },
       );
       started.push(line.subscriptionId);
       position = later(position, outcome.position);

@@ -45,6 +45,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
       throw new DomainError('PURCHASE_DATE_IN_FUTURE', 'unprocessable', 'A backfilled purchase cannot lie in the future');
     }
     // A retry with the same key must land on the same order stream, where the log answers it.
+    const orderIsNew = !context.idempotency;
     const orderId = context.idempotency
       ? deterministicId('order', idempotencyScope(context), context.idempotency.key)
       : this.ids.newId();
@@ -67,11 +68,12 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
         ),
       context,
       backfillPurchasedAt === undefined ? 'PurchaseSoftware' : 'BackfillPurchase',
+      { streamIsNew: orderIsNew },
     );
     if (outcome.state.status !== 'placed') throw new Error(`Order ${orderId} was not placed`);
     const placed = outcome.state.order as OrderPlaced['data'];
     const started: string[] = [];
-    const position = later(outcome.position, await this.completeOrder(placed, context, now, started));
+    const position = later(outcome.position, await this.completeOrder(placed, context, now, started, orderIsNew));
     const subscriptionLines = Object.fromEntries(started.map((subscriptionId) => [subscriptionId, 'provisioned' as const]));
     // A repeat (same Idempotency-Key) answers as the first run did: a purchase's view as of its
     // instant, which is the first run's clock; a backfill's as of now (its first run's clock is not kept).
@@ -89,9 +91,10 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
     context: CommandContext,
     now: string,
     started: string[],
+    orderIsNew: boolean,
   ): Promise<LogPosition | undefined> {
     try {
-      let position = await this.lifecycle.fulfil(placed, context, started);
+      let position = await this.lifecycle.fulfil(placed, context, started, orderIsNew);
       if (placed.backfilled) {
         // Catching up is driven by the calendar, not by the caller's request, so it runs without the
         // Idempotency-Key: with it, the runner would take the fulfilment just appended under that key
