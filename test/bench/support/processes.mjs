@@ -61,7 +61,8 @@ function startProcess(args, env) {
  */
 export async function startService({ dataDir, nodeArgs = [], env = {} }) {
   const port = await freePort();
-  const service = startProcess([...nodeArgs, join(root, 'dist/apps/api/src/main.js')], {
+  // The V8 flag `npm start` and the image give the service.
+  const service = startProcess(['--heap-growing-percent=50', ...nodeArgs, join(root, 'dist/apps/api/src/main.js')], {
     PORT: String(port),
     DATA_DIR: dataDir,
     NODE_ENV: 'development',

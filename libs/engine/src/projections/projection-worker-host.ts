@@ -12,6 +12,12 @@ const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 const LOG_APPENDED: ToProjectionWorker = { type: 'log-appended' };
+/**
+ * The worker's young generation. V8's default on this kind of machine is 32 MiB for a thread whose
+ * batches are short-lived and small; 8 MiB kept the worker's heap near 30 MiB instead of 60 under
+ * the benchmark's purchases, with no change in projection lag or CPU that its runs could tell apart.
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 /**
  * The service's side of the projection worker thread (PROJECTIONS=worker): starts it, tells it of
@@ -61,6 +67,7 @@ export class ProjectionWorkerHost {
   start(): Promise<void> {
     const worker = new Worker(join(__dirname, 'projection-worker.js'), {
       workerData: { config: this.config, masterKey: new Uint8Array(this.masterKey) } satisfies ProjectionWorkerData,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
