@@ -4,6 +4,7 @@
 // their cancellations with 1 and with 64 concurrent callers; events/s counts every event the
 // commands appended. Prints one JSON line.
 // Usage: node test/bench/bus-commands.bench.mjs --dir <tmp> [--sequential 300] [--concurrent 3000]
+import Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,6 +91,12 @@ try {
   const concurrent = Number(values.concurrent);
   const purchase1 = await measure(sequential, 1, purchase);
   const purchase64 = await measure(concurrent, CALLERS, purchase);
+  // What a purchase stored per event, beside the purchase-sized raw reference's figure.
+  const log = new Database(join(dataDir, 'events.db'), { readonly: true });
+  purchase64.bytesPerEvent = Math.round(
+    log.prepare("SELECT avg(length(data) + length(metadata)) FROM events WHERE type IN ('OrderPlaced', 'SubscriptionStarted', 'InstallmentBilled')").pluck().get(),
+  );
+  log.close();
   const cancel1 = await measure(sequential, 1, cancel);
   const cancel64 = await measure(Math.min(concurrent, bought.length), CALLERS, cancel);
   console.log(JSON.stringify({ purchase1, purchase64, cancel1, cancel64 }));

@@ -1,6 +1,7 @@
 // The machine's and SQLite's own limits, measured in the same run as the engine: fsync of a 4 KiB
 // write, raw better-sqlite3 appends with synchronous=FULL (1 and 100 per transaction) into a table
-// shaped like the log's, and (with --scan <file>) a raw scan of a log file with JSON.parse.
+// shaped like the log's (small sample events, and events the size of a purchase's), and (with
+// --scan <file>) a raw scan of a log file with JSON.parse.
 // Prints one JSON line. Usage: node test/bench/references.bench.mjs --dir <tmp> [--scan <events.db>]
 import Database from 'better-sqlite3';
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -25,6 +26,36 @@ const SAMPLE_DATA = JSON.stringify({
   placedAt: '2026-03-01T09:00:00.000Z',
 });
 const SAMPLE_METADATA = JSON.stringify({ correlationId: 'bench', userId: 'dev-user', tenantId: 'partner-bench', principalKind: 'partner', commandType: 'PurchaseSoftware', schemaVersion: 1 });
+const SAMPLE_EVENTS = [{ type: 'OrderPlaced', data: SAMPLE_DATA, metadata: SAMPLE_METADATA }];
+
+/**
+ * A one-line purchase appends three events whose stored JSON is about this long (the engine's log:
+ * OrderPlaced, SubscriptionStarted with its installment schedule, the first InstallmentBilled; the
+ * bus benchmark prints the engine's own average beside this one, so a drift shows).
+ */
+const PURCHASE_EVENT_SIZES = [
+  { type: 'OrderPlaced', dataBytes: 812 },
+  { type: 'SubscriptionStarted', dataBytes: 1977 },
+  { type: 'InstallmentBilled', dataBytes: 289 },
+];
+const PURCHASE_METADATA_BYTES = 139;
+
+/** JSON of exactly `bytes` characters: `sample` with a filler field. */
+function jsonOfLength(sample, bytes) {
+  const filler = bytes - JSON.stringify({ ...sample, filler: '' }).length;
+  if (filler < 0) throw new Error(`the sample is longer than ${bytes} characters`);
+  return JSON.stringify({ ...sample, filler: 'x'.repeat(filler) });
+}
+
+const PURCHASE_EVENTS = PURCHASE_EVENT_SIZES.map(({ type, dataBytes }) => ({
+  type,
+  data: jsonOfLength({ orderId: '0195f0c4-2b1e-7c3a-9d4e-5f6a7b8c9d0e', partnerId: 'partner-bench' }, dataBytes),
+  metadata: jsonOfLength({ correlationId: 'bench', commandType: 'PurchaseSoftware' }, PURCHASE_METADATA_BYTES),
+}));
+
+function bytesPerEvent(events) {
+  return Math.round(events.reduce((sum, { data, metadata }) => sum + data.length + metadata.length, 0) / events.length);
+}
 
 function perSecond(count, startedMs) {
   return Math.round(count / ((performance.now() - startedMs) / 1000));
@@ -44,9 +75,9 @@ function fsyncWrites(dir, count) {
   return result;
 }
 
-/** Events per second appended by plain inserts, `perTransaction` to a commit, durable (WAL, FULL). */
-function rawAppends(dir, count, perTransaction) {
-  const db = new Database(join(dir, `raw-${perTransaction}.db`));
+/** Events per second appended by plain inserts of `events` in turn, `perTransaction` to a commit, durable (WAL, FULL). */
+function rawAppends(dir, count, perTransaction, events = SAMPLE_EVENTS) {
+  const db = new Database(join(dir, `raw-${perTransaction}-${bytesPerEvent(events)}.db`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(`CREATE TABLE events (
@@ -55,7 +86,10 @@ function rawAppends(dir, count, perTransaction) {
     recorded_at TEXT NOT NULL, UNIQUE (stream_name, revision)) STRICT`);
   const insert = db.prepare('INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, 0, ?, ?, ?, ?, ?)');
   const commit = db.transaction((from, to) => {
-    for (let i = from; i < to; i++) insert.run(`order-${i}`, crypto.randomUUID(), 'OrderPlaced', SAMPLE_DATA, SAMPLE_METADATA, new Date().toISOString());
+    for (let i = from; i < to; i++) {
+      const { type, data, metadata } = events[i % events.length];
+      insert.run(`order-${i}`, crypto.randomUUID(), type, data, metadata, new Date().toISOString());
+    }
   });
   const started = performance.now();
   for (let i = 0; i < count; i += perTransaction) commit(i, Math.min(count, i + perTransaction));
@@ -98,6 +132,9 @@ try {
         fsync4KiBPerSecond: fsyncWrites(dir, Number(values.fsyncs)),
         rawAppendsPerTransaction1: rawAppends(dir, Number(values.single), 1),
         rawAppendsPerTransaction100: rawAppends(dir, Number(values.batched), 100),
+        rawAppendBytesPerEvent: bytesPerEvent(SAMPLE_EVENTS),
+        rawAppendsPerTransaction100PurchaseSized: rawAppends(dir, Number(values.batched), 100, PURCHASE_EVENTS),
+        purchaseSizedBytesPerEvent: bytesPerEvent(PURCHASE_EVENTS),
       };
   console.log(JSON.stringify(figures));
 } finally {
