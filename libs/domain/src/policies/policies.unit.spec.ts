@@ -156,6 +156,12 @@ describe('calendar helpers', () => {
       }),
     );
   });
+  it('writes years past 9999 as toISOString does, signed and six digits', () => {
+    const expected = new Date(Date.UTC(10000, 0, 15, 8, 30)).toISOString();
+    expect(expected.startsWith('+010000-01-15')).toBe(true);
+    expect(monthsAfter('9999-12-15T08:30:00.000Z', [0, 1])).toEqual(['9999-12-15T08:30:00.000Z', expected]);
+    expect(addMonths('0100-02-28T00:00:00.000Z', 12)).toBe('0101-02-28T00:00:00.000Z');
+  });
   it('credits land in the month after the event', () => {
     expect(nextInvoicePeriod('2026-12-31T23:59:59.999Z')).toBe('2027-01');
     expect(nextInvoicePeriod('2026-01-31T12:00:00.000Z')).toBe('2026-02');

@@ -35,13 +35,26 @@ export function monthsAfter(instant: string, months: readonly number[]): string[
   const startMonth = d.getUTCMonth();
   const dayOfMonth = d.getUTCDate();
   const timeOfDayMs = startMs - Date.UTC(year, startMonth, dayOfMonth);
+  // Every date of the series has the start's time of day, so it is formatted once (a dozen
+  // toISOString calls were 4 % of a purchase through the bus). Years that toISOString writes
+  // signed (after 9999) and that Date.UTC misreads (before 100) still go through it.
+  const timeOfDay = hasFourDigitYear(year) ? toIso(startMs).slice(10) : undefined;
   return months.map((offset) => {
     const month = startMonth + offset;
     const targetYear = year + Math.floor(month / 12);
     const targetMonth = ((month % 12) + 12) % 12;
-    const lastDay = daysInMonth(targetYear, targetMonth);
-    return toIso(Date.UTC(targetYear, targetMonth, Math.min(dayOfMonth, lastDay)) + timeOfDayMs);
+    const day = Math.min(dayOfMonth, daysInMonth(targetYear, targetMonth));
+    if (timeOfDay === undefined || !hasFourDigitYear(targetYear)) return toIso(Date.UTC(targetYear, targetMonth, day) + timeOfDayMs);
+    return `${String(targetYear).padStart(4, '0')}-${twoDigits(targetMonth + 1)}-${twoDigits(day)}${timeOfDay}`;
   });
+}
+
+function hasFourDigitYear(year: number): boolean {
+  return year >= 100 && year <= 9999;
+}
+
+function twoDigits(value: number): string {
+  return value < 10 ? `0${value}` : String(value);
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
