@@ -8,6 +8,7 @@
 //   are extrapolated linearly to rebuild.seconds1M and say so). --profile: also run the service
 //   under `node --cpu-prof` during a purchase load and print its top self-time functions.
 import autocannon from 'autocannon';
+import { loadTest } from 'loadtest';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -105,6 +106,38 @@ function purchaseRequests(service, customers, bought) {
   };
 }
 
+/**
+ * Purchases at a steady `rate` per second, each sent on schedule whether or not earlier ones were
+ * answered (an open loop: the latency of a slow answer is not hidden by sending less). autocannon's
+ * `overallRate` cannot do this: it lets every connection send its share as fast as it is answered
+ * at the start of each second, so its "500/s" is a burst of 32 concurrent connections, then quiet.
+ */
+async function purchasesAtRate(service, customers, rate) {
+  let next = 0;
+  const result = await loadTest({
+    url: `${service.base}/v1/customers/${customers[0]}/orders`,
+    requestsPerSecond: rate,
+    maxSeconds: DURATION,
+    agentKeepAlive: true,
+    requestGenerator: (params, options, client, callback) => {
+      const request = client({ ...options, path: `/v1/customers/${customers[next++ % customers.length]}/orders`, method: 'POST' }, callback);
+      request.setHeader('authorization', `Bearer ${service.token}`);
+      request.setHeader('content-type', 'application/json');
+      request.setHeader('content-length', Buffer.byteLength(ONE_LINE));
+      request.end(ONE_LINE);
+      return request;
+    },
+  });
+  return {
+    requestsPerSecond: Math.round(result.effectiveRps),
+    p50: result.percentiles['50'],
+    p90: result.percentiles['90'],
+    p99: result.percentiles['99'],
+    requests: result.totalRequests,
+    errors: result.totalErrors,
+  };
+}
+
 function cancelRequests(service, bought) {
   return {
     url: service.base,
@@ -167,13 +200,13 @@ async function httpRuns() {
     log(`HTTP purchases offered at ${OFFERED_RATE}/s, projection lag probes alongside`);
     const until = Date.now() + DURATION * 1000;
     const [atRate, { lags, lagging }] = await Promise.all([
-      autocannon({ ...purchaseRequests(service, customers, []), overallRate: OFFERED_RATE, duration: DURATION }),
+      purchasesAtRate(service, customers, OFFERED_RATE),
       probeProjectionLag(service, customers, until),
     ]);
     return {
       purchase,
       cancel,
-      purchaseAt500: { offeredPerSecond: OFFERED_RATE, ...summary(atRate) },
+      purchaseAt500: { offeredPerSecond: OFFERED_RATE, ...atRate },
       projectionLag: { samples: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), lagging503: lagging },
       rssAfterHttp: rssMb(service.child.pid),
     };
@@ -208,7 +241,7 @@ function printTable(results) {
     ['trivial POST, Fastify (32 conn.)', `${results.references.trivialPostFastify.requestsPerSecond}/s p50 ${results.references.trivialPostFastify.p50} p99 ${results.references.trivialPostFastify.p99} ms`, `${results.ratios.fastifyVsExpressTrivialPost} of Express`],
     ['HTTP purchases (32 conn.)', `${results.http.purchase.requestsPerSecond}/s p50 ${results.http.purchase.p50} p99 ${results.http.purchase.p99} ms`, `${results.ratios.httpPurchaseVsTrivialPost} of trivial (target ≥ 0.4)`],
     ['HTTP cancellations (32 conn.)', `${results.http.cancel.requestsPerSecond}/s p50 ${results.http.cancel.p50} p99 ${results.http.cancel.p99} ms`, `${results.ratios.httpCancelVsTrivialPost} of trivial (target ≥ 0.4)`],
-    ['purchases offered at 500/s', `${results.http.purchaseAt500.requestsPerSecond}/s p99 ${results.latencyMs.purchaseP99At500} ms`, 'target p99 < 25 ms'],
+    ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms, ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
     ['projection lag under that load', `p50 ${results.latencyMs.projectionLagP50} p99 ${results.latencyMs.projectionLagP99} ms (${results.http.projectionLag.samples} probes, ${results.http.projectionLag.lagging503} answered 503)`, 'target p99 < 10 ms'],
     ['bus purchases, 1 caller', `${results.bus.purchase1.commandsPerSecond}/s (${results.bus.purchase1.eventsPerSecond} events/s)`, ''],
     ['bus purchases, 64 callers', `${results.bus.purchase64.commandsPerSecond}/s (${results.bus.purchase64.eventsPerSecond} events/s, ${results.bus.purchase64.bytesPerEvent} B each)`, `${results.ratios.busDurableVsRawBatch} of raw batch (target ≥ 0.5); ${results.ratios.busDurableVsPurchaseSizedRawBatch} of purchase-sized`],
