@@ -83,7 +83,9 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
     expect(await readCheckpoint(db, NAME)).toEqual(history.at(-1)!.position);
     expect(await rowsOf(db)).toEqual(await referenceDump(history));
 
+    // One at a time: appends made back to back are committed, and so folded, together.
     const customer = await log.registerCustomer({ at: '2025-06-01T09:00:00.000Z' });
+    await expect(projection.waitFor(customer.position, 5000)).resolves.toBe(true);
     const placed = await log.placeOrder(customer.customerId, [WS_MONTHLY, OFFICE], '2025-06-02T09:00:00.000Z');
     await expect(projection.waitFor(placed.position, 5000)).resolves.toBe(true);
 

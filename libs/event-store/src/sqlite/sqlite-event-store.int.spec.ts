@@ -247,6 +247,27 @@ describe('SqliteEventStore', () => {
       expect(batches.map((batch) => batch.appends)).toEqual([1, 1]);
     });
 
+    it('commits the appends callers make as their appends resolve together, before the next turn of the event loop', async () => {
+      const batches: CommittedBatch[] = [];
+      const store = open({ onBatchCommitted: (batch) => batches.push(batch) });
+      const happened: string[] = [];
+
+      await Promise.all(
+        ['1', '2', '3'].map(async (n) => {
+          await store.appendToStream(`order-${n}`, [newEvent()], { expectedRevision: NO_STREAM });
+          if (n === '1') setImmediate(() => happened.push('next turn'));
+          // A few awaits deep, as a command handler's continuation is.
+          await Promise.resolve();
+          await store.appendToStream(`subscription-${n}`, [newEvent()], { expectedRevision: NO_STREAM });
+          happened.push(`subscription-${n} committed`);
+        }),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+
+      expect(batches.map((batch) => batch.appends)).toEqual([3, 3]);
+      expect(happened).toEqual(['subscription-1 committed', 'subscription-2 committed', 'subscription-3 committed', 'next turn']);
+    });
+
     it('rejects only the append that reuses an id taken earlier in the same batch', async () => {
       const store = open();
       const shared = newEvent();

@@ -344,6 +344,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   }
 
   private flush(): void {
+    if (this.flushHandle) clearImmediate(this.flushHandle);
     this.flushHandle = undefined;
     const batch = this.queue;
     this.queue = [];
@@ -367,9 +368,25 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       if (outcome.ok) pending.resolve(outcome.result);
       else pending.reject(this.classifyFailure(outcome.error));
     });
+    this.commitFollowUps();
     this.wakeSubscriptions();
     // Last, so a failing observer cannot keep callers or subscribers waiting.
     this.onBatchCommitted?.({ appends: batch.length, durationMs });
+  }
+
+  /**
+   * Callers often append again as soon as an append is durable (a purchase starts its subscriptions
+   * once its order is in the log). Those appends are committed together once the callers'
+   * continuations have run, in this turn of the event loop, instead of behind the next poll for
+   * I/O and every request it brings: a purchase's two commits take one turn, not two.
+   */
+  private commitFollowUps(): void {
+    // A tick scheduled from a microtask runs once the microtask queue is empty.
+    queueMicrotask(() =>
+      process.nextTick(() => {
+        if (!this.closed && this.queue.length > 0) this.flush();
+      }),
+    );
   }
 
   /**
