@@ -8,19 +8,24 @@ import { Uuid7Generator } from '../ports/id-generator.port';
 import type { CommandContext } from './command-context';
 import { CommandRunner } from './command-runner';
 
+/** A runner on a SQLite log of its own, closed and removed after the describe block. */
+function runnerOnFreshLog(): { store: SqliteEventStore; runner: CommandRunner } {
+  const dir = mkdtempSync(join(tmpdir(), 'csp-runner-'));
+  const store = SqliteEventStore.open(join(dir, 'events.db'));
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, runner: new CommandRunner(store, new Uuid7Generator()) };
+}
+
 /**
  * The runner's own idempotency, on a real SQLite log, without the api's per-key turn-taking (as two
  * api replicas would race): the log must refuse a reused key and answer a racing retry with what
  * its first run recorded.
  */
 describe('CommandRunner idempotency under concurrency', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'csp-runner-'));
-  const store = SqliteEventStore.open(join(dir, 'events.db'));
-  const runner = new CommandRunner(store, new Uuid7Generator());
-  afterAll(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, runner } = runnerOnFreshLog();
 
   const context = (key: string, requestHash: string): CommandContext => ({
     principal: { userId: 'u', tenantId: 'partner-1', kind: 'partner', roles: ['AdminAgent'] },
@@ -71,13 +76,7 @@ describe('CommandRunner idempotency under concurrency', () => {
 });
 
 describe('CommandRunner on a stream the caller says is new', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'csp-runner-new-'));
-  const store = SqliteEventStore.open(join(dir, 'events.db'));
-  const runner = new CommandRunner(store, new Uuid7Generator());
-  afterAll(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, runner } = runnerOnFreshLog();
   const context: CommandContext = { principal: { userId: 'u', tenantId: 'partner-1', kind: 'partner', roles: ['AdminAgent'] }, correlationId: 'c' };
   const registerAs = (stream: string, companyName: string) =>
     runner.run(
