@@ -111,6 +111,17 @@ describe('support requests: POST /v1/support-requests, GET, approve, reject', ()
       expect(response.body.attachments[0].size).toBe(5 * MiB);
     });
 
+    it('refuses a submission without a bearer token 401 before reading its body', async () => {
+      const content = Buffer.alloc(MiB, 'a');
+      const body = form({ attachments: [{ fileName: 'log.txt', contentType: 'text/plain', contentBase64: content.toString('base64') }] });
+      expectProblem(await app.http().post('/v1/support-requests').send(body), 401, 'UNAUTHENTICATED');
+      expect(storedFiles().filter((file) => file === createHash('sha256').update(content).digest('hex'))).toEqual([]);
+    });
+
+    it('keeps the small body limit of every other route', async () => {
+      expectProblem(await app.http().post(`/v1/customers/${customer.id}/orders`).set('Authorization', agent).send({ note: 'n'.repeat(300_000) }), 413, 'PAYLOAD_TOO_LARGE');
+    });
+
     it.each([
       ['six files', Array.from({ length: 6 }, (_, index) => ({ fileName: `f${index}.txt`, contentType: 'text/plain', contentBase64: 'aGk=' })), 'TOO_MANY_ATTACHMENTS'],
       ['an executable', [{ fileName: 'setup.exe', contentType: 'application/x-msdownload', contentBase64: 'TVo=' }], 'ATTACHMENT_TYPE_NOT_ALLOWED'],

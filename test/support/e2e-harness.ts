@@ -4,7 +4,7 @@ import { ManualClock } from '@csp/testing/manual-clock';
 import { EVENT_CODEC, EVENT_STORE } from '@csp/application/tokens';
 import type { EventCodec, EventStore, RecordedEvent } from '@csp/event-store';
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configFromEnv, type EngineConfig } from '@csp/engine/config/engine-config';
-import { configureHttp } from '../../apps/api/src/http/configure-http';
+import { configureHttp, createHttpAdapter } from '../../apps/api/src/http/configure-http';
 import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service';
 import { openEventStore } from '@csp/engine/stores/stores';
 import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
@@ -120,9 +120,10 @@ export class E2eApp {
             .overrideProvider(EVENT_STORE)
             .useFactory({ factory: (codec: EventCodec) => wrap(openEventStore(config, codec)), inject: [EVENT_CODEC] }) : builder
     ).compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { logger: false, bodyParser: false });
     configureHttp(app);
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
     const answers = validatorFor((await request(app.getHttpServer()).get('/docs-json').expect(200)).text, options.adjustOpenApiDocument);
     return new E2eApp(app, clock, dataDir, env, options.dataDir === undefined, esdbServer, answers);
   }

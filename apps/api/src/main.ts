@@ -3,12 +3,12 @@ import { signToken } from '@csp/application/auth/jwt';
 import { resolveJwtSecret } from '@csp/application/auth/jwt-secret';
 import { NestFactory } from '@nestjs/core';
 import { resolve } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configFromEnv } from '@csp/engine/config/engine-config';
 import { boundUrl, listenAddressFromEnv, nestLoggerBeforeStart, startupFailureText, type ListenAddress } from '@csp/engine/config/startup';
-import { configureHttp } from './http/configure-http';
+import { configureHttp, createHttpAdapter } from './http/configure-http';
 import { stopGracefullyOnSignals } from './http/graceful-shutdown';
 import { applyServerLimits } from './http/server-limits';
 
@@ -19,7 +19,7 @@ async function bootstrap(): Promise<void> {
   listen = { ...listenAddressFromEnv(process.env, { portVariable: 'PORT', defaultPort: 3000 }), portVariable: 'PORT' };
   // abortOnError off: a failure while wiring the modules reaches the one-line report below instead of
   // a core dump; Nest's own report of it (with the stack) only at LOG_LEVEL=debug.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bufferLogs: true, abortOnError: false, logger: nestLoggerBeforeStart() });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config }), createHttpAdapter(), { bodyParser: false, bufferLogs: true, abortOnError: false, logger: nestLoggerBeforeStart() });
   const logger = app.get(Logger);
   app.useLogger(logger);
   stopGracefullyOnSignals(app, logger);

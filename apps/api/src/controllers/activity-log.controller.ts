@@ -3,7 +3,8 @@ import type { Principal } from '@csp/application/auth/principal';
 import { Controller, Get, Query, Req, StreamableFile, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import { wantsCsv } from '../http/wants-csv';
+import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ActivityLogQueryDto } from '../dto/activity-log.dto';
@@ -22,10 +23,10 @@ export class ActivityLogController {
   async list(
     @Query() query: ActivityLogQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
+    @Req() request: FastifyRequest,
   ) {
     const selection = requestOf(query);
-    if (request.accepts(['application/json', 'text/csv']) === 'text/csv') {
+    if (wantsCsv(request)) {
       const csv: Readable = await this.queries.execute(new ExportActivityLogQuery(principal, selection));
       return new StreamableFile(csv, { type: 'text/csv; charset=utf-8', disposition: 'attachment; filename="activity-log.csv"' });
     }

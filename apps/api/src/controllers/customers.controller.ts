@@ -4,7 +4,7 @@ import type { Principal } from '@csp/application/auth/principal';
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { CreateCustomerDto } from '../dto/customer.dto';
@@ -24,7 +24,7 @@ export class CustomersController {
 
   @Post()
   @HttpCode(201)
-  register(@Body() body: CreateCustomerDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
+  register(@Body() body: CreateCustomerDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: FastifyReply) {
     const context = commandContextOf(request);
     return this.commands.send('RegisterCustomer', context, new RegisterCustomerCommand(context, body), response);
   }

@@ -4,7 +4,8 @@ import { ledgerCsv } from '@csp/application/ledger/ledger.view';
 import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { wantsCsv } from '../http/wants-csv';
+import type { FastifyRequest, FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { LedgerPeriodParamsDto, LedgerQueryDto, ledgerRequestOf } from '../dto/ledger.dto';
 import { ConsistencyGuard } from '../http/consistency.guard';
@@ -25,15 +26,15 @@ export class LedgerController {
   async list(
     @Query() query: LedgerQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const selection = ledgerRequestOf(query);
-    if (request.accepts(['application/json', 'text/csv']) === 'text/csv') {
+    if (wantsCsv(request)) {
       const { entries, checksum } = await this.queries.execute(new ExportLedgerQuery(principal, selection));
-      response.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      response.setHeader('Content-Disposition', 'attachment; filename="ledger.csv"');
-      response.setHeader('X-Ledger-Checksum', checksum);
+      response.header('Content-Type', 'text/csv; charset=utf-8');
+      response.header('Content-Disposition', 'attachment; filename="ledger.csv"');
+      response.header('X-Ledger-Checksum', checksum);
       return ledgerCsv(entries);
     }
     return this.queries.execute(new GetLedgerQuery(principal, selection, { continuationToken: query.continuationToken, pageSize: query.size }));

@@ -5,7 +5,7 @@ import { GetOrderQuery, ListOrdersQuery } from '@csp/application/orders/order.qu
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { PageQueryDto } from '../dto/list.dto';
@@ -30,7 +30,7 @@ export class OrdersController {
     @Param('customerId', ReferencePipe) customerId: string,
     @Body() body: CreateOrderDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const context = commandContextOf(request);
     return this.commands.send('PurchaseSoftware', context, new PurchaseSoftwareCommand(context, customerId, body.lineItems), response);
@@ -59,7 +59,7 @@ export class OrdersController {
     @Param('orderId', ReferencePipe) orderId: string,
     @Body() body: PatchOrderDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const lineItemNumbers = body.lineItems?.map((line) => line.lineItemNumber);
     const context = commandContextOf(request);
@@ -77,7 +77,7 @@ export class ImportController {
   /** Backfills a historic purchase with its real date; every transition due since then follows at once. */
   @Post()
   @HttpCode(201)
-  backfill(@Body() body: ImportPurchaseDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
+  backfill(@Body() body: ImportPurchaseDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: FastifyReply) {
     const purchasedAt = new Date(body.purchasedAt).toISOString();
     const context = commandContextOf(request);
     const command = new PurchaseSoftwareCommand(context, body.customerId, body.lineItems, purchasedAt);

@@ -10,7 +10,7 @@ import { ListSoftwareQuery } from '@csp/application/software/software.queries';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { PageQueryDto } from '../dto/list.dto';
@@ -42,7 +42,7 @@ export class SoftwareController {
     @Param('softwareId', ReferencePipe) softwareId: string,
     @Body() body: GenerateKeyDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const target = targetOf(request, customerId, softwareId);
     return this.commands.send('GenerateKey', target.context, new GenerateKeyCommand(target, choicesOf(body), body.keyType), response);
@@ -56,10 +56,10 @@ export class SoftwareController {
     @Param('softwareId', ReferencePipe) softwareId: string,
     @Param('keyId', ReferencePipe) keyId: string,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const target = targetOf(request, customerId, softwareId);
-    response.setHeader('Cache-Control', 'no-store');
+    response.header('Cache-Control', 'no-store');
     return this.commands.send('RevealKey', target.context, new RevealKeyCommand(target, keyId), response);
   }
 
@@ -71,7 +71,7 @@ export class SoftwareController {
     @Param('softwareId', ReferencePipe) softwareId: string,
     @Body() body: DownloadChoicesDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const target = targetOf(request, customerId, softwareId);
     return this.commands.send('StartDownload', target.context, new StartDownloadCommand(target, choicesOf(body)), response);
@@ -84,7 +84,7 @@ export class SoftwareController {
     @Param('softwareId', ReferencePipe) softwareId: string,
     @Body() body: DownloadChoicesDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const target = targetOf(request, customerId, softwareId);
     return this.commands.send('IssueDownloadLink', target.context, new IssueDownloadLinkCommand(target, choicesOf(body)), response);

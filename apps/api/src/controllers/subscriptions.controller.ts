@@ -5,7 +5,7 @@ import { DomainError } from '@csp/domain/shared/domain-error';
 import { Body, Controller, Get, Param, Patch, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { PageQueryDto } from '../dto/list.dto';
@@ -48,7 +48,7 @@ export class SubscriptionsController {
     @Param('subscriptionId', ReferencePipe) subscriptionId: string,
     @Body() body: PatchSubscriptionDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const target = { context: commandContextOf(request), customerRef: customerId, subscriptionRef: subscriptionId };
     const changesAutoRenew = body.autoRenewEnabled !== undefined;

@@ -1,6 +1,6 @@
 import { DomainError } from '@csp/domain/shared/domain-error';
 import type { QueryBus } from '@nestjs/cqrs';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import type { CommandGateway } from '../http/command-gateway';
 import { SubscriptionsController } from './subscriptions.controller';
@@ -15,7 +15,7 @@ const request = {
 async function fieldErrorOf(body: { autoRenewEnabled?: boolean; status?: 'cancelled' }): Promise<unknown> {
   const controller = new SubscriptionsController(refusedCommands, {} as QueryBus);
   try {
-    await controller.patch('customer-1', 'subscription-1', body, request, {} as Response);
+    await controller.patch('customer-1', 'subscription-1', body, request, {} as FastifyReply);
   } catch (error: unknown) {
     if (error instanceof DomainError) return (error.details['errors'] as unknown[])[0];
     throw error;

@@ -8,7 +8,7 @@ import { GetSupportRequestQuery } from '@csp/application/support-requests/suppor
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ApproveSupportRequestDto, CreateSupportRequestDto, RejectSupportRequestDto, supportRequestInputOf } from '../dto/support-request.dto';
@@ -29,7 +29,7 @@ export class SupportRequestsController {
 
   @Post()
   @HttpCode(201)
-  submit(@Body() body: CreateSupportRequestDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
+  submit(@Body() body: CreateSupportRequestDto, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: FastifyReply) {
     const context = commandContextOf(request);
     return this.commands.send('SubmitSupportRequest', context, new SubmitSupportRequestCommand(context, supportRequestInputOf(body)), response);
   }
@@ -46,7 +46,7 @@ export class SupportRequestsController {
     @Param('requestId', ReferencePipe) requestId: string,
     @Body() body: ApproveSupportRequestDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const context = commandContextOf(request);
     const amount = body.amount ? { amount: body.amount.amount, currency: body.amount.currency } : undefined;
@@ -59,7 +59,7 @@ export class SupportRequestsController {
     @Param('requestId', ReferencePipe) requestId: string,
     @Body() body: RejectSupportRequestDto,
     @Req() request: AuthenticatedRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const context = commandContextOf(request);
     return this.commands.send('RejectSupportRequest', context, new RejectSupportRequestCommand(context, requestId, body.reason), response);

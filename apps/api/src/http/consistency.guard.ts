@@ -1,7 +1,7 @@
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { positionFromString } from '@csp/event-store';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { EngineConfig } from '@csp/engine/config/engine-config';
 import { ENGINE_CONFIG } from '@csp/engine/config/engine-config.token';
 import { ProjectionSupervisor } from '@csp/engine/projections/projection-supervisor.service';
@@ -24,7 +24,7 @@ export class ConsistencyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const header = context.switchToHttp().getRequest<Request>().headers[MIN_POSITION_HEADER];
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers[MIN_POSITION_HEADER];
     if (header === undefined) return true;
     const text = Array.isArray(header) ? header[0]! : header;
     const position = positionFromString(text);

@@ -1,5 +1,5 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { LoggerService } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
 
 /** How long requests already in flight may take to finish once the service is asked to stop. */
@@ -12,11 +12,11 @@ const DRAIN_DEADLINE_MS = 10_000;
  * and close HTTP last, so a busy keep-alive client kept getting commands acknowledged while nothing
  * was folded, and the process never exited. A second signal exits at once.
  */
-export function stopGracefullyOnSignals(app: INestApplication, logger: LoggerService): void {
+export function stopGracefullyOnSignals(app: NestFastifyApplication, logger: LoggerService): void {
   let stopping = false;
-  app.use((_request: Request, response: Response, next: NextFunction) => {
-    if (stopping) response.setHeader('Connection', 'close');
-    next();
+  app.getHttpAdapter().getInstance().addHook('onRequest', (_request, reply, done) => {
+    if (stopping) reply.header('Connection', 'close');
+    done();
   });
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Injectable, Module, Post, Query, Res, ServiceUnavailableException } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Type } from 'class-transformer';
 import { IsArray, IsInt, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import request from 'supertest';
 import { requireRole } from '@csp/application/auth/authorize';
@@ -16,7 +16,7 @@ import { Public } from '../auth/public.decorator';
 import { buildLoggerParams } from '@csp/engine/observability/logging';
 import { Metrics } from '@csp/engine/observability/metrics.service';
 import { ObservabilityModule } from '../observability/observability.module';
-import { configureHttp } from './configure-http';
+import { configureHttp, createHttpAdapter } from './configure-http';
 
 const SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 
@@ -44,8 +44,8 @@ class DummyController {
   }
 
   @Post()
-  create(@Body() body: CreateOrderDto, @Res({ passthrough: true }) response: Response): object {
-    response.setHeader('X-Log-Position', '7');
+  create(@Body() body: CreateOrderDto, @Res({ passthrough: true }) response: FastifyReply): object {
+    response.header('X-Log-Position', '7');
     this.metrics.recordCommand('CreateOrder', 'succeeded');
     return { isDto: body instanceof CreateOrderDto, quantity: body.lineItems[0]?.quantity };
   }
@@ -56,8 +56,8 @@ class DummyController {
   }
 
   @Post('cancel')
-  cancel(@Res({ passthrough: true }) response: Response): never {
-    response.setHeader('X-Log-Position', '8');
+  cancel(@Res({ passthrough: true }) response: FastifyReply): never {
+    response.header('X-Log-Position', '8');
     throw new DomainError('CANCELLATION_WINDOW_CLOSED', 'unprocessable', 'the window closed', {
       cancellationAllowedUntil: '2024-01-08T00:00:00.000Z',
       status: 'ignored',
@@ -86,8 +86,9 @@ class DummyController {
   }
 
   @Get('half-sent')
-  halfSent(@Res() response: Response): never {
-    response.status(200).write('{"items": [');
+  halfSent(@Res() response: FastifyReply): never {
+    response.raw.writeHead(200);
+    response.raw.write('{"items": [');
     throw new Error('cursor lost');
   }
 
@@ -111,7 +112,7 @@ class FakeStore {
 @Module({ providers: [FakeStore], exports: [FakeStore] })
 class FakeStoreModule {}
 
-async function createApp(): Promise<NestExpressApplication> {
+async function createApp(): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       LoggerModule.forRoot(buildLoggerParams({ env: { NODE_ENV: 'test' }, stdoutIsTty: false })),
@@ -130,9 +131,10 @@ async function createApp(): Promise<NestExpressApplication> {
     ],
     controllers: [DummyController],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { logger: false, bodyParser: false });
   configureHttp(app);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   return app;
 }
 
@@ -146,8 +148,8 @@ function expectProblem(response: request.Response, status: number, code: string)
 }
 
 describe('HTTP edge (e2e)', () => {
-  let app: NestExpressApplication;
-  let server: ReturnType<NestExpressApplication['getHttpServer']>;
+  let app: NestFastifyApplication;
+  let server: ReturnType<NestFastifyApplication['getHttpServer']>;
   let adminToken: string;
 
   beforeAll(async () => {
@@ -232,7 +234,7 @@ describe('HTTP edge (e2e)', () => {
       ]);
     });
 
-    it('accepts bodies above the framework default of 100kb but refuses above 256kb with 413', async () => {
+    it('accepts bodies up to 256kb and refuses larger ones with 413', async () => {
       const withNote = (size: number): object => ({ lineItems: [{ skuId: 's', quantity: 1 }], note: 'n'.repeat(size) });
       expect((await authed(request(server).post('/things')).send(withNote(200_000))).status).toBe(201);
       expectProblem(await authed(request(server).post('/things')).send(withNote(300_000)), 413, 'PAYLOAD_TOO_LARGE');
@@ -241,6 +243,38 @@ describe('HTTP edge (e2e)', () => {
     it('refuses non-JSON bodies with 415', async () => {
       const response = await authed(request(server).post('/things')).set('Content-Type', 'text/plain').send('hello');
       expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('refuses JSON in a charset other than UTF-8 with 415, before reading it', async () => {
+      const response = await authed(request(server).post('/things')).set('Content-Type', 'application/json; charset=iso-8859-1').send('{"lineItems": []}');
+      expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(response.body.contentType).toBe('application/json; charset=iso-8859-1');
+      const utf8 = await authed(request(server).post('/things')).set('Content-Type', 'application/json; charset="UTF-8"').send('{"lineItems": [{"skuId": "s", "quantity": 1}]}');
+      expect(utf8.status).toBe(201);
+    });
+
+    it('reads application/<anything>+json as JSON', async () => {
+      const response = await authed(request(server).post('/things'))
+        .set('Content-Type', 'application/vnd.csp.order+json')
+        .send('{"lineItems": [{"skuId": "s", "quantity": 3}]}');
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({ isDto: true, quantity: 3 });
+    });
+
+    it('validates an empty JSON body as an empty object', async () => {
+      const response = await authed(request(server).post('/things')).set('Content-Type', 'application/json').send('');
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors.map((error: { field: string }) => error.field)).toContain('lineItems');
+    });
+
+    it('refuses a body whose top level is neither an object nor an array as a syntax error', async () => {
+      const response = await authed(request(server).post('/things')).set('Content-Type', 'application/json').send('"lineItems"');
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors[0]).toMatchObject({ in: 'body', code: 'SYNTAX' });
+    });
+
+    it('serves a route with or without a trailing slash', async () => {
+      expect((await request(server).get('/things/open/')).body).toEqual({ open: true });
     });
   });
 

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { DomainError, DomainErrorCategory } from '@csp/domain/shared/domain-error';
 import { EventStoreUnavailableError, EventTooLargeError } from '@csp/event-store/event-store.port';
 import { storageFailureKind, type StorageFailureKind } from '@csp/event-store';
@@ -27,17 +27,16 @@ const RETRY_AFTER_SECONDS: Record<StorageFailureKind, number> = { full: 30, 'rea
 /** 10,000 bad line items must not turn into a response far larger than the request. */
 const MAX_FIELD_ERRORS = 100;
 
-/** What body-parser (and anything else built on http-errors) throws for a refused request. */
-interface ClientHttpError {
-  status: number;
-  expose: true;
-  type?: string;
+/** What Fastify throws for a request it refuses itself (a body over the limit, a broken length). */
+interface FrameworkClientError {
+  statusCode: number;
+  code: string;
   message: string;
 }
 
 /**
- * Turns everything thrown while serving a request, including body-parser failures and unknown
- * routes that never reach a controller, into `application/problem+json`.
+ * Turns everything thrown while serving a request, including Fastify's own refusals (a body over
+ * the limit) and unknown routes that never reach a controller, into `application/problem+json`.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -46,20 +45,24 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(private readonly metrics?: Metrics) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    this.answer(exception, host.switchToHttp().getResponse<FastifyReply>());
+  }
+
+  /** Also for refusals Fastify makes before Nest's handlers run. */
+  answer(exception: unknown, reply: FastifyReply): void {
     const problem = this.toProblem(exception);
     this.metrics?.recordHttpError(problem.code);
-    if (response.headersSent) {
+    if (reply.sent || reply.raw.headersSent) {
       // A streamed answer already promised success; cutting the connection keeps a truncated body from looking complete.
       this.logger.error(`failed after the response started: ${problem.code}`);
-      response.destroy();
+      reply.raw.destroy();
       return;
     }
-    response.removeHeader(LOG_POSITION_HEADER);
-    if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
-    if (problem.code === 'EVENT_STORE_UNAVAILABLE') response.setHeader('Retry-After', '1');
-    if (typeof problem['retryAfterSeconds'] === 'number') response.setHeader('Retry-After', String(problem['retryAfterSeconds']));
-    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).json(problem);
+    reply.removeHeader(LOG_POSITION_HEADER);
+    if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer');
+    if (problem.code === 'EVENT_STORE_UNAVAILABLE') reply.header('Retry-After', '1');
+    if (typeof problem['retryAfterSeconds'] === 'number') reply.header('Retry-After', String(problem['retryAfterSeconds']));
+    void reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   }
 
   private toProblem(exception: unknown): ProblemDocument {
@@ -91,7 +94,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (status >= 500) return this.unexpected(exception, status);
       return problemDocument(status, codeForStatus(status), exception.message, status === 400 ? { errors: [] } : {});
     }
-    if (isClientHttpError(exception)) return this.fromBodyParser(exception);
+    if (isFrameworkClientError(exception)) return this.fromFramework(exception);
     return this.unexpected(exception, 500);
   }
 
@@ -114,9 +117,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return problemDocument(status, codeForStatus(status), 'the service could not answer; the cause has been logged');
   }
 
-  private fromBodyParser(error: ClientHttpError): ProblemDocument {
-    const extra = error.status === 400 ? { errors: [] } : {};
-    return problemDocument(error.status, codeForStatus(error.status), error.message, extra);
+  private fromFramework(error: FrameworkClientError): ProblemDocument {
+    const extra = error.statusCode === 400 ? { errors: [] } : {};
+    return problemDocument(error.statusCode, codeForStatus(error.statusCode), FRAMEWORK_DETAILS[error.code] ?? error.message, extra);
   }
 }
 
@@ -130,8 +133,14 @@ function withFieldCodes(details: Record<string, unknown>): Record<string, unknow
   return { ...details, errors };
 }
 
-function isClientHttpError(error: unknown): error is ClientHttpError {
+/** Fastify's messages for the refusals a client can cause, in the words of this service's other details. */
+const FRAMEWORK_DETAILS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'request entity too large',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request size did not match content length',
+};
+
+function isFrameworkClientError(error: unknown): error is FrameworkClientError {
   if (typeof error !== 'object' || error === null) return false;
-  const { status, expose } = error as Partial<ClientHttpError>;
-  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+  const { statusCode, code } = error as Partial<FrameworkClientError>;
+  return typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
 }

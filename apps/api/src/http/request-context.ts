@@ -2,6 +2,7 @@ import type { CommandContext } from '@csp/application/command-handling/command-c
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
+import { pathOf } from './request-path';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -26,7 +27,7 @@ export function commandContextOf(request: AuthenticatedRequest): CommandContext 
 
 function requestHash(request: AuthenticatedRequest): string {
   return createHash('sha256')
-    .update(`${request.method} ${request.path}\n${canonicalJson(request.body)}`)
+    .update(`${request.method} ${pathOf(request.url)}\n${canonicalJson(request.body)}`)
     .digest('base64url');
 }
 

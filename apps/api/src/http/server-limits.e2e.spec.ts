@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { IsString } from 'class-validator';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
-import { configureHttp } from './configure-http';
+import { configureHttp, createHttpAdapter } from './configure-http';
 import { applyServerLimits } from './server-limits';
 
 class EchoDto {
@@ -54,12 +54,12 @@ function expectRawProblem(answer: RawAnswer, status: number, code: string): void
 }
 
 describe('Node server limits on a listening server', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   let port: number;
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({ controllers: [LimitsController] }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { logger: false, bodyParser: false });
     configureHttp(app);
     applyServerLimits(app.getHttpServer(), LIMITS);
     await app.listen(0, '127.0.0.1');

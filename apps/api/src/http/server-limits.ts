@@ -25,14 +25,13 @@ export function applyServerLimits(server: Server, limits: HttpServerLimits): voi
   limited.maxHeaderSize = limits.maxHeaderBytes;
   limited.maxConnections = limits.maxConnections;
   limited.connectionsCheckingInterval = Math.min(DEADLINE_CHECK_MS, limits.headersTimeoutMs);
-  server.on('clientError', answerClientError);
 }
 
 /**
- * Node answers what it refuses before any route runs (431, 408, 400) with a bare status line; here
- * the same answers are problem+json with a code, like every other refusal of the service.
+ * Node refuses some requests before any route runs (431, 408, 400); these answers are problem+json
+ * with a code, like every other refusal of the service. Fastify's `clientErrorHandler`.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }): void {
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }): void {
   const status = statusOf(error.code);
   // A reset connection has no one to answer, and an answer already started cannot be replaced.
   if (status === undefined || !socket.writable || socket._httpMessage?.headersSent) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { levels, LevelWithSilent } from 'pino';
 
@@ -39,7 +39,6 @@ export function buildLoggerParams({ env, stdoutIsTty }: LoggingInput): Params {
     pinoHttp: {
       level: logLevel(env),
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      genReqId: requestId,
       customLogLevel: (_request, response, error) =>
         error !== undefined || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
       autoLogging: { ignore: (request) => UNLOGGED_ROUTES.has(request.url ?? '') },
@@ -55,9 +54,8 @@ function logLevel(env: LoggingInput['env']): LevelWithSilent {
   throw new Error(`LOG_LEVEL must be one of ${Object.keys(levels.values).join(', ')}, silent; got "${configured}"`);
 }
 
-function requestId(request: IncomingMessage, response: ServerResponse): string {
+/** The id a request is logged under and answered with: the caller's `X-Request-Id` when it is acceptable, a fresh one otherwise. */
+export function requestIdOf(request: IncomingMessage): string {
   const incoming = request.headers['x-request-id'];
-  const id = typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  response.setHeader(REQUEST_ID_HEADER, id);
-  return id;
+  return typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }

@@ -1,4 +1,3 @@
-import type { NextFunction, Request, Response } from 'express';
 import { RequestValidationError, type FieldErrorCode } from './request-validation.error';
 
 /** No request of the contract nests deeper than a handful of levels or holds long lists. */
@@ -11,13 +10,9 @@ export const MAX_JSON_NODES = 5_000;
  * a few kilobytes of brackets would exhaust the stack, while 85,000 empty objects in 256 kb keep
  * validation busy for seconds. Measured without recursion, so the check itself cannot overflow.
  */
-export function limitJsonShape(request: Request, _response: Response, next: NextFunction): void {
-  const problem = shapeProblem(request.body);
-  if (problem) {
-    next(new RequestValidationError([{ in: 'body', messages: [problem.message], ...problem.where }]));
-    return;
-  }
-  next();
+export function limitJsonShape(body: unknown): void {
+  const problem = shapeProblem(body);
+  if (problem) throw new RequestValidationError([{ in: 'body', messages: [problem.message], ...problem.where }]);
 }
 
 /**
