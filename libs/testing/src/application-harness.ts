@@ -156,7 +156,9 @@ export class ApplicationHarness {
     try {
       await this.module.close();
     } finally {
-      await rm(this.dataDir, { recursive: true, force: true });
+      // The read store's checkpointer thread closes its connection just after the module does, and
+      // SQLite may still be removing the write-ahead log files as the directory is emptied.
+      await rm(this.dataDir, { recursive: true, force: true, maxRetries: 5 });
     }
   }
 }
