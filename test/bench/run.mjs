@@ -27,6 +27,10 @@ const { values } = parseArgs({
 const DURATION = Number(values.duration);
 const CONNECTIONS = 32;
 const OFFERED_RATE = 500;
+/** The open loop's first second opens the load generator's connections: sent, answered, not counted. */
+const RAMP_UP_SECONDS = 1;
+/** After the saturating runs: time for the checkpointers to copy what the burst left in the write-ahead logs. */
+const SETTLE_MS = 2000;
 const CUSTOMERS = 64;
 const ONE_LINE = JSON.stringify({ lineItems: [{ skuId: 'windows-server-2022-datacenter-2core:P1Y', quantity: 1, billingCycle: 'monthly' }] });
 const work = mkdtempSync(join(tmpdir(), 'csp-bench-'));
@@ -111,16 +115,24 @@ function purchaseRequests(service, customers, bought) {
  * answered (an open loop: the latency of a slow answer is not hidden by sending less). autocannon's
  * `overallRate` cannot do this: it lets every connection send its share as fast as it is answered
  * at the start of each second, so its "500/s" is a burst of 32 concurrent connections, then quiet.
+ * Latency is timed here from the moment each request is sent; the percentiles count the requests
+ * sent after the ramp-up (the p99 with it is reported beside them).
  */
 async function purchasesAtRate(service, customers, rate) {
   let next = 0;
+  const timings = [];
+  const started = performance.now();
   const result = await loadTest({
     url: `${service.base}/v1/customers/${customers[0]}/orders`,
     requestsPerSecond: rate,
-    maxSeconds: DURATION,
+    maxSeconds: RAMP_UP_SECONDS + DURATION,
     agentKeepAlive: true,
     requestGenerator: (params, options, client, callback) => {
-      const request = client({ ...options, path: `/v1/customers/${customers[next++ % customers.length]}/orders`, method: 'POST' }, callback);
+      const sentAt = performance.now();
+      const request = client({ ...options, path: `/v1/customers/${customers[next++ % customers.length]}/orders`, method: 'POST' }, (response) => {
+        response.once('end', () => timings.push({ sentAt: sentAt - started, ms: performance.now() - sentAt }));
+        callback(response);
+      });
       request.setHeader('authorization', `Bearer ${service.token}`);
       request.setHeader('content-type', 'application/json');
       request.setHeader('content-length', Buffer.byteLength(ONE_LINE));
@@ -128,14 +140,33 @@ async function purchasesAtRate(service, customers, rate) {
       return request;
     },
   });
+  const measured = timings.filter((timing) => timing.sentAt >= RAMP_UP_SECONDS * 1000).map((timing) => timing.ms);
   return {
     requestsPerSecond: Math.round(result.effectiveRps),
-    p50: result.percentiles['50'],
-    p90: result.percentiles['90'],
-    p99: result.percentiles['99'],
-    requests: result.totalRequests,
+    p50: percentile(measured, 50),
+    p90: percentile(measured, 90),
+    p99: percentile(measured, 99),
+    p99WithRampUp: percentile(timings.map((timing) => timing.ms), 99),
+    rampUpSeconds: RAMP_UP_SECONDS,
+    requests: measured.length,
     errors: result.totalErrors,
   };
+}
+
+/**
+ * Waits until the read models have folded everything the saturating runs wrote (a purchase, then
+ * a read with its `X-Min-Position`), then SETTLE_MS more: the offered-rate run measures a service
+ * at a steady 500/s, not one still working off the burst before it.
+ */
+async function settle(service, customers) {
+  for (;;) {
+    const bought = await call(service, 'POST', `/v1/customers/${customers[0]}/orders`, JSON.parse(ONE_LINE));
+    await bought.arrayBuffer();
+    const read = await call(service, 'GET', `/v1/customers/${customers[0]}`, undefined, { 'x-min-position': bought.headers.get('x-log-position') });
+    await read.arrayBuffer();
+    if (read.status === 200) break;
+  }
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 }
 
 function cancelRequests(service, bought) {
@@ -197,11 +228,13 @@ async function httpRuns() {
     const purchase = summary(await autocannon({ ...purchaseRequests(service, customers, bought), duration: DURATION }));
     log(`HTTP cancellations (${bought.length} subscriptions bought)`);
     const cancel = summary(await autocannon({ ...cancelRequests(service, bought), amount: bought.length }));
-    log(`HTTP purchases offered at ${OFFERED_RATE}/s, projection lag probes alongside`);
-    const until = Date.now() + DURATION * 1000;
+    log('settling: read models caught up, write-ahead logs copied');
+    await settle(service, customers);
+    log(`HTTP purchases offered at ${OFFERED_RATE}/s (${RAMP_UP_SECONDS} s ramp-up, then measured), projection lag probes alongside`);
+    const until = Date.now() + (RAMP_UP_SECONDS + DURATION) * 1000;
     const [atRate, { lags, lagging }] = await Promise.all([
       purchasesAtRate(service, customers, OFFERED_RATE),
-      probeProjectionLag(service, customers, until),
+      new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
     return {
       purchase,
@@ -241,7 +274,7 @@ function printTable(results) {
     ['trivial POST, Fastify (32 conn.)', `${results.references.trivialPostFastify.requestsPerSecond}/s p50 ${results.references.trivialPostFastify.p50} p99 ${results.references.trivialPostFastify.p99} ms`, `${results.ratios.fastifyVsExpressTrivialPost} of Express`],
     ['HTTP purchases (32 conn.)', `${results.http.purchase.requestsPerSecond}/s p50 ${results.http.purchase.p50} p99 ${results.http.purchase.p99} ms`, `${results.ratios.httpPurchaseVsTrivialPost} of trivial (target ≥ 0.4)`],
     ['HTTP cancellations (32 conn.)', `${results.http.cancel.requestsPerSecond}/s p50 ${results.http.cancel.p50} p99 ${results.http.cancel.p99} ms`, `${results.ratios.httpCancelVsTrivialPost} of trivial (target ≥ 0.4)`],
-    ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms, ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
+    ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms (${results.http.purchaseAt500.p99WithRampUp} with ramp-up), ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
     ['projection lag under that load', `p50 ${results.latencyMs.projectionLagP50} p99 ${results.latencyMs.projectionLagP99} ms (${results.http.projectionLag.samples} probes, ${results.http.projectionLag.lagging503} answered 503)`, 'target p99 < 10 ms'],
     ['bus purchases, 1 caller', `${results.bus.purchase1.commandsPerSecond}/s (${results.bus.purchase1.eventsPerSecond} events/s)`, ''],
     ['bus purchases, 64 callers', `${results.bus.purchase64.commandsPerSecond}/s (${results.bus.purchase64.eventsPerSecond} events/s, ${results.bus.purchase64.bytesPerEvent} B each)`, `${results.ratios.busDurableVsRawBatch} of raw batch (target ≥ 0.5); ${results.ratios.busDurableVsPurchaseSizedRawBatch} of purchase-sized`],
