@@ -1,7 +1,9 @@
 // A log of `--events` real events for the rebuild benchmark, made fast: the engine (built dist/)
 // records one customer's story through the command pipeline (registration, one-line and two-line
 // purchases, cancellations with refunds and voided installments), then that story is copied with
-// fresh ids (every UUID mapped consistently within a copy, unique company names and domains) by
+// fresh ids (every UUID mapped consistently within a copy to a new one of its kind: time-ordered
+// UUIDv7 where the engine made one, as it does for events and orders, a random one otherwise;
+// unique company names and domains) by
 // plain inserts until the log holds the requested number of events. The store then adopts the
 // copies as an older log (it chains their hashes on open), so the rebuild reads a log like any other.
 // Prints one JSON line. Usage: node test/bench/log-fixture.mjs --dir <tmp> --events 1000000
@@ -10,6 +12,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
 import { root } from './support/processes.mjs';
 
 const { values } = parseArgs({ options: { dir: { type: 'string' }, events: { type: 'string', default: '1000000' } } });
@@ -76,12 +79,15 @@ async function recordStory(templateDir) {
   return rows;
 }
 
+/** The version digit of a UUID; 7 is time-ordered (RFC 9562). */
+const isTimeOrdered = (id) => id.charAt(14) === '7';
+
 function copyStory(story, copy) {
   const ids = new Map();
   const fresh = (text) =>
     text.replace(UUID, (id) => {
       let mapped = ids.get(id);
-      if (!mapped) ids.set(id, (mapped = crypto.randomUUID()));
+      if (!mapped) ids.set(id, (mapped = isTimeOrdered(id) ? uuidv7() : crypto.randomUUID()));
       return mapped;
     });
   // Names and domains too: a customer's domain names its own stream, and is unique per partner.
