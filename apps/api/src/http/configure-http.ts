@@ -56,9 +56,8 @@ export function configureHttp(app: NestFastifyApplication, options: HttpOptions 
   fastify.decorateRequest('principal', undefined);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
-    done();
+    done(refusalOf(() => requireJsonBody(request)));
   });
-  fastify.addHook('onRequest', (request, _reply, done) => done(refusalOf(() => requireJsonBody(request))));
   parseJsonBodies(fastify);
   fastify.addHook('preValidation', (request, _reply, done) => done(refusalOf(() => limitJsonShape(request.body))));
   app.useGlobalFilters(new ProblemDetailsFilter(metrics));
