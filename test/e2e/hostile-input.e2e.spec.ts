@@ -35,6 +35,17 @@ describe('hostile input at the HTTP boundary', () => {
       expect(onOne.headers['allow']).toBe('GET, HEAD');
     });
 
+    it('answers HEAD like GET without a body, and OPTIONS 405 with Allow', async () => {
+      const customer = await registerCustomer(app);
+      const head = await app.http().head(`/v1/customers/${customer.id}`).set('Authorization', admin).set('X-Min-Position', customer.position);
+      expect(head.status).toBe(200);
+      expect(head.headers['content-type']).toMatch(/^application\/json/);
+      expect(head.text ?? '').toBe('');
+      const options = await app.http().options(`/v1/customers/${customer.id}`).set('Authorization', admin);
+      expectProblem(options, 405, 'METHOD_NOT_ALLOWED');
+      expect(options.headers['allow']).toBe('GET, HEAD');
+    });
+
     it('answers a path that is not percent-encoded UTF-8 400, not 500', async () => {
       expectProblem(await app.http().get('/v1/customers/%ED%A0%80').set('Authorization', admin), 400, 'VALIDATION_FAILED');
     });
