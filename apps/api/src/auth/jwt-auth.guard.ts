@@ -10,7 +10,8 @@ import { IS_PUBLIC_KEY } from './public.decorator';
 
 export const JWT_SECRET = Symbol('JWT_SECRET');
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** `Authorization: Bearer <token>`; the token is the first group. */
+export const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * Authentication: who is calling, and a partner token without any known role stops here. Whether

@@ -3,7 +3,7 @@ import {
   MAX_SUPPORT_REQUEST_ATTACHMENTS,
 } from '@csp/domain/policies/support-request-attachments.policy';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { unauthenticated } from '../auth/jwt-auth.guard';
+import { BEARER, unauthenticated } from '../auth/jwt-auth.guard';
 
 /** Room for the form's text fields beside the attachments. */
 const FORM_ALLOWANCE_BYTES = 1024 * 1024;
@@ -16,7 +16,6 @@ export const SUPPORT_REQUEST_JSON_BODY_LIMIT =
   Math.ceil(MAX_SUPPORT_REQUEST_ATTACHMENT_BYTES / 3) * 4 * MAX_SUPPORT_REQUEST_ATTACHMENTS + FORM_ALLOWANCE_BYTES;
 
 const SUPPORT_REQUEST_SUBMISSION_PATH = '/v1/support-requests';
-const BEARER = /^Bearer\s+\S/i;
 
 /**
  * `POST /v1/support-requests` reads bodies up to the larger limit its attachments need; every other

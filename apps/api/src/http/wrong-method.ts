@@ -21,17 +21,19 @@ export function answerWrongMethod(fastify: FastifyInstance): void {
     for (const method of [route.method].flat()) path.methods.add(method.toUpperCase());
     served.set(route.url, path);
   });
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.is404) return;
-    const path = pathOf(request.url);
-    const allowed = new Set<string>();
-    for (const candidate of served.values()) if (candidate.pattern.test(path)) for (const method of candidate.methods) allowed.add(method);
-    if (allowed.size === 0) return;
-    if (allowed.has('GET')) allowed.add('HEAD');
-    const allow = [...allowed].sort();
-    reply.header('Allow', allow.join(', '));
-    throw new ProblemException(405, 'METHOD_NOT_ALLOWED', `${request.method} is not served on ${path}; allowed: ${allow.join(', ')}`, { allow });
-  });
+  // Callback style: an async hook would cost every request a promise, 404 or not.
+  fastify.addHook('onRequest', (request, reply, done) => done(request.is404 ? wrongMethod(request, reply, served) : undefined));
+}
+
+function wrongMethod(request: FastifyRequest, reply: FastifyReply, served: Map<string, ServedPath>): ProblemException | undefined {
+  const path = pathOf(request.url);
+  const allowed = new Set<string>();
+  for (const candidate of served.values()) if (candidate.pattern.test(path)) for (const method of candidate.methods) allowed.add(method);
+  if (allowed.size === 0) return undefined;
+  if (allowed.has('GET')) allowed.add('HEAD');
+  const allow = [...allowed].sort();
+  reply.header('Allow', allow.join(', '));
+  return new ProblemException(405, 'METHOD_NOT_ALLOWED', `${request.method} is not served on ${path}; allowed: ${allow.join(', ')}`, { allow });
 }
 
 /** `/v1/customers/:customerId` matches `/v1/customers/<one segment>`, with or without a trailing slash. */
