@@ -133,6 +133,8 @@ export class EngineModule {
           openEventStore(config, codec, {
             // A thread of its own copies the write-ahead log into the file, not a commit on the thread answering requests.
             walCheckpoints: { everyMs: 1000 },
+            // Nor does the thread answering requests wait for a commit's fsync.
+            writer: 'own-thread',
             ...(worker ? { onBatchCommitted: () => worker.logAppended() } : {}),
           }),
       },

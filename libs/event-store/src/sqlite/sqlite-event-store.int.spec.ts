@@ -18,19 +18,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuid } from 'uuid';
 
-describeEventStoreConformance('SQLite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sqlite-event-store-'));
-  const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+const WRITERS = ['this-thread', 'own-thread'] as const;
 
-describe('SqliteEventStore', () => {
+for (const writer of WRITERS) {
+  describeEventStoreConformance(`SQLite, committed by ${writer}`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sqlite-event-store-'));
+    const store = SqliteEventStore.open(join(dir, 'events.sqlite'), { writer });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
+
+describe.each(WRITERS)('SqliteEventStore, committed by %s', (writer) => {
   let dir: string;
   const opened: SqliteEventStore[] = [];
 
@@ -44,7 +48,7 @@ describe('SqliteEventStore', () => {
   });
 
   const open = (options: SqliteEventStoreOptions = {}, file = join(dir, 'events.sqlite')) => {
-    const store = SqliteEventStore.open(file, options);
+    const store = SqliteEventStore.open(file, { writer, ...options });
     opened.push(store);
     return store;
   };
@@ -247,7 +251,7 @@ describe('SqliteEventStore', () => {
       expect(batches.map((batch) => batch.appends)).toEqual([1, 1]);
     });
 
-    it('commits the appends callers make as their appends resolve together, before the next turn of the event loop', async () => {
+    it('commits the appends callers make as their appends resolve together (on this thread: before the next turn of the event loop)', async () => {
       const batches: CommittedBatch[] = [];
       const store = open({ onBatchCommitted: (batch) => batches.push(batch) });
       const happened: string[] = [];
@@ -265,7 +269,9 @@ describe('SqliteEventStore', () => {
       await new Promise((resolve) => setImmediate(resolve));
 
       expect(batches.map((batch) => batch.appends)).toEqual([3, 3]);
-      expect(happened).toEqual(['subscription-1 committed', 'subscription-2 committed', 'subscription-3 committed', 'next turn']);
+      // The writer thread's answer arrives in a turn of its own, so there the next turn comes between.
+      const committed = ['subscription-1 committed', 'subscription-2 committed', 'subscription-3 committed'];
+      expect(happened).toEqual(writer === 'this-thread' ? [...committed, 'next turn'] : ['next turn', ...committed]);
     });
 
     it('rejects only the append that reuses an id taken earlier in the same batch', async () => {
@@ -356,6 +362,103 @@ describe('SqliteEventStore', () => {
       await subscription.close();
       expect(ids(delivered)).toEqual(ids([before, after]));
     });
+  });
+});
+
+describe('SqliteEventStore, the writer thread', () => {
+  let dir: string;
+  let store: SqliteEventStore | undefined;
+  let otherProcess: Database.Database | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sqlite-writer-thread-'));
+  });
+
+  afterEach(async () => {
+    if (otherProcess?.inTransaction) otherProcess.exec('ROLLBACK');
+    otherProcess?.close();
+    otherProcess = undefined;
+    await store?.close();
+    store = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A store whose writer thread waits for the write lock another connection holds until `release()`. */
+  const lockedStore = (options: SqliteEventStoreOptions = {}) => {
+    const file = join(dir, 'events.sqlite');
+    store = SqliteEventStore.open(file, { writer: 'own-thread', busyTimeoutMs: 10_000, ...options });
+    otherProcess = new Database(file);
+    otherProcess.exec('BEGIN IMMEDIATE');
+    return { store, release: () => otherProcess!.exec('ROLLBACK') };
+  };
+
+  it('waits for the disk (here: the write lock) without blocking the event loop of the caller', async () => {
+    const { store, release } = lockedStore();
+    const append = store.appendToStream('order-1', [newEvent()], { expectedRevision: NO_STREAM });
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // On this thread the busy wait would hold the timer back for the whole 10 s busy timeout.
+    expect(performance.now() - started).toBeLessThan(1000);
+    release();
+    await expect(append).resolves.toMatchObject({ nextExpectedRevision: 0n });
+  });
+
+  it('commits what callers append while it holds a batch together, in the next batch', async () => {
+    const batches: CommittedBatch[] = [];
+    const { store, release } = lockedStore({ onBatchCommitted: (batch) => batches.push(batch) });
+    const first = store.appendToStream('order-0', [newEvent()], { expectedRevision: NO_STREAM });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const meanwhile = Array.from({ length: 10 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i)).then(() => store.appendToStream(`order-${i + 1}`, [newEvent()], { expectedRevision: NO_STREAM })));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    release();
+    await Promise.all([first, ...meanwhile]);
+    expect(batches.map((batch) => batch.appends)).toEqual([1, 10]);
+  });
+
+  it('hands errors back with their class and fields: a revision conflict, a reused id', async () => {
+    store = SqliteEventStore.open(join(dir, 'events.sqlite'), { writer: 'own-thread' });
+    const taken = newEvent();
+    await store.appendToStream('order-1', [taken], { expectedRevision: NO_STREAM });
+
+    const conflict = await store.appendToStream('order-1', [newEvent()], { expectedRevision: 5n }).catch((error: unknown) => error);
+    expect(conflict).toBeInstanceOf(WrongExpectedRevisionError);
+    expect(conflict).toMatchObject({ streamName: 'order-1', expected: 5n, actual: 0n, message: 'Stream order-1: expected revision 5, actual 0' });
+    const reused = await store.appendToStream('order-2', [taken], { expectedRevision: NO_STREAM }).catch((error: unknown) => error);
+    expect(reused).toBeInstanceOf(DuplicateEventIdError);
+    expect(reused).toMatchObject({ streamName: 'order-2', eventIds: [taken.id] });
+    expect((reused as Error).message).toContain(taken.id);
+  });
+
+  it('a thread that ends during a commit fails that append as not known to be written; the next append starts a new thread', async () => {
+    const { store, release } = lockedStore();
+    const held = store.appendToStream('order-1', [newEvent()], { expectedRevision: NO_STREAM });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const thread = (store as unknown as { writerThread: { worker: { terminate(): Promise<number> } } }).writerThread;
+    await thread.worker.terminate();
+    await expect(held).rejects.toThrow(/log writer thread ended .*whether it was written is not known/);
+    release();
+    const event = newEvent();
+    await store.appendToStream('order-2', [event], { expectedRevision: NO_STREAM });
+    expect(ids(await store.readStream('order-2'))).toEqual([event.id]);
+  });
+
+  it('close() waits for the batch the thread holds and for the appends queued behind it', async () => {
+    const file = join(dir, 'events.sqlite');
+    const { store: held, release } = lockedStore();
+    const appends = [0, 1, 2].map((i) => held.appendToStream(`order-${i}`, [newEvent()], { expectedRevision: NO_STREAM }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const more = held.appendToStream('order-3', [newEvent()], { expectedRevision: NO_STREAM });
+    const closed = held.close();
+    setTimeout(release, 50);
+    await closed;
+    store = undefined;
+    await Promise.all([...appends, more]);
+    const reopened = SqliteEventStore.open(file);
+    try {
+      expect((await collect(reopened.readAll())).map((event) => event.streamName)).toEqual(['order-0', 'order-1', 'order-2', 'order-3']);
+    } finally {
+      await reopened.close();
+    }
   });
 });
 

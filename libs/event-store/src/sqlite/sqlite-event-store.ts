@@ -8,7 +8,6 @@ import {
   type AppendResult,
   type EventStore,
   type EventToAppend,
-  type ExpectedRevision,
   type JsonObject,
   type LogSubscription,
   type ReadAllOptions,
@@ -16,10 +15,12 @@ import {
   type SubscribeOptions,
 } from '../event-store.port';
 import type { LogPosition } from '../log-position';
-import { chainHash, VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
+import { VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type VerifyLogOptions } from '../integrity/log-integrity';
 import { StorageFailureError, storageFailureKind } from '../storage-failure';
-import { checkAppend, requireExpectedRevision, requireStreamName, revisionMatches } from '../append-rules';
-import { checkedBatch, type CheckedEvent } from '../checked-batch';
+import { requireExpectedRevision, requireStreamName } from '../append-rules';
+import { checkedBatch } from '../checked-batch';
+import { LogWriterThread } from './log-writer-thread';
+import { eventHash, SqliteLogWriter, toPosition, type AppendOutcome, type AppendRequest } from './sqlite-log-writer';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
 import { WalCheckpointer } from './wal-checkpointer';
 
@@ -38,12 +39,17 @@ export interface SqliteEventStoreOptions {
    * commit waits for the copy (see `WalCheckpointer`).
    */
   walCheckpoints?: 'on-commit' | { everyMs: number };
+  /**
+   * Which thread commits appends: `this-thread` (default), the caller's; `own-thread`, a thread of the
+   * store's own (see `LogWriterThread`), so a commit's fsync never blocks the caller's event loop.
+   */
+  writer?: 'this-thread' | 'own-thread';
 }
 
 export interface CommittedBatch {
   /** Appends that shared the transaction, successful or not. */
   appends: number;
-  /** Time spent in the transaction, fsync included. */
+  /** Time from sending the batch to its outcomes, fsync included. */
   durationMs: number;
 }
 
@@ -101,43 +107,19 @@ interface EventRow {
   hash: string | null;
 }
 
-type RecordedIdRow = Pick<EventRow, 'stream_name' | 'revision' | 'position'>;
-type StreamHeadRow = Pick<EventRow, 'revision' | 'position'>;
-
-/** Data and metadata as the JSON text the events table stores. */
-type SerializedEvent = CheckedEvent<string>;
-
-interface PendingAppend {
-  streamName: string;
-  expectedRevision: ExpectedRevision;
-  events: SerializedEvent[];
+interface PendingAppend extends AppendRequest {
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
-
-/** The end of the hash chain while a batch is written. */
-interface ChainTip {
-  nextPosition: bigint;
-  headHash: string;
-  moved: boolean;
-}
-
-type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
-
-/**
- * How an append learns whether its ids are recorded already: `by insert` lets the events table's
- * unique index answer (no lookup when none is, the common case); `looked up` reads each id first,
- * to tell a retry of an earlier append from a reused id.
- */
-type IdCheck = 'by insert' | 'looked up';
 
 /**
  * The embedded event log: one SQLite file in WAL mode with `synchronous=FULL`, so an
  * acknowledged append survives a crash or power loss.
  *
- * Every append goes through one queue. Appends that arrive in the same event-loop turn are
- * written in one transaction (one fsync), each inside its own savepoint and checked against
- * its own expected revision, so a conflicting append fails alone.
+ * Every append goes through one queue. Appends that arrive in the same event-loop turn, or while
+ * the writer commits the batch before, are written in one transaction (one fsync), each inside its
+ * own savepoint and checked against its own expected revision, so a conflicting append fails alone
+ * (`SqliteLogWriter`).
  *
  * @example
  *   const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
@@ -155,29 +137,27 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   };
   private queue: PendingAppend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
+  /** The batch the writer thread holds, if any; the next waits for it. */
+  private inFlight: Promise<void> | undefined;
   private closed = false;
   /** Set once the file reported corruption: no further write goes to it until an operator acts. */
   private corruption: StorageFailureError | undefined;
   /** The storage fault the last write met, until a write passes again. */
   private writeFailure: StorageFailureError | undefined;
 
-  private readonly insertEvent: Database.Statement;
-  private readonly selectRecordedId: Database.Statement;
-  private readonly selectStreamHead: Database.Statement;
   private readonly selectStream: Database.Statement;
   private readonly selectHead: Database.Statement;
-  private readonly selectIdentity: Database.Statement;
-  private readonly updateChainHead: Database.Statement;
-  private readonly selectNextPosition: Database.Statement;
   /** Page queries differ by the number of prefixes; prepared once per count. */
   private readonly pageStatements = new Map<number, Database.Statement>();
-  private readonly commitBatch: (batch: PendingAppend[]) => AppendOutcome[];
-  private readonly appendInSavepoint: (pending: PendingAppend, chain: ChainTip, ids: IdCheck) => AppendResult;
+  private readonly selectIdentity: Database.Statement;
+  /** Throws or rejects when the whole batch failed; otherwise one outcome per append. */
+  private readonly commitBatch: (batch: PendingAppend[]) => AppendOutcome[] | Promise<AppendOutcome[]>;
 
   private constructor(
     private readonly db: Database.Database,
     options: SqliteEventStoreOptions,
     private readonly checkpointer: WalCheckpointer | undefined,
+    private readonly writerThread: LogWriterThread | undefined,
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.readPageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
@@ -186,52 +166,15 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       throw new RangeError(`readPageSize must be a positive integer, got ${this.readPageSize}`);
     }
 
-    this.insertEvent = db.prepare(
-      'INSERT INTO events (position, stream_name, revision, event_id, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
     this.selectIdentity = db.prepare('SELECT log_id, head_position, head_hash FROM log_identity WHERE singleton = 1');
-    this.updateChainHead = db.prepare('UPDATE log_identity SET head_position = ?, head_hash = ? WHERE singleton = 1');
-    // AUTOINCREMENT's next value, known before the insert so the position can go into the hash.
-    this.selectNextPosition = db.prepare(
-      "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), coalesce((SELECT max(position) FROM events), 0)) + 1 AS position",
-    );
-    this.selectRecordedId = db.prepare('SELECT stream_name, revision, position FROM events WHERE event_id = ?');
-    this.selectStreamHead = db.prepare(
-      'SELECT revision, position FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
-    );
     this.selectStream = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? ORDER BY revision`);
     this.selectHead = db.prepare('SELECT MAX(position) AS position FROM events');
 
-    // Nested better-sqlite3 transactions become savepoints: one append's failure rolls back
-    // only its own rows while the batch's transaction goes on.
-    this.appendInSavepoint = db.transaction((pending: PendingAppend, chain: ChainTip, ids: IdCheck) => this.applyAppend(pending, chain, ids));
-    const appendOne = (pending: PendingAppend, chain: ChainTip): AppendResult => {
-      try {
-        return this.appendInSavepoint(pending, chain, 'by insert');
-      } catch (error) {
-        // Its savepoint is rolled back; the append runs again, now telling a retry from a reused id.
-        if (db.inTransaction && isEventIdTaken(error)) return this.appendInSavepoint(pending, chain, 'looked up');
-        throw error;
-      }
-    };
-    const commitBatch = db.transaction((batch: PendingAppend[]) => {
-      // Read once per batch and recorded once at its end: every append of the batch links on from here.
-      const chain = this.chainTip();
-      const outcomes = batch.map((pending): AppendOutcome => {
-        try {
-          return { ok: true, result: appendOne(pending, chain) };
-        } catch (error) {
-          // SQLite may abort the whole transaction (disk full, I/O error); carrying on would
-          // commit the remaining appends one by one, outside the batch.
-          if (!db.inTransaction) throw error;
-          return { ok: false, error };
-        }
-      });
-      if (chain.moved) this.updateChainHead.run(chain.nextPosition - 1n, chain.headHash);
-      return outcomes;
-    });
-    // IMMEDIATE takes the write lock up front, so revisions checked inside stay valid until commit.
-    this.commitBatch = commitBatch.immediate;
+    if (writerThread) this.commitBatch = (batch) => writerThread.commit(batch);
+    else {
+      const writer = new SqliteLogWriter(db);
+      this.commitBatch = (batch) => writer.commit(batch);
+    }
   }
 
   /** Opens (creating if needed) the log at `filePath`; the parent directory is created too. */
@@ -257,7 +200,11 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
             onFailure: (message) => process.emitWarning(`the checkpoint of ${filePath} failed (tried again at the next interval): ${message}`),
           })
         : undefined;
-      return new SqliteEventStore(db, options, checkpointer);
+      const writerThread =
+        options.writer === 'own-thread'
+          ? LogWriterThread.start({ file: filePath, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, backgroundCheckpoints: background !== undefined })
+          : undefined;
+      return new SqliteEventStore(db, options, checkpointer, writerThread);
     } catch (error) {
       db.close();
       throw error;
@@ -336,31 +283,51 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     if (this.closed) return;
     this.closed = true;
     if (this.flushHandle) clearImmediate(this.flushHandle);
-    this.flush();
+    for (;;) {
+      if (this.inFlight) await this.inFlight;
+      else if (this.queue.length > 0) this.flush();
+      else break;
+    }
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.writerThread?.stop();
     // Before the last connection closes, which copies what the write-ahead log still holds.
     await this.checkpointer?.stop();
     this.db.close();
   }
 
+  /** Sends the queued appends to the writer as one batch, unless it holds a batch still. */
   private flush(): void {
     if (this.flushHandle) clearImmediate(this.flushHandle);
     this.flushHandle = undefined;
+    if (this.inFlight || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0) return;
 
     const started = performance.now();
-    let outcomes: AppendOutcome[];
+    let outcomes: AppendOutcome[] | Promise<AppendOutcome[]>;
     try {
       outcomes = this.commitBatch(batch);
     } catch (error) {
-      // Another process held the write lock past the busy timeout: nothing was written, and trying
-      // again shortly may well succeed.
-      const failure = this.classifyFailure(error);
-      for (const pending of batch) pending.reject(failure);
+      this.failBatch(batch, error);
       return;
     }
+    if (Array.isArray(outcomes)) {
+      this.settleBatch(batch, outcomes, started);
+      return;
+    }
+    this.inFlight = outcomes.then(
+      (settled) => {
+        this.inFlight = undefined;
+        this.settleBatch(batch, settled, started);
+      },
+      (error: unknown) => {
+        this.inFlight = undefined;
+        this.failBatch(batch, error);
+      },
+    );
+  }
+
+  private settleBatch(batch: PendingAppend[], outcomes: AppendOutcome[], started: number): void {
     const durationMs = performance.now() - started;
     if (outcomes.some((outcome) => outcome.ok)) this.writeFailure = this.corruption;
     batch.forEach((pending, index) => {
@@ -375,10 +342,21 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   }
 
   /**
+   * Nothing of the batch was written: another process held the write lock past the busy timeout (and
+   * trying again shortly may well succeed), or the disk refused the commit.
+   */
+  private failBatch(batch: PendingAppend[], error: unknown): void {
+    const failure = this.classifyFailure(error);
+    for (const pending of batch) pending.reject(failure);
+    this.commitFollowUps();
+  }
+
+  /**
    * Callers often append again as soon as an append is durable (a purchase starts its subscriptions
    * once its order is in the log). Those appends are committed together once the callers'
    * continuations have run, in this turn of the event loop, instead of behind the next poll for
-   * I/O and every request it brings: a purchase's two commits take one turn, not two.
+   * I/O and every request it brings: a purchase's two commits take one turn, not two. What was
+   * appended while the writer thread held the last batch goes now too.
    */
   private commitFollowUps(): void {
     // A tick scheduled from a microtask runs once the microtask queue is empty.
@@ -387,60 +365,6 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
         if (!this.closed && this.queue.length > 0) this.flush();
       }),
     );
-  }
-
-  /**
-   * Where the next event goes and what it links to. The chain goes on from the head the log last
-   * recorded, not from its last row: an append after rows were cut from the tail links to the
-   * vanished event, and verification shows the cut.
-   */
-  private chainTip(): ChainTip {
-    return {
-      nextPosition: (this.selectNextPosition.get() as { position: bigint }).position,
-      headHash: (this.selectIdentity.get() as IdentityRow).head_hash,
-      moved: false,
-    };
-  }
-
-  /**
-   * Runs inside the batch transaction, in its own savepoint: idempotency first (as EventStoreDB
-   * does), then the revision check. Moves `chain` on only once every row of the append is written.
-   * When the revision matches and `ids` is `by insert`, no id is looked up: an insert that meets a
-   * recorded id fails, and the append is run again with `looked up`.
-   */
-  private applyAppend(pending: PendingAppend, chain: ChainTip, ids: IdCheck): AppendResult {
-    const { streamName, expectedRevision, events } = pending;
-    const head = this.selectStreamHead.get(streamName) as StreamHeadRow | undefined;
-    if (ids === 'by insert' && events.length > 0 && revisionMatches(expectedRevision, head?.revision)) {
-      return this.writeEvents(streamName, events, head, chain);
-    }
-    const recorded = events.map(({ id }) => {
-      const row = this.selectRecordedId.get(id) as RecordedIdRow | undefined;
-      return row && { streamName: row.stream_name, revision: row.revision, position: toPosition(row.position) };
-    });
-    const replay = checkAppend(streamName, expectedRevision, head?.revision, events.map(({ id }) => id), recorded);
-    if (replay) return replay;
-    if (events.length === 0) {
-      // Nothing to write; -1 stands for "no event yet", as EventStoreDB clients report it.
-      return { nextExpectedRevision: head?.revision ?? -1n, position: toPosition(head?.position ?? 0n) };
-    }
-    return this.writeEvents(streamName, events, head, chain);
-  }
-
-  private writeEvents(streamName: string, events: SerializedEvent[], head: StreamHeadRow | undefined, chain: ChainTip): AppendResult {
-    const recordedAt = new Date().toISOString();
-    let revision = head ? head.revision + 1n : 0n;
-    let position = chain.nextPosition;
-    let previousHash = chain.headHash;
-    for (const event of events) {
-      const hash = eventHash(previousHash, position, streamName, revision, event.id, event.type, event.data, event.metadata, recordedAt);
-      this.insertEvent.run(position, streamName, revision, event.id, event.type, event.data, event.metadata, recordedAt, hash);
-      previousHash = hash;
-      position += 1n;
-      revision += 1n;
-    }
-    Object.assign(chain, { nextPosition: position, headHash: previousHash, moved: true });
-    return { nextExpectedRevision: revision - 1n, position: toPosition(position - 1n) };
   }
 
   /**
@@ -609,20 +533,6 @@ function oneLine(text: string): string {
     .join('; ');
 }
 
-function eventHash(
-  previous: string,
-  position: bigint,
-  streamName: string,
-  revision: bigint,
-  id: string,
-  type: string,
-  data: string,
-  metadata: string,
-  recordedAt: string,
-): string {
-  return chainHash(previous, [position, streamName, revision, id, type, data, metadata, recordedAt]);
-}
-
 function tampered(
   eventsChecked: number,
   lastPosition: bigint | undefined,
@@ -682,16 +592,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     metadata: JSON.parse(row.metadata) as JsonObject,
     recordedAt: row.recorded_at,
   };
-}
-
-function toPosition(position: bigint): LogPosition {
-  return { commit: position, prepare: position };
-}
-
-/** The insert met an event id the log holds already (the events table's unique index on it). */
-function isEventIdTaken(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes('events.event_id');
 }
 
 function isLockTimeout(error: unknown): boolean {
