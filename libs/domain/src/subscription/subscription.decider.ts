@@ -52,7 +52,8 @@ export interface AdvanceLifecycle {
 
 export type SubscriptionCommand = StartSubscription | ToggleAutorenew | CancelSubscription | AdvanceLifecycle;
 
-export type SubscriptionProfile = SubscriptionStarted['data'];
+/** What a subscription keeps of its start; the term it started with is `term` until renewed, not kept twice. */
+export type SubscriptionProfile = Omit<SubscriptionStarted['data'], 'term'>;
 
 export interface ExistingSubscriptionState {
   status: 'active' | 'cancelled' | 'expired';
@@ -77,13 +78,14 @@ export const subscriptionDecider: Decider<SubscriptionCommand, SubscriptionEvent
 
   evolve(state, event) {
     if (event.type === 'SubscriptionStarted') {
+      const { term, ...profile } = event.data;
       return {
         status: 'active',
-        profile: event.data,
-        autoRenewEnabled: event.data.autoRenewEnabled,
-        term: event.data.term,
+        profile,
+        autoRenewEnabled: profile.autoRenewEnabled,
+        term,
         billedSequences: [],
-        chargedForTerm: money(0, event.data.term.price.currency),
+        chargedForTerm: money(0, term.price.currency),
       };
     }
     if (state.status === 'none') return state;
