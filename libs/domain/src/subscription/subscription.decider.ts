@@ -52,8 +52,7 @@ export interface AdvanceLifecycle {
 
 export type SubscriptionCommand = StartSubscription | ToggleAutorenew | CancelSubscription | AdvanceLifecycle;
 
-/** What a subscription keeps of its start; the term it started with is `term` until renewed, not kept twice. */
-export type SubscriptionProfile = Omit<SubscriptionStarted['data'], 'term'>;
+export type SubscriptionProfile = SubscriptionStarted['data'];
 
 export interface ExistingSubscriptionState {
   status: 'active' | 'cancelled' | 'expired';
@@ -78,14 +77,13 @@ export const subscriptionDecider: Decider<SubscriptionCommand, SubscriptionEvent
 
   evolve(state, event) {
     if (event.type === 'SubscriptionStarted') {
-      const { term, ...profile } = event.data;
       return {
         status: 'active',
-        profile,
-        autoRenewEnabled: profile.autoRenewEnabled,
-        term,
+        profile: event.data,
+        autoRenewEnabled: event.data.autoRenewEnabled,
+        term: event.data.term,
         billedSequences: [],
-        chargedForTerm: money(0, term.price.currency),
+        chargedForTerm: money(0, event.data.term.price.currency),
       };
     }
     if (state.status === 'none') return state;
