@@ -81,8 +81,22 @@ export interface LogSubscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** One stream's part of an append to several streams. */
+export interface StreamAppend {
+  streamName: string;
+  events: EventToAppend[];
+  options: AppendOptions;
+}
+
 export interface EventStore {
   appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several distinct streams all or nothing, in one write: one result per stream, in
+   * order; a failing part (its expected revision, a reused id) fails the whole append. Optional:
+   * an adapter that cannot write several streams at once leaves it out, and callers append one
+   * stream after another.
+   */
+  appendToStreams?(appends: StreamAppend[]): Promise<AppendResult[]>;
   /** All events of a stream in revision order; [] when the stream does not exist. */
   readStream(streamName: string): Promise<RecordedEvent[]>;
   /** Events of the global log in position order, excluding store-internal/system events. */

@@ -33,6 +33,13 @@ export interface RunOptions {
   streamIsNew?: boolean;
 }
 
+/** A new stream's first events, decided by the caller on the stream's empty state. */
+export interface StreamStart {
+  streamName: string;
+  events: DomainEvent[];
+  commandType: string;
+}
+
 /** Metadata keys every appended event carries. */
 export interface CommandMetadata extends JsonObject {
   correlationId: string;
@@ -108,6 +115,28 @@ export class CommandRunner {
         }
         await jitter(attempt);
       }
+    }
+  }
+
+  /**
+   * Starts several new streams in one append, all or nothing, where the store can (the embedded
+   * log); returns each stream's position. Undefined, with nothing appended, when the store cannot,
+   * when the request carries an Idempotency-Key (its replay is found stream by stream), or when a
+   * stream exists after all: the caller then runs its streams one by one.
+   */
+  async startStreams(starts: readonly StreamStart[], context: CommandContext): Promise<LogPosition[] | undefined> {
+    const appendToStreams = this.store.appendToStreams?.bind(this.store);
+    if (!appendToStreams || context.idempotency) return undefined;
+    const appends = starts.map(({ streamName, events, commandType }) => ({
+      streamName,
+      events: events.map((event, index) => this.toAppend(event, index, streamName, undefined, context, commandType)),
+      options: { expectedRevision: NO_STREAM },
+    }));
+    try {
+      return (await appendToStreams(appends)).map((result) => result.position);
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) return undefined;
+      throw error;
     }
   }
 

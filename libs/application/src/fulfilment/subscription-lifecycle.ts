@@ -10,7 +10,7 @@ import { subscriptionStream, type SubscriptionEvent } from '@csp/domain/subscrip
 import { maxPosition, type LogPosition } from '@csp/event-store';
 import { Injectable } from '@nestjs/common';
 import type { CommandContext } from '../command-handling/command-context';
-import { CommandRunner, type CommandOutcome } from '../command-handling/command-runner';
+import { CommandRunner, type CommandOutcome, type StreamStart } from '../command-handling/command-runner';
 
 /**
  * Turns placed orders into subscriptions and moves subscriptions along their calendar. Each step
@@ -25,11 +25,8 @@ export class SubscriptionLifecycle {
   ) {}
 
   /**
-   * Creates the subscription of every subscription line; returns the last position written or found.
-   * `started` collects the subscription ids durable so far, also when a later line fails.
-   */
-  /**
-   * Starts the order's subscriptions, collecting the started ones in `started`. `orderIsNew`: the
+   * Starts the order's subscriptions; returns the last position written or found. `started` collects
+   * the subscription ids durable so far, also when a later line fails. `orderIsNew`: the
    * order was placed just now under a fresh id, so its subscriptions' streams (ids derived from it)
    * cannot exist yet and are not read first.
    */
@@ -49,6 +46,21 @@ export class SubscriptionLifecycle {
       position = later(position, outcome.position);
     }
     return position;
+  }
+
+  /** The first events of the order's subscriptions, each decided on its empty stream. */
+  starts(order: OrderPlaced['data']): StreamStart[] {
+    return order.lineItems.flatMap((line) =>
+      line.subscriptionId
+        ? [
+            {
+              streamName: subscriptionStream(line.subscriptionId),
+              events: subscriptionDecider.decide({ type: 'StartSubscription', order, lineItemNumber: line.lineItemNumber }, subscriptionDecider.initialState()),
+              commandType: 'StartSubscription',
+            },
+          ]
+        : [],
+    );
   }
 
   /** Appends every renewal, expiry and installment due up to `now`. */

@@ -1,5 +1,5 @@
 import { Catalogue } from '@csp/domain/catalogue/catalogue';
-import { createOrderDecider, type OrderState } from '@csp/domain/order/order.decider';
+import { createOrderDecider, type OrderState, type PurchaseSoftware } from '@csp/domain/order/order.decider';
 import { orderStream, type OrderPlaced } from '@csp/domain/order/order.events';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { Logger } from '@nestjs/common';
@@ -49,35 +49,55 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
     const orderId = context.idempotency
       ? deterministicId('order', idempotencyScope(context), context.idempotency.key)
       : this.ids.newId();
+    const command: PurchaseSoftware = {
+      type: 'PurchaseSoftware',
+      orderId,
+      partnerId: principal.tenantId,
+      customer,
+      lineItems,
+      subscriptionIds: lineItems.map((_, index) => deterministicId(orderId, 'line', String(index + 1))),
+      purchasedAt: backfillPurchasedAt ?? now,
+      backfilled: backfillPurchasedAt !== undefined,
+    };
+    const commandType = backfillPurchasedAt === undefined ? 'PurchaseSoftware' : 'BackfillPurchase';
+    const atOnce = orderIsNew ? await this.placeWithSubscriptions(command, commandType, context, now) : undefined;
+    if (atOnce) return atOnce;
+
     const outcome = await this.runner.run(
       orderStream(orderId),
       this.orderDecider,
-      (state: OrderState) =>
-        this.orderDecider.decide(
-          {
-            type: 'PurchaseSoftware',
-            orderId,
-            partnerId: principal.tenantId,
-            customer,
-            lineItems,
-            subscriptionIds: lineItems.map((_, index) => deterministicId(orderId, 'line', String(index + 1))),
-            purchasedAt: backfillPurchasedAt ?? now,
-            backfilled: backfillPurchasedAt !== undefined,
-          },
-          state,
-        ),
+      (state: OrderState) => this.orderDecider.decide(command, state),
       context,
-      backfillPurchasedAt === undefined ? 'PurchaseSoftware' : 'BackfillPurchase',
+      commandType,
       { streamIsNew: orderIsNew },
     );
     if (outcome.state.status !== 'placed') throw new Error(`Order ${orderId} was not placed`);
     const placed = outcome.state.order as OrderPlaced['data'];
     const started: string[] = [];
     const position = later(outcome.position, await this.completeOrder(placed, context, now, started, orderIsNew));
-    const subscriptionLines = Object.fromEntries(started.map((subscriptionId) => [subscriptionId, 'provisioned' as const]));
     // A repeat (same Idempotency-Key) answers as the first run did: a purchase's view as of its
     // instant, which is the first run's clock; a backfill's as of now (its first run's clock is not kept).
-    return answer(orderView(outcome.state, placed.backfilled ? now : placed.purchasedAt, subscriptionLines), position);
+    return answer(orderView(outcome.state, placed.backfilled ? now : placed.purchasedAt, provisioned(started)), position);
+  }
+
+  /**
+   * A new order and its subscriptions in one append, where the log can write several streams at
+   * once: one commit instead of one per stream, and no order whose subscriptions are still owed.
+   * Undefined, with nothing appended, when the log cannot (EventStoreDB): the order goes first.
+   */
+  private async placeWithSubscriptions(command: PurchaseSoftware, commandType: string, context: CommandContext, now: string) {
+    const initial = this.orderDecider.initialState();
+    const orderEvents = this.orderDecider.decide(command, initial);
+    const state = orderEvents.reduce(this.orderDecider.evolve, initial);
+    if (state.status !== 'placed') throw new Error(`Order ${command.orderId} was not placed`);
+    const placed = state.order as OrderPlaced['data'];
+    const subscriptions = this.lifecycle.starts(placed);
+    const positions = await this.runner.startStreams([{ streamName: orderStream(command.orderId), events: orderEvents, commandType }, ...subscriptions], context);
+    if (!positions) return undefined;
+    let position = positions.reduce<LogPosition | undefined>(later, undefined);
+    if (placed.backfilled) position = later(position, await this.catchUpBackfill(placed, context, now));
+    const started = placed.lineItems.flatMap((line) => (line.subscriptionId ? [line.subscriptionId] : []));
+    return answer(orderView(state, placed.backfilled ? now : placed.purchasedAt, provisioned(started)), position);
   }
 
   /**
@@ -94,19 +114,8 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
     orderIsNew: boolean,
   ): Promise<LogPosition | undefined> {
     try {
-      let position = await this.lifecycle.fulfil(placed, context, started, orderIsNew);
-      if (placed.backfilled) {
-        // Catching up is driven by the calendar, not by the caller's request, so it runs without the
-        // Idempotency-Key: with it, the runner would take the fulfilment just appended under that key
-        // for an earlier run of this step and skip the catch-up. The step needs no key: it appends
-        // only what is due and not yet in the stream, under the stream's expected revision.
-        const catchUp: CommandContext = { principal: context.principal, correlationId: context.correlationId };
-        for (const line of placed.lineItems) {
-          if (!line.subscriptionId) continue;
-          position = later(position, (await this.lifecycle.advance(line.subscriptionId, now, catchUp)).position);
-        }
-      }
-      return position;
+      const position = await this.lifecycle.fulfil(placed, context, started, orderIsNew);
+      return placed.backfilled ? later(position, await this.advanceBackfill(placed, context, now)) : position;
     } catch (error) {
       this.logger.warn(`order ${placed.orderId} is placed; its subscriptions are retried shortly (${String(error)})`);
       const unstarted = placed.lineItems.filter((line) => line.subscriptionId && !started.includes(line.subscriptionId));
@@ -114,4 +123,34 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
       return undefined;
     }
   }
+
+  /** For a backfill whose subscriptions all started in one append; a failure here leaves the catch-up to the scheduler. */
+  private async catchUpBackfill(placed: OrderPlaced['data'], context: CommandContext, now: string): Promise<LogPosition | undefined> {
+    try {
+      return await this.advanceBackfill(placed, context, now);
+    } catch (error) {
+      this.logger.warn(`order ${placed.orderId} is placed with its subscriptions; the lifecycle scheduler catches them up (${String(error)})`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Catching up is driven by the calendar, not by the caller's request, so it runs without the
+   * Idempotency-Key: with it, the runner would take the fulfilment just appended under that key
+   * for an earlier run of this step and skip the catch-up. The step needs no key: it appends
+   * only what is due and not yet in the stream, under the stream's expected revision.
+   */
+  private async advanceBackfill(placed: OrderPlaced['data'], context: CommandContext, now: string): Promise<LogPosition | undefined> {
+    const catchUp: CommandContext = { principal: context.principal, correlationId: context.correlationId };
+    let position: LogPosition | undefined;
+    for (const line of placed.lineItems) {
+      if (!line.subscriptionId) continue;
+      position = later(position, (await this.lifecycle.advance(line.subscriptionId, now, catchUp)).position);
+    }
+    return position;
+  }
+}
+
+function provisioned(subscriptionIds: readonly string[]): Record<string, 'provisioned'> {
+  return Object.fromEntries(subscriptionIds.map((subscriptionId) => [subscriptionId, 'provisioned' as const]));
 }

@@ -6,6 +6,7 @@ import type {
   LogSubscription,
   ReadAllOptions,
   RecordedEvent,
+  StreamAppend,
   SubscribeOptions,
 } from '../event-store.port';
 import type { EventCodec } from './event-codec';
@@ -18,10 +19,26 @@ import type { EventCodec } from './event-codec';
  *   const store = new CodecEventStore(SqliteEventStore.open(file), new UpcastingCodec(upcasters));
  */
 export class CodecEventStore implements EventStore {
+  /** Present when the wrapped store has it. */
+  readonly appendToStreams?: (appends: StreamAppend[]) => Promise<AppendResult[]>;
+
   constructor(
     readonly inner: EventStore,
     private readonly codec: EventCodec,
-  ) {}
+  ) {
+    const appendToStreams = inner.appendToStreams?.bind(inner);
+    if (appendToStreams) {
+      this.appendToStreams = async (appends) =>
+        appendToStreams(
+          await Promise.all(
+            appends.map(async (append) => ({
+              ...append,
+              events: await Promise.all(append.events.map((event) => this.codec.encode(append.streamName, event))),
+            })),
+          ),
+        );
+    }
+  }
 
   async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     const encoded = await Promise.all(events.map((event) => this.codec.encode(streamName, event)));

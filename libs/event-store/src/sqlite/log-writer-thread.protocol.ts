@@ -1,6 +1,6 @@
 import { WrongExpectedRevisionError, type AppendResult, type ExpectedRevision } from '../event-store.port';
 import { DuplicateEventIdError } from './duplicate-event-id.error';
-import type { AppendRequest } from './sqlite-log-writer';
+import type { BatchItem } from './sqlite-log-writer';
 
 /** What the writer thread needs to open its own connection to the log. */
 export interface LogWriterThreadData {
@@ -10,13 +10,13 @@ export interface LogWriterThreadData {
   backgroundCheckpoints: boolean;
 }
 
-export type ToLogWriter = { type: 'commit'; id: number; batch: AppendRequest[] } | { type: 'close' };
+export type ToLogWriter = { type: 'commit'; id: number; batch: BatchItem[] } | { type: 'close' };
 
 export type FromLogWriter =
   | { type: 'committed'; id: number; outcomes: WireOutcome[] }
   | { type: 'failed'; id: number; error: WireError };
 
-export type WireOutcome = { ok: true; result: AppendResult } | { ok: false; error: WireError };
+export type WireOutcome = { ok: true; result: AppendResult | AppendResult[] } | { ok: false; error: WireError };
 
 /**
  * An error as it crosses from the writer thread: structured cloning keeps neither an error's class

@@ -1,7 +1,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fromWireError, type FromLogWriter, type LogWriterThreadData, type ToLogWriter } from './log-writer-thread.protocol';
-import type { AppendOutcome, AppendRequest } from './sqlite-log-writer';
+import type { AppendOutcome, AppendRequest, BatchItem } from './sqlite-log-writer';
 
 /**
  * Starts the thread's program. From dist/ it is plain JavaScript; run from the TypeScript sources
@@ -56,11 +56,13 @@ export class LogWriterThread {
     return new LogWriterThread(data);
   }
 
-  commit(batch: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+  commit(batch: readonly BatchItem[]): Promise<AppendOutcome[]> {
     if (this.stopping) return Promise.reject(new Error('the log writer thread is stopping'));
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
-    const requests = batch.map(({ streamName, expectedRevision, events }) => ({ streamName, expectedRevision, events }));
+    // Only the data crosses: the store's items also hold the callers' resolve and reject.
+    const request = ({ streamName, expectedRevision, events }: AppendRequest): AppendRequest => ({ streamName, expectedRevision, events });
+    const requests = batch.map((item): BatchItem => ('streams' in item ? { streams: item.streams.map(request) } : request(item)));
     return new Promise<AppendOutcome[]>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       // Held while a commit is out: the process must not end before the caller learns its outcome.

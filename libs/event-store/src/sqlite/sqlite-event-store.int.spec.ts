@@ -288,6 +288,71 @@ describe.each(WRITERS)('SqliteEventStore, committed by %s', (writer) => {
     });
   });
 
+  describe('appends to several streams at once', () => {
+    it('writes every part in one batch, in order, one result per stream, the hash chain intact', async () => {
+      const batches: CommittedBatch[] = [];
+      const store = open({ onBatchCommitted: (batch) => batches.push(batch) });
+      const order = [newEvent('OrderPlaced')];
+      const subscriptions = [[newEvent('SubscriptionStarted'), newEvent('InstallmentBilled')], [newEvent('SubscriptionStarted')]];
+      const results = await store.appendToStreams!([
+        { streamName: 'order-1', events: order, options: { expectedRevision: NO_STREAM } },
+        { streamName: 'subscription-1', events: subscriptions[0]!, options: { expectedRevision: NO_STREAM } },
+        { streamName: 'subscription-2', events: subscriptions[1]!, options: { expectedRevision: NO_STREAM } },
+      ]);
+
+      expect(results.map((result) => [result.nextExpectedRevision, result.position.commit])).toEqual([
+        [0n, 1n],
+        [1n, 3n],
+        [0n, 4n],
+      ]);
+      expect(batches.map((batch) => batch.appends)).toEqual([1]);
+      expect(ids(await collect(store.readAll()))).toEqual(ids([...order, ...subscriptions.flat()]));
+      expect(await store.verifyLog()).toMatchObject({ intact: true, eventsChecked: 4 });
+    });
+
+    it('writes none of the parts when one fails, while an append beside it in the batch goes through and the chain stays intact', async () => {
+      const store = open();
+      await store.appendToStream('subscription-2', [newEvent()], { expectedRevision: NO_STREAM });
+      const beside = newEvent();
+      const [group, single] = await Promise.allSettled([
+        store.appendToStreams!([
+          { streamName: 'order-1', events: [newEvent()], options: { expectedRevision: NO_STREAM } },
+          { streamName: 'subscription-1', events: [newEvent(), newEvent()], options: { expectedRevision: NO_STREAM } },
+          { streamName: 'subscription-2', events: [newEvent()], options: { expectedRevision: NO_STREAM } },
+        ]),
+        store.appendToStream('customer-1', [beside], { expectedRevision: NO_STREAM }),
+      ]);
+
+      expect(group).toMatchObject({ status: 'rejected', reason: expect.any(WrongExpectedRevisionError) });
+      expect(group.status === 'rejected' && group.reason).toMatchObject({ streamName: 'subscription-2' });
+      expect(single).toMatchObject({ status: 'fulfilled', value: { position: { commit: 2n } } });
+      expect(await store.readStream('order-1')).toEqual([]);
+      expect(await store.readStream('subscription-1')).toEqual([]);
+      await store.appendToStream('customer-1', [newEvent()], { expectedRevision: 0n });
+      expect(await store.verifyLog()).toMatchObject({ intact: true, eventsChecked: 3 });
+    });
+
+    it('answers a retry of the same parts (same ids) from the log, appending nothing', async () => {
+      const store = open();
+      const parts = [
+        { streamName: 'order-1', events: [newEvent()], options: { expectedRevision: NO_STREAM } },
+        { streamName: 'subscription-1', events: [newEvent()], options: { expectedRevision: NO_STREAM } },
+      ];
+      const first = await store.appendToStreams!(parts);
+      const retry = await store.appendToStreams!(parts);
+
+      expect(retry).toEqual(first);
+      expect(await collect(store.readAll())).toHaveLength(2);
+    });
+
+    it('refuses a stream named twice, before anything is queued', async () => {
+      const store = open();
+      const twice = { streamName: 'order-1', events: [newEvent()], options: { expectedRevision: ANY } };
+      await expect(store.appendToStreams!([twice, { ...twice, events: [newEvent()] }])).rejects.toThrow(TypeError);
+      expect(await store.headPosition()).toBeUndefined();
+    });
+  });
+
   describe('event ids', () => {
     it('refuses ids reused outside an idempotent retry and appends nothing', async () => {
       const store = open();

@@ -12,6 +12,7 @@ import {
   type LogSubscription,
   type ReadAllOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
 } from '../event-store.port';
 import type { LogPosition } from '../log-position';
@@ -20,7 +21,7 @@ import { StorageFailureError, storageFailureKind } from '../storage-failure';
 import { requireExpectedRevision, requireStreamName } from '../append-rules';
 import { checkedBatch } from '../checked-batch';
 import { LogWriterThread } from './log-writer-thread';
-import { eventHash, SqliteLogWriter, toPosition, type AppendOutcome, type AppendRequest } from './sqlite-log-writer';
+import { eventHash, SqliteLogWriter, toPosition, type AppendOutcome, type AppendRequest, type BatchItem } from './sqlite-log-writer';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
 import { WalCheckpointer } from './wal-checkpointer';
 
@@ -107,10 +108,11 @@ interface EventRow {
   hash: string | null;
 }
 
-interface PendingAppend extends AppendRequest {
-  resolve(result: AppendResult): void;
+/** A queued append: its outcome is an AppendResult for one stream, one per stream for a group. */
+type PendingAppend = BatchItem & {
+  resolve(result: AppendResult | AppendResult[]): void;
   reject(error: unknown): void;
-}
+};
 
 /**
  * The embedded event log: one SQLite file in WAL mode with `synchronous=FULL`, so an
@@ -212,20 +214,25 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   }
 
   appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.assertOpen();
-      if (this.corruption) throw this.corruption;
-      // Validate and serialize before queueing so a bad call fails alone and early.
-      const pending: PendingAppend = {
-        streamName: requireStreamName(streamName),
-        expectedRevision: requireExpectedRevision(options.expectedRevision),
-        events: checkedBatch(streamName, events, (value) => JSON.stringify(value)),
-        resolve,
-        reject,
-      };
-      this.queue.push(pending);
-      this.flushHandle ??= setImmediate(() => this.flush());
-    });
+    return new Promise<AppendResult | AppendResult[]>((resolve, reject) => {
+      this.enqueue({ ...appendRequest({ streamName, events, options }), resolve, reject });
+    }) as Promise<AppendResult>;
+  }
+
+  /** In one savepoint of the batch's transaction: every part is written, or none. */
+  appendToStreams(appends: StreamAppend[]): Promise<AppendResult[]> {
+    return new Promise<AppendResult | AppendResult[]>((resolve, reject) => {
+      const names = appends.map(({ streamName }) => streamName);
+      if (new Set(names).size !== names.length) throw new TypeError(`appendToStreams takes each stream once, got ${names.join(', ')}`);
+      this.enqueue({ streams: appends.map(appendRequest), resolve, reject });
+    }) as Promise<AppendResult[]>;
+  }
+
+  private enqueue(pending: PendingAppend): void {
+    this.assertOpen();
+    if (this.corruption) throw this.corruption;
+    this.queue.push(pending);
+    this.flushHandle ??= setImmediate(() => this.flush());
   }
 
   async readStream(streamName: string): Promise<RecordedEvent[]> {
@@ -597,4 +604,13 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 function isLockTimeout(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** Validated and serialized before queueing, so a bad call fails alone and early. */
+function appendRequest({ streamName, events, options }: StreamAppend): AppendRequest {
+  return {
+    streamName: requireStreamName(streamName),
+    expectedRevision: requireExpectedRevision(options.expectedRevision),
+    events: checkedBatch(streamName, events, (value) => JSON.stringify(value)),
+  };
 }

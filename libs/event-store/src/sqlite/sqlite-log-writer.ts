@@ -15,7 +15,14 @@ export interface AppendRequest {
   events: SerializedEvent[];
 }
 
-export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+/** Appends to several streams that succeed or fail together. */
+export interface AppendGroup {
+  streams: AppendRequest[];
+}
+
+export type BatchItem = AppendRequest | AppendGroup;
+
+export type AppendOutcome = { ok: true; result: AppendResult | AppendResult[] } | { ok: false; error: unknown };
 
 /** The end of the hash chain while a batch is written. */
 interface ChainTip {
@@ -55,7 +62,7 @@ interface StreamHeadRow {
  */
 export class SqliteLogWriter {
   /** Throws when the whole batch failed (lock timeout, full disk at commit); otherwise one outcome per append. */
-  readonly commit: (batch: readonly AppendRequest[]) => AppendOutcome[];
+  readonly commit: (batch: readonly BatchItem[]) => AppendOutcome[];
 
   private readonly insertEvent: Database.Statement;
   private readonly selectRecordedId: Database.Statement;
@@ -63,7 +70,7 @@ export class SqliteLogWriter {
   private readonly selectIdentity: Database.Statement;
   private readonly updateChainHead: Database.Statement;
   private readonly selectNextPosition: Database.Statement;
-  private readonly appendInSavepoint: (pending: AppendRequest, chain: ChainTip, ids: IdCheck) => AppendResult;
+  private readonly appendInSavepoint: (item: BatchItem, chain: ChainTip, ids: IdCheck) => AppendResult | AppendResult[];
 
   constructor(db: Database.Database) {
     this.insertEvent = db.prepare(
@@ -80,17 +87,30 @@ export class SqliteLogWriter {
 
     // Nested better-sqlite3 transactions become savepoints: one append's failure rolls back
     // only its own rows while the batch's transaction goes on.
-    this.appendInSavepoint = db.transaction((pending: AppendRequest, chain: ChainTip, ids: IdCheck) => this.applyAppend(pending, chain, ids));
-    const appendOne = (pending: AppendRequest, chain: ChainTip): AppendResult => {
+    this.appendInSavepoint = db.transaction((item: BatchItem, chain: ChainTip, ids: IdCheck) =>
+      'streams' in item ? item.streams.map((part) => this.applyAppend(part, chain, ids)) : this.applyAppend(item, chain, ids),
+    );
+    const appendOne = (item: BatchItem, chain: ChainTip): AppendResult | AppendResult[] => {
+      // A group's later part may fail after an earlier one moved the chain on: the savepoint takes
+      // back the rows, this takes back the chain.
+      const before = { ...chain };
       try {
-        return this.appendInSavepoint(pending, chain, 'by insert');
+        return this.appendInSavepoint(item, chain, 'by insert');
       } catch (error) {
+        Object.assign(chain, before);
         // Its savepoint is rolled back; the append runs again, now telling a retry from a reused id.
-        if (db.inTransaction && isEventIdTaken(error)) return this.appendInSavepoint(pending, chain, 'looked up');
+        if (db.inTransaction && isEventIdTaken(error)) {
+          try {
+            return this.appendInSavepoint(item, chain, 'looked up');
+          } catch (again) {
+            Object.assign(chain, before);
+            throw again;
+          }
+        }
         throw error;
       }
     };
-    const commitBatch = db.transaction((batch: readonly AppendRequest[]) => {
+    const commitBatch = db.transaction((batch: readonly BatchItem[]) => {
       // Read once per batch and recorded once at its end: every append of the batch links on from here.
       const chain = this.chainTip();
       const outcomes = batch.map((pending): AppendOutcome => {
