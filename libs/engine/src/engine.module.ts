@@ -135,7 +135,7 @@ export class EngineModule {
             walCheckpoints: { everyMs: 1000 },
             // Nor does the thread answering requests wait for a commit's fsync.
             writer: 'own-thread',
-            ...(worker ? { onBatchCommitted: () => worker.logAppended() } : {}),
+            ...(worker ? { commitSignal: worker.commitSignal } : {}),
           }),
       },
       // As the log's: the projections' commits (and the key vault's) do not wait for the copy into the file.

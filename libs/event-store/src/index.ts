@@ -8,3 +8,4 @@ export * from './in-memory/in-memory-event-store';
 export * from './codec/event-codec';
 export * from './codec/codec-event-store';
 export * from './sqlite/wal-checkpointer';
+export * from './sqlite/commit-signal';

@@ -119,14 +119,22 @@ export class CommandRunner {
   }
 
   /**
-   * Starts several new streams in one append, all or nothing, where the store can (the embedded
-   * log); returns each stream's position. Undefined, with nothing appended, when the store cannot,
-   * when the request carries an Idempotency-Key (its replay is found stream by stream), or when a
-   * stream exists after all: the caller then runs its streams one by one.
+   * Whether `startStreams` can run for this request: the store appends to several streams at once
+   * (the embedded log), and the request carries no Idempotency-Key (its replay is found stream by
+   * stream).
+   */
+  startsStreamsAtOnce(context: CommandContext): boolean {
+    return this.store.appendToStreams !== undefined && !context.idempotency;
+  }
+
+  /**
+   * Starts several new streams in one append, all or nothing (see `startsStreamsAtOnce`); returns
+   * each stream's position. Undefined, with nothing appended, when a stream exists after all: the
+   * caller then runs its streams one by one.
    */
   async startStreams(starts: readonly StreamStart[], context: CommandContext): Promise<LogPosition[] | undefined> {
     const appendToStreams = this.store.appendToStreams?.bind(this.store);
-    if (!appendToStreams || context.idempotency) return undefined;
+    if (!appendToStreams || context.idempotency) throw new Error('startStreams needs a store that appends to several streams and a request without an Idempotency-Key');
     const appends = starts.map(({ streamName, events, commandType }) => ({
       streamName,
       events: events.map((event, index) => this.toAppend(event, index, streamName, undefined, context, commandType)),

@@ -60,7 +60,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
       backfilled: backfillPurchasedAt !== undefined,
     };
     const commandType = backfillPurchasedAt === undefined ? 'PurchaseSoftware' : 'BackfillPurchase';
-    const atOnce = orderIsNew ? await this.placeWithSubscriptions(command, commandType, context, now) : undefined;
+    const atOnce = orderIsNew && this.runner.startsStreamsAtOnce(context) ? await this.placeWithSubscriptions(command, commandType, context, now) : undefined;
     if (atOnce) return atOnce;
 
     const outcome = await this.runner.run(
@@ -83,7 +83,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
   /**
    * A new order and its subscriptions in one append, where the log can write several streams at
    * once: one commit instead of one per stream, and no order whose subscriptions are still owed.
-   * Undefined, with nothing appended, when the log cannot (EventStoreDB): the order goes first.
+   * Undefined, with nothing appended, when a stream exists after all: the order then goes first.
    */
   private async placeWithSubscriptions(command: PurchaseSoftware, commandType: string, context: CommandContext, now: string) {
     const initial = this.orderDecider.initialState();

@@ -1,4 +1,4 @@
-import { comparePositions, positionFromString, type LogPosition } from '@csp/event-store';
+import { CommitSignal, comparePositions, positionFromString, type LogPosition } from '@csp/event-store';
 import { projectionRegistry, type AnyProjection } from '@csp/read-models';
 import { Logger } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
@@ -11,7 +11,6 @@ import type { ProjectionState } from './supervised-projection';
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
-const LOG_APPENDED: ToProjectionWorker = { type: 'log-appended' };
 /**
  * The worker's young generation. V8's default on this kind of machine is 32 MiB for a thread whose
  * batches are short-lived and small; 8 MiB kept the worker's heap near 30 MiB instead of 60 under
@@ -20,8 +19,8 @@ const LOG_APPENDED: ToProjectionWorker = { type: 'log-appended' };
 const WORKER_YOUNG_GENERATION_MB = 8;
 
 /**
- * The service's side of the projection worker thread (PROJECTIONS=worker): starts it, tells it of
- * every commit to the log, keeps the positions and states it reports so queries can wait for a
+ * The service's side of the projection worker thread (PROJECTIONS=worker): starts it, hands it the
+ * log's commit signal (the log's writer wakes it after every commit), keeps the positions and states it reports so queries can wait for a
  * position, and starts it again (from the checkpoints) with back-off when it dies.
  */
 export class ProjectionWorkerHost {
@@ -30,6 +29,8 @@ export class ProjectionWorkerHost {
   private readonly states = new Map<string, ProjectionState>();
   private readonly progress = new EventEmitter();
   private readonly names: string[];
+  /** Give it to the log (`commitSignal`): the worker follows it. */
+  readonly commitSignal = new CommitSignal();
   private worker: Worker | undefined;
   private stopping = false;
   private restartDelayMs = FIRST_RESTART_DELAY_MS;
@@ -49,11 +50,6 @@ export class ProjectionWorkerHost {
     this.progress.setMaxListeners(0);
   }
 
-  /** Called after each commit to the log; the worker reads at once instead of at its next poll. */
-  logAppended(): void {
-    this.worker?.postMessage(LOG_APPENDED);
-  }
-
   /** Calls `listener` with every position a projection reports as folded. */
   onProgress(listener: (projection: string, position: LogPosition) => void): void {
     this.progress.on('progress', listener);
@@ -66,7 +62,7 @@ export class ProjectionWorkerHost {
   /** Resolves once every projection in the worker has caught up with the log. */
   start(): Promise<void> {
     const worker = new Worker(join(__dirname, 'projection-worker.js'), {
-      workerData: { config: this.config, masterKey: new Uint8Array(this.masterKey) } satisfies ProjectionWorkerData,
+      workerData: { config: this.config, masterKey: new Uint8Array(this.masterKey), commitSignal: this.commitSignal.buffer } satisfies ProjectionWorkerData,
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     this.worker = worker;

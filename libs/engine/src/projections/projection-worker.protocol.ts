@@ -6,12 +6,11 @@ export interface ProjectionWorkerData {
   config: EngineConfig;
   /** The resolved master key, so the worker decrypts the fields the service encrypted. */
   masterKey: Uint8Array;
+  /** The log's `CommitSignal`: the worker reads the log as soon as it is signalled, not at its next poll. */
+  commitSignal: SharedArrayBuffer;
 }
 
-export type ToProjectionWorker =
-  /** The service committed to the log: read it now rather than at the next poll. */
-  | { type: 'log-appended' }
-  | { type: 'stop' };
+export type ToProjectionWorker = { type: 'stop' };
 
 export type LogLevel = 'log' | 'warn' | 'error' | 'debug' | 'verbose' | 'fatal';
 

@@ -2,7 +2,7 @@
 // here, beside the service's main thread, so a request never waits behind a projection's batch.
 import { SystemClock } from '@csp/application/ports/clock.port';
 import { KeyVault } from '@csp/application/keys/key-vault';
-import { CodecEventStore, positionToString, type LogPosition } from '@csp/event-store';
+import { CodecEventStore, CommitSignal, positionToString, type LogPosition } from '@csp/event-store';
 import { LiveFold, projectionRegistry } from '@csp/read-models';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -68,7 +68,7 @@ class ProgressReports {
   }
 }
 
-async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerData): Promise<void> {
+async function run(port: MessagePort, { config, masterKey, commitSignal }: ProjectionWorkerData): Promise<void> {
   Logger.overrideLogger(new ForwardingLogger(port));
   // The service's store on the same file runs the checkpointer thread.
   const db = await openReadModels(config, projectionRegistry, 'another-connection');
@@ -88,7 +88,9 @@ async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerDat
   );
   let stateTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
+  const unfollow = new CommitSignal(commitSignal).follow(() => log.wakeSubscriptions());
   const stop = async (): Promise<void> => {
+    unfollow();
     clearInterval(stateTimer);
     await Promise.all(projections.map((projection) => projection.stop()));
     await liveFold.close();
@@ -99,8 +101,7 @@ async function run(port: MessagePort, { config, masterKey }: ProjectionWorkerDat
     port.close();
   };
   port.on('message', (message: ToProjectionWorker) => {
-    if (message.type === 'log-appended') log.wakeSubscriptions();
-    else stopping ??= stop();
+    if (message.type === 'stop') stopping ??= stop();
   });
 
   await Promise.all(projections.map((projection) => projection.start()));

@@ -8,6 +8,8 @@ export interface LogWriterThreadData {
   busyTimeoutMs: number;
   /** True when a checkpointer thread copies the write-ahead log, so commits must not. */
   backgroundCheckpoints: boolean;
+  /** A `CommitSignal`'s memory, signalled after each commit. */
+  commitSignal?: SharedArrayBuffer;
 }
 
 export type ToLogWriter = { type: 'commit'; id: number; batch: BatchItem[] } | { type: 'close' };

@@ -1,11 +1,13 @@
 // The writer thread's program: its own connection to the log, committing the batches the store sends.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { CommitSignal } from './commit-signal';
 import { toWireError, type FromLogWriter, type LogWriterThreadData, type ToLogWriter, type WireError } from './log-writer-thread.protocol';
 import { SqliteLogWriter } from './sqlite-log-writer';
 
 const port = parentPort!;
-const { file, busyTimeoutMs, backgroundCheckpoints } = workerData as LogWriterThreadData;
+const { file, busyTimeoutMs, backgroundCheckpoints, commitSignal } = workerData as LogWriterThreadData;
+const signal = commitSignal && new CommitSignal(commitSignal);
 
 let db: Database.Database | undefined;
 let writer: SqliteLogWriter | undefined;
@@ -32,6 +34,7 @@ port.on('message', (message: ToLogWriter) => {
   if (!writer) return post({ type: 'failed', id: message.id, error: openFailure! });
   try {
     const outcomes = writer.commit(message.batch);
+    signal?.committed();
     post({ type: 'committed', id: message.id, outcomes: outcomes.map((outcome) => (outcome.ok ? outcome : { ok: false, error: toWireError(outcome.error) })) });
   } catch (error) {
     post({ type: 'failed', id: message.id, error: toWireError(error) });

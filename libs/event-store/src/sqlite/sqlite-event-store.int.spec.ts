@@ -1,5 +1,6 @@
 import {
   ANY,
+  CommitSignal,
   DuplicateEventIdError,
   EventStoreUnavailableError,
   NO_STREAM,
@@ -286,6 +287,27 @@ describe.each(WRITERS)('SqliteEventStore, committed by %s', (writer) => {
       expect(second).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateEventIdError) });
       expect(await store.readStream('order-2')).toEqual([]);
     });
+  });
+
+  it('signals its CommitSignal after each commit, from whichever thread commits, and a follower wakes for it', async () => {
+    const signal = new CommitSignal();
+    const store = open({ commitSignal: signal });
+    let wakeUps = 0;
+    const woken = () => new Promise<void>((resolve) => {
+      const unfollow = signal.follow(() => {
+        wakeUps += 1;
+        unfollow();
+        resolve();
+      });
+    });
+
+    const first = woken();
+    await store.appendToStream('order-1', [newEvent()], { expectedRevision: NO_STREAM });
+    await within(first, 2000);
+    const second = woken();
+    await store.appendToStream('order-1', [newEvent()], { expectedRevision: 0n });
+    await within(second, 2000);
+    expect(wakeUps).toBe(2);
   });
 
   describe('appends to several streams at once', () => {

@@ -20,6 +20,7 @@ import { VERIFY_PROGRESS_EVERY, type LogIntegrity, type LogVerification, type Ve
 import { StorageFailureError, storageFailureKind } from '../storage-failure';
 import { requireExpectedRevision, requireStreamName } from '../append-rules';
 import { checkedBatch } from '../checked-batch';
+import type { CommitSignal } from './commit-signal';
 import { LogWriterThread } from './log-writer-thread';
 import { eventHash, SqliteLogWriter, toPosition, type AppendOutcome, type AppendRequest, type BatchItem } from './sqlite-log-writer';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
@@ -45,6 +46,8 @@ export interface SqliteEventStoreOptions {
    * store's own (see `LogWriterThread`), so a commit's fsync never blocks the caller's event loop.
    */
   writer?: 'this-thread' | 'own-thread';
+  /** Signalled by whichever thread commits, after each commit (see `CommitSignal`). */
+  commitSignal?: CommitSignal;
 }
 
 export interface CommittedBatch {
@@ -175,7 +178,12 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     if (writerThread) this.commitBatch = (batch) => writerThread.commit(batch);
     else {
       const writer = new SqliteLogWriter(db);
-      this.commitBatch = (batch) => writer.commit(batch);
+      const signal = options.commitSignal;
+      this.commitBatch = (batch) => {
+        const outcomes = writer.commit(batch);
+        signal?.committed();
+        return outcomes;
+      };
     }
   }
 
@@ -204,7 +212,12 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
         : undefined;
       const writerThread =
         options.writer === 'own-thread'
-          ? LogWriterThread.start({ file: filePath, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, backgroundCheckpoints: background !== undefined })
+          ? LogWriterThread.start({
+              file: filePath,
+              busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+              backgroundCheckpoints: background !== undefined,
+              commitSignal: options.commitSignal?.buffer,
+            })
           : undefined;
       return new SqliteEventStore(db, options, checkpointer, writerThread);
     } catch (error) {
@@ -272,8 +285,8 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   }
 
   /**
-   * Another connection to this file committed (the service's writer, telling a projection worker):
-   * subscriptions read now instead of at their next poll.
+   * Another connection to this file committed (the service's log writer; a projection worker learns
+   * of it through the log's `CommitSignal`): subscriptions read now instead of at their next poll.
    */
   wakeSubscriptions(): void {
     for (const subscription of this.subscriptions) subscription.notifyAppended();
