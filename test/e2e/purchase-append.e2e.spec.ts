@@ -1,23 +1,15 @@
-import type {
-  AppendOptions,
-  AppendResult,
-  EventStore,
-  EventToAppend,
-  LogSubscription,
-  ReadAllOptions,
-  RecordedEvent,
-  StreamAppend,
-  SubscribeOptions,
-} from '@csp/event-store';
+import type { AppendOptions, AppendResult, EventStore, EventToAppend, StreamAppend } from '@csp/event-store';
 import { E2eApp } from '../support/e2e-harness';
+import { ForwardingEventStore } from './support/forwarding-event-store';
 import { placeOrder, registerCustomer } from './support/e2e-support';
 
 /** The log as the engine sees it, noting the streams of each append it is asked for. */
-class AppendRecordingStore implements EventStore {
+class AppendRecordingStore extends ForwardingEventStore {
   readonly appends: string[][] = [];
   readonly appendToStreams?: (appends: StreamAppend[]) => Promise<AppendResult[]>;
 
-  constructor(private readonly inner: EventStore) {
+  constructor(inner: EventStore) {
+    super(inner);
     const atOnce = inner.appendToStreams?.bind(inner);
     if (atOnce) {
       this.appendToStreams = (appends) => {
@@ -27,29 +19,9 @@ class AppendRecordingStore implements EventStore {
     }
   }
 
-  appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+  override appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     this.appends.push([streamName]);
-    return this.inner.appendToStream(streamName, events, options);
-  }
-
-  readStream(streamName: string): Promise<RecordedEvent[]> {
-    return this.inner.readStream(streamName);
-  }
-
-  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
-    return this.inner.readAll(options);
-  }
-
-  subscribeToAll(options?: SubscribeOptions): LogSubscription {
-    return this.inner.subscribeToAll(options);
-  }
-
-  headPosition() {
-    return this.inner.headPosition();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
+    return super.appendToStream(streamName, events, options);
   }
 }
 

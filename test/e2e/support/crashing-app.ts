@@ -11,18 +11,9 @@
  * error like a dead process would, the module closes, and the next instance on the same DATA_DIR
  * must finish the work from the log alone.
  */
+import type { AppendOptions, AppendResult, EventStore, EventToAppend } from '@csp/event-store';
 import { E2eApp } from '../../support/e2e-harness';
-import type {
-  AppendOptions,
-  AppendResult,
-  EventStore,
-  EventToAppend,
-  LogPosition,
-  LogSubscription,
-  ReadAllOptions,
-  RecordedEvent,
-  SubscribeOptions,
-} from '@csp/event-store';
+import { ForwardingEventStore } from './forwarding-event-store';
 
 export class SimulatedCrash extends Error {
   constructor(readonly append: number) {
@@ -31,7 +22,7 @@ export class SimulatedCrash extends Error {
   }
 }
 
-export class CrashingEventStore implements EventStore {
+export class CrashingEventStore extends ForwardingEventStore {
   private appends = 0;
   /** Appends that reached the real store (the crashing one included). */
   committedAppends = 0;
@@ -39,11 +30,13 @@ export class CrashingEventStore implements EventStore {
   readonly crashed = new Promise<void>((resolve) => (this.signalCrash = resolve));
 
   constructor(
-    private readonly inner: EventStore,
+    inner: EventStore,
     private readonly crashAtAppend: number,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+  override async appendToStream(streamName: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
     const number = ++this.appends;
     if (number > this.crashAtAppend) throw new SimulatedCrash(number);
     const result = await this.inner.appendToStream(streamName, events, options);
@@ -53,26 +46,6 @@ export class CrashingEventStore implements EventStore {
       throw new SimulatedCrash(number);
     }
     return result;
-  }
-
-  readStream(streamName: string): Promise<RecordedEvent[]> {
-    return this.inner.readStream(streamName);
-  }
-
-  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
-    return this.inner.readAll(options);
-  }
-
-  subscribeToAll(options?: SubscribeOptions): LogSubscription {
-    return this.inner.subscribeToAll(options);
-  }
-
-  headPosition(): Promise<LogPosition | undefined> {
-    return this.inner.headPosition();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
