@@ -20,8 +20,9 @@ const WORKER_YOUNG_GENERATION_MB = 8;
 
 /**
  * The service's side of the projection worker thread (PROJECTIONS=worker): starts it, hands it the
- * log's commit signal (the log's writer wakes it after every commit), keeps the positions and states it reports so queries can wait for a
- * position, and starts it again (from the checkpoints) with back-off when it dies.
+ * log's commit signal (the log's writer wakes it after every commit), keeps the positions and
+ * states it reports so queries can wait for a position, and starts it again (from the checkpoints)
+ * with back-off when it dies.
  */
 export class ProjectionWorkerHost {
   private readonly logger = new Logger('ProjectionWorker');
