@@ -134,7 +134,9 @@ export class CommandRunner {
    */
   async startStreams(starts: readonly StreamStart[], context: CommandContext): Promise<LogPosition[] | undefined> {
     const appendToStreams = this.store.appendToStreams?.bind(this.store);
-    if (!appendToStreams || context.idempotency) throw new Error('startStreams needs a store that appends to several streams and a request without an Idempotency-Key');
+    if (!appendToStreams || !this.startsStreamsAtOnce(context)) {
+      throw new Error('startStreams needs a store that appends to several streams and a request without an Idempotency-Key');
+    }
     const appends = starts.map(({ streamName, events, commandType }) => ({
       streamName,
       events: events.map((event, index) => this.toAppend(event, index, streamName, undefined, context, commandType)),

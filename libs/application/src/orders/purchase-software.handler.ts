@@ -60,7 +60,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
       backfilled: backfillPurchasedAt !== undefined,
     };
     const commandType = backfillPurchasedAt === undefined ? 'PurchaseSoftware' : 'BackfillPurchase';
-    const atOnce = orderIsNew && this.runner.startsStreamsAtOnce(context) ? await this.placeWithSubscriptions(command, commandType, context, now) : undefined;
+    const atOnce = this.runner.startsStreamsAtOnce(context) ? await this.placeWithSubscriptions(command, commandType, context, now) : undefined;
     if (atOnce) return atOnce;
 
     const outcome = await this.runner.run(
