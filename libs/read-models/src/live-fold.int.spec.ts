@@ -1,11 +1,11 @@
-import { SqliteEventStore, type EventStore, type RecordedEvent } from '@csp/event-store';
+import { comparePositions, SqliteEventStore, type EventStore, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import { sql, type Transaction } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LiveFold } from './live-fold';
+import { foldHistory, LiveFold, type LiveFoldMember } from './live-fold';
 import { ProjectionRunner, readCheckpoint, type ProjectFn } from './projection-runner';
 import type { ReadModelDb, ReadModelSchema } from './schema';
 
@@ -16,6 +16,36 @@ const folding =
     if (event.type === failOn) throw new Error(`${name} cannot fold ${event.type}`);
     await sql`INSERT INTO fold_test (runner, position) VALUES (${name}, ${Number(event.position.commit)})`.execute(trx);
   };
+
+/**
+ * A member that notes, for each batch it folds, how many turns of the event loop have passed since the
+ * first batch: each fold schedules one `setImmediate`, which runs only when the loop turns.
+ */
+function turnCountingMember(until: LogPosition): { member: LiveFoldMember; turnsSeenByBatch: number[]; reached: Promise<void> } {
+  let turns = 0;
+  let position: LogPosition | undefined;
+  const turnsSeenByBatch: number[] = [];
+  let reachedUntil!: () => void;
+  const reached = new Promise<void>((resolve) => (reachedUntil = resolve));
+  const member: LiveFoldMember = {
+    name: 'turn-counting',
+    get position() {
+      return position;
+    },
+    foldInto: async () => {
+      turnsSeenByBatch.push(turns);
+    },
+    folded: (events) => {
+      position = events.at(-1)!.position;
+      setImmediate(() => turns++);
+      if (comparePositions(position, until) >= 0) reachedUntil();
+    },
+    failed: (error) => {
+      throw error;
+    },
+  };
+  return { member, turnsSeenByBatch, reached };
+}
 
 describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
   let read: OpenedReadModels;
@@ -133,5 +163,28 @@ describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
     const later = (await store.headPosition())!;
     expect(await healthy.waitFor(later, 5000)).toBe(true);
     expect(await broken.waitFor(later, 300)).toBe(false);
+  });
+
+  // A backlog on SQLite is read and folded without any real I/O: unless the fold yields, the thread's
+  // timers and messages (the projection worker's position reports) wait for the whole backlog, and
+  // every event read stays reachable until the loop turns.
+  it('lets the event loop turn between the batches of a backlog, live and catching up', async () => {
+    const backlog = Array.from({ length: 20 }, () => ({ id: randomUUID(), type: 'Backlog', data: {} }));
+    await store.appendToStream(`fold-${randomUUID()}`, backlog, { expectedRevision: 'no_stream' });
+    const head = (await store.headPosition())!;
+
+    const catchingUp = turnCountingMember(head);
+    await foldHistory(store, db, [catchingUp.member], head, 5);
+    expect(catchingUp.turnsSeenByBatch).toEqual([0, 1, 2, 3]);
+
+    const live = turnCountingMember(head);
+    const smallBatches = new LiveFold(store, db, 5);
+    try {
+      await smallBatches.join(live.member);
+      await live.reached;
+    } finally {
+      await smallBatches.close();
+    }
+    expect(live.turnsSeenByBatch).toEqual([0, 1, 2, 3]);
   });
 });

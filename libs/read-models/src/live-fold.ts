@@ -5,7 +5,15 @@ import type { ReadModelDb, ReadModelSchema } from './schema';
 const DEFAULT_BATCH_SIZE = 500;
 const NOT_YET = Symbol('not yet');
 
-/** Settles after the I/O callbacks already queued: what a subscription holds in memory comes first. */
+/**
+ * Settles after the I/O callbacks already queued: what a subscription holds in memory comes first.
+ *
+ * Also awaited between two batches of a backlog. On SQLite every read and write is synchronous behind
+ * its promises, so a backlog would otherwise be folded in one unbroken run of microtasks: the thread's
+ * timers and messages (a projection worker's position reports, its stop) would wait for all of it,
+ * and each pending turn would keep the events raced against it reachable until then (the projection
+ * worker grew by about 1 KiB per event read during a burst of cancellations).
+ */
 function nextTurn(): Promise<typeof NOT_YET> {
   return new Promise((resolve) => setImmediate(() => resolve(NOT_YET)));
 }
@@ -111,9 +119,12 @@ export class LiveFold {
       if (first.done || this.closed) return;
       const batch = [first.value];
       next = events.next();
+      // One turn per batch ends it at what the subscription already holds; once it is folded, the
+      // fold waits for another turn (see nextTurn).
+      const turn = nextTurn();
       let ended = false;
       while (batch.length < this.batchSize) {
-        const ready = await Promise.race([next, nextTurn()]);
+        const ready = await Promise.race([next, turn]);
         if (ready === NOT_YET) break;
         if (ready.done) {
           ended = true;
@@ -125,6 +136,7 @@ export class LiveFold {
       if (this.closed) return;
       await this.serialized(() => this.foldBatch(batch));
       if (ended) return;
+      await nextTurn();
     }
   }
 
@@ -197,5 +209,6 @@ export async function foldHistory(
     });
     for (const member of members) member.folded(events);
     onBatch?.(events);
+    await nextTurn();
   }
 }
