@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@csp/event-store';
+import { statementChunks } from './statement-chunks';
 
 export interface CustomerPartner {
   customerId: string;
@@ -20,16 +21,13 @@ export interface RowForCustomer<Row> {
 export interface PartneredRowsFold<Row> {
   registrationOf(event: RecordedEvent): CustomerPartner | undefined;
   rowsOf(event: RecordedEvent): RowForCustomer<Row>[];
-  /** The partners already stored for these customers. */
+  /** The partners already stored for these customers (at most 128 of them a call). */
   storedPartners(customerIds: readonly string[]): Promise<Map<string, string>>;
   /** Inserts customers, keeping a stored one as it is. */
   insertCustomers(customers: readonly CustomerPartner[]): Promise<void>;
   /** Inserts rows, keeping a stored one with the same id as it is. */
   insertRows(rows: readonly Row[]): Promise<void>;
 }
-
-/** Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound values, at 15 columns a row. */
-export const ROWS_PER_INSERT = 200;
 
 /**
  * Folds a batch with one read of the stored partners and a few multi-row inserts, leaving what
@@ -51,12 +49,13 @@ export async function foldPartneredRows<Row>(events: readonly RecordedEvent[], f
     for (const row of fold.rowsOf(event)) pending.push({ row, registeredEarlier: registered.get(row.customerId) });
   }
   const unnamed = [...new Set(pending.filter(({ row }) => row.partnerId === undefined).map(({ row }) => row.customerId))];
-  const stored = unnamed.length > 0 ? await fold.storedPartners(unnamed) : new Map<string, string>();
+  const stored = new Map<string, string>();
+  for (const customerIds of statementChunks(unnamed)) {
+    for (const [customerId, partnerId] of await fold.storedPartners(customerIds)) stored.set(customerId, partnerId);
+  }
   const rows = pending.map(({ row, registeredEarlier }) =>
     row.complete(row.partnerId ?? stored.get(row.customerId) ?? registeredEarlier ?? ''),
   );
-  for (let start = 0; start < registrations.length; start += ROWS_PER_INSERT) {
-    await fold.insertCustomers(registrations.slice(start, start + ROWS_PER_INSERT));
-  }
-  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) await fold.insertRows(rows.slice(start, start + ROWS_PER_INSERT));
+  for (const customers of statementChunks(registrations)) await fold.insertCustomers(customers);
+  for (const chunk of statementChunks(rows)) await fold.insertRows(chunk);
 }

@@ -57,16 +57,25 @@ describe('foldPartneredRows', () => {
     expect(result.lookedUp.sort()).toEqual(['c1', 'c2', 'c4']);
   });
 
-  it('inserts in chunks the databases accept', async () => {
-    const specs = Array.from({ length: 450 }, (_, index) => `Row:r${index}:c:p`);
-    const chunks: number[] = [];
+  it('inserts and looks up in chunks of a few lengths, so the statements take few shapes', async () => {
+    const specs = Array.from({ length: 450 }, (_, index) => `Row:r${index}:c${index % 300}`);
+    const insertedChunks: number[] = [];
+    const lookupChunks: number[] = [];
     await foldPartneredRows<Row>(specs.map(event), {
       registrationOf: () => undefined,
-      rowsOf: ({ type }) => [{ customerId: 'c', partnerId: 'p', complete: (partner) => ({ id: type, partner }) }],
-      storedPartners: async () => new Map(),
+      rowsOf: ({ type }) => {
+        const [, , customerId] = type.split(':');
+        return [{ customerId: customerId!, complete: (partner) => ({ id: type, partner }) }];
+      },
+      storedPartners: async (customerIds) => {
+        lookupChunks.push(customerIds.length);
+        return new Map();
+      },
       insertCustomers: async () => undefined,
-      insertRows: async (rows) => void chunks.push(rows.length),
+      insertRows: async (rows) => void insertedChunks.push(rows.length),
     });
-    expect(chunks).toEqual([200, 200, 50]);
+    expect(insertedChunks).toEqual([128, 128, 128, 64, 2]);
+    // 300 distinct customers to look up.
+    expect(lookupChunks).toEqual([128, 128, 32, 12]);
   });
 });

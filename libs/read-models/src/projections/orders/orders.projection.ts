@@ -4,6 +4,7 @@ import type { SubscriptionCancelled, SubscriptionStarted } from '@csp/domain/sub
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { statementChunks } from '../statement-chunks';
 
 export interface OrdersTable {
   id: string;
@@ -71,8 +72,6 @@ export const ordersProjection: ProjectionDefinition<OrdersSchema> = {
   applyBatch: foldOrders,
 };
 
-/** The most ids one `IN (...)` list carries: well under SQLite's and PostgreSQL's limits on bound values. */
-const IDS_PER_READ = 500;
 
 type OrderFoldEvent = OrderEvent | SubscriptionStarted | SubscriptionCancelled;
 
@@ -83,9 +82,6 @@ interface FoldedOrder {
   placed: Omit<OrdersTable, 'state' | 'pending_fulfilment'>;
 }
 
-/** Rows per upsert: well under SQLite's and PostgreSQL's limits on bound values, at 6 columns a row. */
-const ROWS_PER_UPSERT = 200;
-
 /**
  * Each order the batch touches is read once, folded in memory through the batch's events in order,
  * and written once: a purchase's order and the start of each of its subscriptions are one write, and
@@ -95,11 +91,11 @@ async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly Rec
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as unknown as OrderFoldEvent);
   const ids = [...new Set(events.map((event) => event.data.orderId))];
   const orders = new Map<string, FoldedOrder>();
-  for (let start = 0; start < ids.length; start += IDS_PER_READ) {
+  for (const chunk of statementChunks(ids)) {
     const rows = await trx
       .selectFrom('orders')
       .select(['id', 'customer_id', 'partner_id', 'purchased_at', 'state', 'pending_fulfilment'])
-      .where('id', 'in', ids.slice(start, start + IDS_PER_READ))
+      .where('id', 'in', chunk)
       .execute();
     for (const { state, pending_fulfilment, ...placed } of rows) {
       orders.set(placed.id, { state: JSON.parse(state) as StoredOrder, pendingFulfilment: Number(pending_fulfilment), placed });
@@ -137,10 +133,10 @@ async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly Rec
     const { state, pendingFulfilment, placed } = orders.get(orderId)!;
     return { ...placed, state: JSON.stringify(state), pending_fulfilment: pendingFulfilment };
   });
-  for (let start = 0; start < rows.length; start += ROWS_PER_UPSERT) {
+  for (const chunk of statementChunks(rows)) {
     await trx
       .insertInto('orders')
-      .values(rows.slice(start, start + ROWS_PER_UPSERT))
+      .values(chunk)
       .onConflict((conflict) =>
         conflict.column('id').doUpdateSet((update) => ({ state: update.ref('excluded.state'), pending_fulfilment: update.ref('excluded.pending_fulfilment') })),
       )

@@ -3,6 +3,7 @@ import type { SubscriptionEvent } from '@csp/domain/subscription/subscription.ev
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { statementChunks } from '../statement-chunks';
 import { storableText } from '../storable-text';
 
 export interface SubscriptionsTable {
@@ -79,11 +80,6 @@ export const subscriptionsProjection: ProjectionDefinition<SubscriptionsSchema> 
   applyBatch: foldSubscriptions,
 };
 
-/** The most ids one `IN (...)` list carries: well under SQLite's and PostgreSQL's limits on bound values. */
-const IDS_PER_READ = 500;
-/** Rows per upsert, at 10 columns a row. */
-const ROWS_PER_UPSERT = 200;
-
 /**
  * Each subscription the batch touches is read once, folded in memory through the batch's events in
  * order, and written once: a cancellation's refund and eleven voided installments are one read and
@@ -94,8 +90,8 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as SubscriptionEvent);
   const ids = [...new Set(events.map((event) => event.data.subscriptionId))];
   const stored = new Map<string, SubscriptionState>();
-  for (let start = 0; start < ids.length; start += IDS_PER_READ) {
-    const rows = await trx.selectFrom('subscriptions').select(['id', 'state']).where('id', 'in', ids.slice(start, start + IDS_PER_READ)).execute();
+  for (const chunk of statementChunks(ids)) {
+    const rows = await trx.selectFrom('subscriptions').select(['id', 'state']).where('id', 'in', chunk).execute();
     for (const row of rows) stored.set(row.id, JSON.parse(row.state) as SubscriptionState);
   }
   const folded = new Map<string, Exclude<SubscriptionState, { status: 'none' }>>();
@@ -121,10 +117,10 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
       state: JSON.stringify(after),
     };
   });
-  for (let start = 0; start < rows.length; start += ROWS_PER_UPSERT) {
+  for (const chunk of statementChunks(rows)) {
     await trx
       .insertInto('subscriptions')
-      .values(rows.slice(start, start + ROWS_PER_UPSERT))
+      .values(chunk)
       .onConflict((conflict) =>
         conflict.column('id').doUpdateSet((update) => ({
           status: update.ref('excluded.status'),
