@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { WalCheckpointer } from '@csp/event-store';
 import { CurrentSchemaPostgresDialect } from './current-schema.introspector';
-import { Pool } from 'pg';
 import type { AnyProjection } from './projection/projection-definition';
 import { ProjectionGenerations } from './projection/projection-generations';
 import { projectionRegistry } from './projections/registry';
@@ -125,6 +124,8 @@ export async function openPostgresReadModels(
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new RangeError(`Read-model schema must match ${SCHEMA_NAME}, got ${JSON.stringify(schema)}`);
   }
+  // Loaded only here: a service on the embedded SQLite read store never carries the PostgreSQL driver.
+  const { Pool } = require('pg') as typeof import('pg');
   const pool = new Pool({
     connectionString,
     max: options.maxConnections ?? 10,

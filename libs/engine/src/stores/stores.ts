@@ -1,5 +1,5 @@
 import { CodecEventStore, SqliteEventStore, UpcastingCodec, type EventCodec, type EventStore, type SqliteEventStoreOptions } from '@csp/event-store';
-import { EsdbEventStore, type EsdbEventStoreOptions } from '@csp/event-store/esdb';
+import type { EsdbEventStoreOptions } from '@csp/event-store/esdb';
 import {
   openPostgresReadModels,
   openSqliteReadModels,
@@ -73,6 +73,9 @@ export function openReadModels(
 
 /** The client's parse errors quote the whole connection string, user and password included. */
 function connectWithoutLeakingCredentials(connectionString: string, options: EsdbEventStoreOptions): EventStore {
+  // Loaded only here: on the embedded default neither the service's thread nor its projection worker
+  // carries the EventStoreDB client and gRPC (about 7.5 MiB of V8 heap in each).
+  const { EsdbEventStore } = require('@csp/event-store/esdb') as typeof import('@csp/event-store/esdb');
   try {
     return EsdbEventStore.connect(connectionString, options);
   } catch {
