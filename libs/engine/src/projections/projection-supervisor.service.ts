@@ -2,7 +2,7 @@ import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { comparePositions, type EventStore, type LogPosition } from '@csp/event-store';
 import { LiveFold, readActiveCheckpoints, type AnyProjection, type ReadModelDb } from '@csp/read-models';
-import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
 import { Metrics } from '../observability/metrics.service';
@@ -46,7 +46,7 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
       const liveFold = new LiveFold(store, db);
       this.onThisThread = {
         liveFold,
-        projections: definitions.map((definition) => new SupervisedProjection(definition, store, db, { onProgress }, liveFold)),
+        projections: definitions.map((definition) => new SupervisedProjection(definition, store, db, { onProgress, logger: new Logger(`Projection ${definition.name}`) }, liveFold)),
       };
     }
     metrics.measureOnScrape(async () => {

@@ -59,7 +59,7 @@ describe.each(readModelDialects)('a projection whose version changed, on $name',
       },
     });
     const version2: AnyProjection = { ...ordersProjection, version: ordersProjection.version + 1 };
-    supervised = new SupervisedProjection(version2, slowFromTheStart, db, { onProgress: () => undefined });
+    supervised = new SupervisedProjection(version2, slowFromTheStart, db, { onProgress: () => undefined, logger: { log: () => undefined, error: () => undefined } });
     await supervised.start();
 
     const generations = new ProjectionGenerations(db);

@@ -4,39 +4,18 @@ import { SystemClock } from '@csp/application/ports/clock.port';
 import { KeyVault } from '@csp/application/keys/key-vault';
 import { CodecEventStore, CommitSignal, positionToString, type LogPosition } from '@csp/event-store';
 import { LiveFold, projectionRegistry } from '@csp/read-models';
-import { Logger, type LoggerService } from '@nestjs/common';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { engineEventCodec } from '../stores/event-codec';
 import { openReadModels, openSqliteLog } from '../stores/stores';
 import type { FromProjectionWorker, LogLevel, ProjectionWorkerData, ToProjectionWorker } from './projection-worker.protocol';
-import { SupervisedProjection, type ProjectionState } from './supervised-projection';
+import { SupervisedProjection, type ProjectionLogger, type ProjectionState } from './supervised-projection';
 
 const STATE_REPORT_MS = 100;
 
-/** Hands every log line to the service's logger instead of printing in another format. */
-class ForwardingLogger implements LoggerService {
-  constructor(private readonly port: MessagePort) {}
-  log(message: unknown, context?: string): void {
-    this.forward('log', message, context);
-  }
-  warn(message: unknown, context?: string): void {
-    this.forward('warn', message, context);
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.forward('error', message, typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined);
-  }
-  debug(message: unknown, context?: string): void {
-    this.forward('debug', message, context);
-  }
-  verbose(message: unknown, context?: string): void {
-    this.forward('verbose', message, context);
-  }
-  fatal(message: unknown, context?: string): void {
-    this.forward('fatal', message, context);
-  }
-  private forward(level: LogLevel, message: unknown, context = 'ProjectionWorker'): void {
-    send(this.port, { type: 'log', level, context, message: message instanceof Error ? message.message : String(message) });
-  }
+/** Hands a projection's log lines to the service's logger instead of printing in another format. */
+function forwardingLogger(port: MessagePort, context: string): ProjectionLogger {
+  const forward = (level: LogLevel, message: string): void => send(port, { type: 'log', level, context, message });
+  return { log: (message) => forward('log', message), error: (message) => forward('error', message) };
 }
 
 function send(port: MessagePort, message: FromProjectionWorker): void {
@@ -69,7 +48,6 @@ class ProgressReports {
 }
 
 async function run(port: MessagePort, { config, masterKey, commitSignal }: ProjectionWorkerData): Promise<void> {
-  Logger.overrideLogger(new ForwardingLogger(port));
   // The service's store on the same file runs the checkpointer thread.
   const db = await openReadModels(config, projectionRegistry, 'another-connection');
   const log = openSqliteLog(config);
@@ -82,7 +60,7 @@ async function run(port: MessagePort, { config, masterKey, commitSignal }: Proje
         definition,
         store,
         db,
-        { onProgress: (projection, position) => progress.report(projection, position) },
+        { onProgress: (projection, position) => progress.report(projection, position), logger: forwardingLogger(port, `Projection ${definition.name}`) },
         liveFold,
       ),
   );

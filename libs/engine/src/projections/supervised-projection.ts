@@ -8,7 +8,6 @@ import {
   type ProjectionRunner,
   type ReadModelDb,
 } from '@csp/read-models';
-import { Logger } from '@nestjs/common';
 
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -17,8 +16,18 @@ const SWITCH_RETRY_MS = 50;
 
 export type ProjectionState = 'starting' | 'running' | 'rebuilding' | 'failed' | 'stopped';
 
+/**
+ * Where a supervised projection says what it does. Nest's `Logger` is one; the projection worker
+ * forwards its lines to the service's logger instead, without loading Nest into its thread.
+ */
+export interface ProjectionLogger {
+  log(message: string): void;
+  error(message: string): void;
+}
+
 export interface SupervisedProjectionEvents {
   onProgress(projection: string, position: LogPosition): void;
+  logger: ProjectionLogger;
 }
 
 /**
@@ -31,7 +40,6 @@ export interface SupervisedProjectionEvents {
  * One projection failing or rebuilding does not hold up the others.
  */
 export class SupervisedProjection {
-  private readonly logger: Logger;
   private active: { generation: ProjectionGeneration; runner: ProjectionRunner } | undefined;
   private building: ProjectionRunner | undefined;
   private restartDelayMs = FIRST_RESTART_DELAY_MS;
@@ -46,9 +54,7 @@ export class SupervisedProjection {
     private readonly events: SupervisedProjectionEvents,
     /** Where its caught-up generations follow the live log, together with the process's other projections. */
     private readonly liveFold?: LiveFold,
-  ) {
-    this.logger = new Logger(`Projection ${definition.name}`);
-  }
+  ) {}
 
   get state(): ProjectionState {
     return this.currentState;
@@ -114,7 +120,7 @@ export class SupervisedProjection {
       const stale = await generations.building(this.definition.name);
       if (stale && stale.version !== this.definition.version) await generations.discard(this.definition, stale);
       const fresh = stale && stale.version === this.definition.version ? stale : await generations.create(this.definition);
-      this.logger.log(`version ${this.definition.version}: building generation ${fresh.generation} from the start of the log`);
+      this.events.logger.log(`version ${this.definition.version}: building generation ${fresh.generation} from the start of the log`);
       const runner = this.runnerFor(fresh);
       this.building = runner;
       await runner.start();
@@ -129,10 +135,10 @@ export class SupervisedProjection {
       this.building = undefined;
       await previous?.runner.stop();
       this.currentState = 'running';
-      this.logger.log(`switched to generation ${fresh.generation} (version ${this.definition.version})`);
+      this.events.logger.log(`switched to generation ${fresh.generation} (version ${this.definition.version})`);
     } catch (error) {
       if (this.destroyed) return;
-      this.logger.error(`rebuild for version ${this.definition.version} failed: ${String(error)}; retrying at the next start`);
+      this.events.logger.error(`rebuild for version ${this.definition.version} failed: ${String(error)}; retrying at the next start`);
       this.currentState = 'failed';
     }
   }
@@ -147,7 +153,7 @@ export class SupervisedProjection {
     this.currentState = 'failed';
     const delayMs = this.restartDelayMs;
     this.restartDelayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
-    this.logger.error(`stopped (${String(error)}); restarting from its checkpoint in ${delayMs} ms`);
+    this.events.logger.error(`stopped (${String(error)}); restarting from its checkpoint in ${delayMs} ms`);
     this.restartTimer = setTimeout(() => {
       const failed = this.active;
       void (async () => {

@@ -8,7 +8,6 @@ import {
   type ReadModelDb,
   type SqliteReadStoreOptions,
 } from '@csp/read-models';
-import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { EngineConfig } from '../config/engine-config';
 
@@ -26,6 +25,9 @@ export function openEventStore(
 
 function openLog(config: EngineConfig, sqliteOptions: SqliteEventStoreOptions): EventStore {
   if (!config.eventStoreConnectionString) return openSqliteLog(config, sqliteOptions);
+  // Required here, as the client is below: the projection worker opens the log through this module
+  // and has no other use for Nest.
+  const { Logger } = require('@nestjs/common') as typeof import('@nestjs/common');
   const logger = new Logger('EventStoreDB');
   return connectWithoutLeakingCredentials(config.eventStoreConnectionString, {
     reconnect: {
