@@ -2,38 +2,47 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * The thread's whole program. Plain CommonJS run with `eval`, so it needs no build step and runs the
- * same under Jest and from dist/. It opens its own connection to the file and copies the write-ahead
- * log into it every `intervalMs` (PASSIVE: it never waits for readers or writers).
+ * same under Jest and from dist/. For each file it is given it opens a connection of its own and
+ * copies the write-ahead log into the file every `intervalMs` (PASSIVE: it never waits for readers
+ * or writers). It ends once the last file is taken off.
  */
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const report = (error) => parentPort.postMessage({ failed: String(error && error.message ? error.message : error) });
-function run() {
-  let db;
-  try {
-    db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs, fileMustExist: true });
-    db.pragma('synchronous = FULL');
-  } catch (error) {
-    report(error);
-    parentPort.close();
-    return;
-  }
-  const timer = setInterval(() => {
+const files = new Map();
+const report = (id, error) => parentPort.postMessage({ type: 'failed', id, message: String(error && error.message ? error.message : error) });
+parentPort.on('message', (message) => {
+  if (message.type === 'add') {
+    let db;
     try {
-      db.pragma('wal_checkpoint(PASSIVE)');
+      db = new Database(message.file, { timeout: message.busyTimeoutMs, fileMustExist: true });
+      db.pragma('synchronous = FULL');
     } catch (error) {
-      report(error);
+      report(message.id, error);
+      return;
     }
-  }, workerData.intervalMs);
-  parentPort.on('message', () => {
-    clearInterval(timer);
-    db.close();
-    parentPort.close();
-  });
-}
-run();
+    const timer = setInterval(() => {
+      try {
+        db.pragma('wal_checkpoint(PASSIVE)');
+      } catch (error) {
+        report(message.id, error);
+      }
+    }, message.intervalMs);
+    files.set(message.id, { db, timer });
+  } else if (message.type === 'remove') {
+    const file = files.get(message.id);
+    files.delete(message.id);
+    if (file) {
+      clearInterval(file.timer);
+      file.db.close();
+    }
+    parentPort.postMessage({ type: 'removed', id: message.id });
+    if (message.last) parentPort.close();
+  }
+});
 `;
+
+type FromCheckpointer = { type: 'failed'; id: number; message: string } | { type: 'removed'; id: number };
 
 export interface WalCheckpointerOptions {
   file: string;
@@ -44,50 +53,95 @@ export interface WalCheckpointerOptions {
 }
 
 /**
- * Copies a SQLite file's write-ahead log into the file from a thread of its own. In WAL mode the
- * commit that crosses SQLite's threshold does this copy (and its fsync) itself: on the embedded log
- * that stalled the thread answering requests for up to 70 ms every second or so under load. A
- * writer that opens the file with `wal_autocheckpoint = 0` leaves the copy to this thread.
+ * The one thread the checkpointers of a process share: each thread is a V8 isolate of its own with
+ * its own copy of the SQLite driver, about 10 MiB of resident memory, and the service checkpoints
+ * two files (the log and the read store). Started by the first checkpointer, it ends with the last.
+ */
+class CheckpointerThread {
+  private static shared: CheckpointerThread | undefined;
+
+  private readonly worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { driver: require.resolve('better-sqlite3') } });
+  private readonly failureReports = new Map<number, (message: string) => void>();
+  private readonly pendingRemovals = new Map<number, () => void>();
+  private readonly exited: Promise<void>;
+  private ended = false;
+  private nextId = 1;
+
+  static forThisProcess(): CheckpointerThread {
+    return (CheckpointerThread.shared ??= new CheckpointerThread());
+  }
+
+  private constructor() {
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        this.ended = true;
+        if (CheckpointerThread.shared === this) CheckpointerThread.shared = undefined;
+        for (const removed of this.pendingRemovals.values()) removed();
+        this.pendingRemovals.clear();
+        resolve();
+      }),
+    );
+    this.worker.on('message', (message: FromCheckpointer) => {
+      if (message.type === 'failed') this.failureReports.get(message.id)?.(message.message);
+      else {
+        this.pendingRemovals.get(message.id)?.();
+        this.pendingRemovals.delete(message.id);
+      }
+    });
+    this.worker.on('error', (error) => {
+      for (const report of this.failureReports.values()) report(error.message);
+    });
+    // Checkpointers alone must not keep the process alive.
+    this.worker.unref();
+  }
+
+  add({ file, intervalMs, busyTimeoutMs, onFailure }: WalCheckpointerOptions): number {
+    const id = this.nextId++;
+    this.failureReports.set(id, onFailure);
+    this.worker.postMessage({ type: 'add', id, file, intervalMs, busyTimeoutMs });
+    return id;
+  }
+
+  /** Resolves once the thread has closed that file's connection (or has ended); reports nothing after it is called. */
+  async remove(id: number): Promise<void> {
+    if (!this.failureReports.delete(id) || this.ended) return;
+    const last = this.failureReports.size === 0;
+    // A checkpointer started from now on gets a thread of its own: this one is ending.
+    if (last && CheckpointerThread.shared === this) CheckpointerThread.shared = undefined;
+    // Held until the connection is closed: the process must not end while we wait for that.
+    this.worker.ref();
+    const removed = new Promise<void>((resolve) => this.pendingRemovals.set(id, resolve));
+    this.worker.postMessage({ type: 'remove', id, last });
+    await removed;
+    if (last) await this.exited;
+    else if (this.pendingRemovals.size === 0) this.worker.unref();
+  }
+}
+
+/**
+ * Copies a SQLite file's write-ahead log into the file from a thread of its own, shared by every
+ * checkpointer of the process. In WAL mode the commit that crosses SQLite's threshold does this copy
+ * (and its fsync) itself: on the embedded log that stalled the thread answering requests for up to
+ * 70 ms every second or so under load. A writer that opens the file with `wal_autocheckpoint = 0`
+ * leaves the copy to this thread.
  *
  * @example
  *   const checkpointer = WalCheckpointer.start({ file, intervalMs: 1000, busyTimeoutMs: 5000, onFailure: log });
  *   await checkpointer.stop();
  */
 export class WalCheckpointer {
-  private stopping = false;
-  private readonly exited: Promise<void>;
-
   private constructor(
-    private readonly worker: Worker,
-    onFailure: (message: string) => void,
-  ) {
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    // Once stopping, the store may already be gone (a test's directory removed): nothing to report.
-    const report = (message: string) => {
-      if (!this.stopping) onFailure(message);
-    };
-    worker.on('message', (message: { failed: string }) => report(message.failed));
-    worker.on('error', (error) => report(error.message));
-    // A checkpointer alone must not keep the process alive.
-    worker.unref();
-  }
+    private readonly thread: CheckpointerThread,
+    private readonly id: number,
+  ) {}
 
   static start(options: WalCheckpointerOptions): WalCheckpointer {
-    const worker = new Worker(CHECKPOINTER_SOURCE, {
-      eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), file: options.file, intervalMs: options.intervalMs, busyTimeoutMs: options.busyTimeoutMs },
-    });
-    return new WalCheckpointer(worker, options.onFailure);
+    const thread = CheckpointerThread.forThisProcess();
+    return new WalCheckpointer(thread, thread.add(options));
   }
 
-  /** Resolves once the thread has closed its connection (or has ended); never rejects. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.worker.threadId !== -1) {
-      // Held until it has closed its connection: the process must not end while we wait for that.
-      this.worker.ref();
-      this.worker.postMessage('stop');
-    }
-    await this.exited;
+  /** Resolves once the thread has closed this file's connection (or has ended); never rejects. */
+  stop(): Promise<void> {
+    return this.thread.remove(this.id);
   }
 }

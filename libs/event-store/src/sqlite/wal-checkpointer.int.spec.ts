@@ -1,0 +1,126 @@
+import Database from 'better-sqlite3';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WalCheckpointer } from './wal-checkpointer';
+
+/** A file in WAL mode whose commits never copy the log themselves, as the service's stores open theirs. */
+function walFile(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE padding (text TEXT NOT NULL)');
+  return db;
+}
+
+/** About 1 MB committed to the write-ahead log, none of it in the file yet. */
+function writeMegabyte(db: Database.Database): void {
+  const insert = db.prepare('INSERT INTO padding (text) VALUES (?)');
+  db.transaction(() => {
+    for (let row = 0; row < 300; row++) insert.run('x'.repeat(3000));
+  })();
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return check();
+}
+
+describe('WalCheckpointer', () => {
+  let dir: string;
+  const open: Database.Database[] = [];
+  const running: WalCheckpointer[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'csp-checkpointer-'));
+  });
+  afterEach(async () => {
+    for (const checkpointer of running.splice(0)) await checkpointer.stop();
+    for (const db of open.splice(0)) db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const file = (name: string): { path: string; db: Database.Database; size: () => Promise<number> } => {
+    const path = join(dir, name);
+    const db = walFile(path);
+    open.push(db);
+    return { path, db, size: async () => (await stat(path)).size };
+  };
+  const start = (path: string, onFailure: (message: string) => void = () => undefined): WalCheckpointer => {
+    const checkpointer = WalCheckpointer.start({ file: path, intervalMs: 30, busyTimeoutMs: 1000, onFailure });
+    running.push(checkpointer);
+    return checkpointer;
+  };
+  const stop = async (checkpointer: WalCheckpointer): Promise<void> => {
+    running.splice(running.indexOf(checkpointer), 1);
+    await checkpointer.stop();
+  };
+
+  it('copies the write-ahead logs of several files; one stopped, the others go on', async () => {
+    const log = file('events.db');
+    const readStore = file('read-models.db');
+    const logCheckpointer = start(log.path);
+    start(readStore.path);
+
+    const [logBefore, readStoreBefore] = [await log.size(), await readStore.size()];
+    writeMegabyte(log.db);
+    writeMegabyte(readStore.db);
+    expect(await eventually(async () => (await log.size()) > logBefore + 800_000)).toBe(true);
+    expect(await eventually(async () => (await readStore.size()) > readStoreBefore + 800_000)).toBe(true);
+
+    await stop(logCheckpointer);
+    const [logStopped, readStoreGoingOn] = [await log.size(), await readStore.size()];
+    writeMegabyte(log.db);
+    writeMegabyte(readStore.db);
+    expect(await eventually(async () => (await readStore.size()) > readStoreGoingOn + 800_000)).toBe(true);
+    expect(await log.size()).toBe(logStopped);
+  });
+
+  // Each thread is an isolate of its own (about 10 MiB resident): the service's two files share one.
+  it('runs every checkpointer of the process on one thread', async () => {
+    const threads = async () => (await readdir('/proc/self/task')).length;
+    const log = file('events.db');
+    const readStore = file('read-models.db');
+    // libuv starts its thread pool on the first asynchronous file operation: before counting.
+    await Promise.all([log.size(), readStore.size(), log.size(), readStore.size()]);
+    const before = await threads();
+
+    start(log.path);
+    expect(await eventually(async () => (await threads()) > before)).toBe(true);
+    const withOne = await threads();
+    start(readStore.path);
+    writeMegabyte(readStore.db);
+    const sizeBefore = await readStore.size();
+    expect(await eventually(async () => (await readStore.size()) > sizeBefore + 800_000)).toBe(true);
+    expect(await threads()).toBe(withOne);
+  });
+
+  it('starts again after every checkpointer has stopped', async () => {
+    const log = file('events.db');
+    await stop(start(log.path));
+
+    const before = await log.size();
+    start(log.path);
+    writeMegabyte(log.db);
+    expect(await eventually(async () => (await log.size()) > before + 800_000)).toBe(true);
+  });
+
+  it('reports a file it cannot open to that checkpointer alone', async () => {
+    const log = file('events.db');
+    const reports: string[] = [];
+    const healthyReports: string[] = [];
+    start(log.path, (message) => healthyReports.push(message));
+    start(join(dir, 'missing.db'), (message) => reports.push(message));
+
+    expect(await eventually(async () => reports.length > 0)).toBe(true);
+    expect(reports[0]).toMatch(/unable to open|does not exist/i);
+    const before = await log.size();
+    writeMegabyte(log.db);
+    expect(await eventually(async () => (await log.size()) > before + 800_000)).toBe(true);
+    expect(healthyReports).toEqual([]);
+  });
+});
