@@ -72,9 +72,21 @@ describe('ProjectionSupervisor', () => {
     for (const customerId of ['live-1', 'live-2', 'live-3']) await register(customerId);
 
     await projection.catchUpWithLog(5000);
-
-    expect(store.subscriptions).toBeGreaterThanOrEqual(2);
     const rows = await db.selectFrom('customers').select('id').orderBy('id').execute();
     expect(rows.map((row) => row.id)).toEqual(['before-start', 'live-1', 'live-2', 'live-3']);
+
+    // A restarted runner catches up from its checkpoint first and subscribes again once it has: the
+    // read models can show the head a turn of the event loop before the new subscription exists.
+    await resubscribed(5000);
+    await register('live-4');
+    await projection.catchUpWithLog(5000);
+    const after = await db.selectFrom('customers').select('id').where('id', '=', 'live-4').execute();
+    expect(after).toHaveLength(1);
   });
+
+  async function resubscribed(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (store.subscriptions < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(store.subscriptions).toBeGreaterThanOrEqual(2);
+  }
 });
