@@ -80,6 +80,45 @@ describe('WalCheckpointer', () => {
     expect(await log.size()).toBe(logStopped);
   });
 
+  // A PASSIVE copy alone never catches up with a writer that keeps committing, and SQLite starts a
+  // log over only once all of it is in the file: the write-ahead log grew by everything written.
+  it('keeps the write-ahead log small while a writer never stops', async () => {
+    const log = file('events.db');
+    start(log.path);
+    const insert = log.db.prepare('INSERT INTO padding (text) VALUES (?)');
+    const commitTenRows = log.db.transaction(() => {
+      for (let row = 0; row < 10; row++) insert.run('x'.repeat(3000));
+    });
+    let bytesCommitted = 0;
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      commitTenRows();
+      bytesCommitted += 30_000;
+      // As the log's writer thread waits for its next batch: a moment between commits.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+
+    const walBytes = (await stat(`${log.path}-wal`)).size;
+    expect(bytesCommitted).toBeGreaterThan(5_000_000);
+    expect(walBytes).toBeLessThan(bytesCommitted / 4);
+  });
+
+  it('reports a log it cannot start over because a reader holds old frames', async () => {
+    const log = file('events.db');
+    writeMegabyte(log.db);
+    const reader = new Database(log.path);
+    open.push(reader);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM padding').get();
+    writeMegabyte(log.db);
+    const reports: string[] = [];
+    running.push(WalCheckpointer.start({ file: log.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs: 5, stuckReportMs: 200, onFailure: (message) => reports.push(message) }));
+
+    expect(await eventually(async () => reports.length > 0)).toBe(true);
+    expect(reports[0]).toMatch(/could not be started over for 200 ms/);
+    reader.exec('COMMIT');
+  });
+
   // Each thread is an isolate of its own (about 10 MiB resident): the service's two files share one.
   it('runs every checkpointer of the process on one thread', async () => {
     const threads = async () => (await readdir('/proc/self/task')).length;
