@@ -228,7 +228,8 @@ describe.each(WRITERS)('SqliteEventStore, committed by %s', (writer) => {
         shuffled.map(({ stream, events, expectedRevision }) => store.appendToStream(stream, events, { expectedRevision })),
       );
 
-      expect(batches.map((batch) => batch.appends)).toEqual([shuffled.length]);
+      // A writer thread is handed the first 32 at once, then 32 more while it commits them (see the next test).
+      expect(batches.map((batch) => batch.appends)).toEqual(writer === 'this-thread' ? [shuffled.length] : [32, 32, shuffled.length - 64]);
       shuffled.forEach((attempt, i) => {
         const outcome = outcomes[i]!;
         expect(outcome.status).toBe(attempt.succeeds ? 'fulfilled' : 'rejected');
@@ -240,6 +241,22 @@ describe.each(WRITERS)('SqliteEventStore, committed by %s', (writer) => {
       }
       expect(await store.readStream('customer-shared')).toHaveLength(20);
       for (const stream of existing) expect(await store.readStream(stream)).toHaveLength(3);
+    });
+
+    it('hands a writer thread 32 appends of a busy turn at once, a second 32 while it commits, the rest once one is answered', async () => {
+      const batches: CommittedBatch[] = [];
+      const store = open({ onBatchCommitted: (batch) => batches.push(batch) });
+      const sent: string[] = [];
+
+      const appended = Promise.all(
+        Array.from({ length: 100 }, (_, i) => store.appendToStream(`order-${i}`, [newEvent()], { expectedRevision: NO_STREAM }).then(() => sent.push(`order-${i}`))),
+      );
+      await appended;
+
+      expect(batches.map((batch) => batch.appends)).toEqual(writer === 'this-thread' ? [100] : [32, 32, 36]);
+      // Answered batch by batch, in the order they were appended.
+      expect(sent).toEqual(Array.from({ length: 100 }, (_, i) => `order-${i}`));
+      expect((await collect(store.readAll())).map((event) => event.streamName)).toEqual(sent);
     });
 
     it('appends issued one after another each get their own transaction', async () => {

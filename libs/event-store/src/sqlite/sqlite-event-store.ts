@@ -118,13 +118,26 @@ type PendingAppend = BatchItem & {
 };
 
 /**
+ * Callers who all wait for one commit append again all at once when it is answered: 64 callers
+ * sending commands through the bus made batches of exactly 64, and the writer thread sat idle while
+ * the request thread prepared the next 64 (each side idle about half the time). A turn's appends
+ * are handed to the writer as soon as this many wait, and a second batch may wait at the writer
+ * behind the one it commits, so it commits while the request thread goes on. Measured with 64
+ * callers in four paired runs: purchases +25 to 40 %, cancellations +30 to 40 %; 16 gained less
+ * (smaller batches, more commits). A turn with fewer appends still goes as one batch at its end.
+ */
+const HANDOFF_APPENDS = 32;
+const MAX_BATCHES_OUT = 2;
+
+/**
  * The embedded event log: one SQLite file in WAL mode with `synchronous=FULL`, so an
  * acknowledged append survives a crash or power loss.
  *
  * Every append goes through one queue. Appends that arrive in the same event-loop turn, or while
  * the writer commits the batch before, are written in one transaction (one fsync), each inside its
  * own savepoint and checked against its own expected revision, so a conflicting append fails alone
- * (`SqliteLogWriter`).
+ * (`SqliteLogWriter`). With a writer thread, a turn that appends many hands them over in batches of
+ * `HANDOFF_APPENDS` (see there).
  *
  * @example
  *   const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
@@ -142,8 +155,10 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   };
   private queue: PendingAppend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
-  /** The batch the writer thread holds, if any; the next waits for it. */
-  private inFlight: Promise<void> | undefined;
+  /** Batches the writer thread holds (committing one, the next waiting behind it). */
+  private inFlight = 0;
+  /** Settles once the last batch sent has been answered. */
+  private lastSent: Promise<void> = Promise.resolve();
   private closed = false;
   /** Set once the file reported corruption: no further write goes to it until an operator acts. */
   private corruption: StorageFailureError | undefined;
@@ -245,7 +260,8 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     this.assertOpen();
     if (this.corruption) throw this.corruption;
     this.queue.push(pending);
-    this.flushHandle ??= setImmediate(() => this.flush());
+    if (this.writerThread && this.queue.length >= HANDOFF_APPENDS && this.inFlight < MAX_BATCHES_OUT) this.send();
+    else this.flushHandle ??= setImmediate(() => this.flush());
   }
 
   async readStream(streamName: string): Promise<RecordedEvent[]> {
@@ -304,7 +320,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     this.closed = true;
     if (this.flushHandle) clearImmediate(this.flushHandle);
     for (;;) {
-      if (this.inFlight) await this.inFlight;
+      if (this.inFlight > 0) await this.lastSent;
       else if (this.queue.length > 0) this.flush();
       else break;
     }
@@ -315,11 +331,16 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
     this.db.close();
   }
 
-  /** Sends the queued appends to the writer as one batch, unless it holds a batch still. */
+  /** At the end of a turn, or once a batch is answered: sends what is queued, unless the writer holds a batch still. */
   private flush(): void {
     if (this.flushHandle) clearImmediate(this.flushHandle);
     this.flushHandle = undefined;
-    if (this.inFlight || this.queue.length === 0) return;
+    if (this.inFlight > 0 || this.queue.length === 0) return;
+    this.send();
+  }
+
+  /** Sends the queued appends to the writer as one batch. */
+  private send(): void {
     const batch = this.queue;
     this.queue = [];
 
@@ -335,13 +356,14 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       this.settleBatch(batch, outcomes, started);
       return;
     }
-    this.inFlight = outcomes.then(
+    this.inFlight++;
+    this.lastSent = outcomes.then(
       (settled) => {
-        this.inFlight = undefined;
+        this.inFlight--;
         this.settleBatch(batch, settled, started);
       },
       (error: unknown) => {
-        this.inFlight = undefined;
+        this.inFlight--;
         this.failBatch(batch, error);
       },
     );
