@@ -3,7 +3,9 @@
 // elsewhere (PROJECTIONS=external) so the figure is the command path alone. One-line purchases and
 // their cancellations with 1 and with 64 concurrent callers; events/s counts every event the
 // commands appended. Prints one JSON line.
-// Usage: node test/bench/bus-commands.bench.mjs --dir <tmp> [--sequential 300] [--concurrent 3000]
+// Usage: node test/bench/bus-commands.bench.mjs --dir <tmp> [--sequential 300] [--concurrent 6667]
+// 6,667 purchases append 20,001 events: as many as the raw 100-per-transaction reference appends
+// (`references.bench.mjs --batched 20000`), which the target compares them with.
 import Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +17,7 @@ const { values } = parseArgs({
   options: {
     dir: { type: 'string' },
     sequential: { type: 'string', default: '300' },
-    concurrent: { type: 'string', default: '3000' },
+    concurrent: { type: 'string', default: '6667' },
   },
 });
 const require = createRequire(import.meta.url);
