@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, sql } from 'kysely';
 import { WalCheckpointer } from '@csp/event-store';
 import { CurrentSchemaPostgresDialect } from './current-schema.introspector';
+import { ImmediateTransactionsSqliteDialect } from './immediate-transactions.dialect';
 import type { AnyProjection } from './projection/projection-definition';
 import { ProjectionGenerations } from './projection/projection-generations';
 import { projectionRegistry } from './projections/registry';
@@ -73,7 +74,7 @@ export async function openSqliteReadModels(filePath: string, options: SqliteRead
   const cached = withStatementCache(database);
   // Kysely closes synchronously; whichever connection closes last copies what the write-ahead log still holds.
   const sqlite = checkpointer ? { ...cached, close: () => (void checkpointer.stop(), cached.close()) } : cached;
-  const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<ReadModelSchema>({ dialect: new ImmediateTransactionsSqliteDialect({ database: sqlite }) });
   try {
     await prepareReadStore(db, options.projections ?? projectionRegistry);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { positionToString, type LogPosition, type RecordedEvent } from '@csp/event-store';
+import { positionToString, type EventStore, type LogPosition, type ReadAllOptions, type RecordedEvent } from '@csp/event-store';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import type { ReadModelDb } from './schema';
 import { ProjectionCheckpointConflictError, ProjectionRunner, readCheckpoint, type ProjectFn } from './projection-runner';
@@ -235,20 +235,23 @@ describe.each(readModelDialects)('ProjectionRunner on $name', (dialect) => {
   it('refuses to fold a batch when another runner of the same projection moved the checkpoint', async () => {
     await writeStandardHistory(log);
     const history = await log.allEvents();
-    // A second process on its own connection, which read the (empty) checkpoint before the first runner folded.
+    // A second process on its own connection, which read the (empty) checkpoint before the first
+    // runner folded, and reads the log only after it has. (Its transaction cannot be the one held
+    // open: a write transaction takes the lock at its start, and both runners share this thread.)
     const otherConnection = await main.connectAgain();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let atGate!: () => void;
     const reachedGate = new Promise<void>((resolve) => (atGate = resolve));
-    const stale = new ProjectionRunner(log.store, otherConnection, {
-      name: NAME,
-      project: async (trx, event) => {
+    const store = log.store;
+    const readsAfterTheGate: EventStore = Object.assign(Object.create(store) as EventStore, {
+      async *readAll(options?: ReadAllOptions) {
         atGate();
         await gate;
-        await projectIntoFirstGenerations(trx, event);
+        yield* store.readAll(options);
       },
     });
+    const stale = new ProjectionRunner(readsAfterTheGate, otherConnection, { name: NAME, project: projectIntoFirstGenerations });
     runners.push(stale);
     const staleStart = stale.start();
     await reachedGate;

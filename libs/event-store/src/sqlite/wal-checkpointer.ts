@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
  * writers go on (the second only what came in during the first), and a RESTART copies the last few
  * frames and resets the log. RESTART holds writers off while it runs (a few milliseconds) and waits
  * for readers of older frames: at most `restartWaitMs`, after which it gives up until the next tick.
+ * A log that has been started over and not written since is left alone.
  */
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -33,7 +34,12 @@ parentPort.on('message', (message) => {
     const timer = setInterval(() => {
       try {
         db.pragma('wal_checkpoint(PASSIVE)');
-        db.pragma('wal_checkpoint(PASSIVE)');
+        const [copied] = db.pragma('wal_checkpoint(PASSIVE)');
+        // Nothing written since the log last started over: no need to hold writers off.
+        if (copied.log === 0) {
+          startedOverAt = Date.now();
+          return;
+        }
         db.pragma('busy_timeout = ' + message.restartWaitMs);
         let restart;
         try {
