@@ -248,10 +248,9 @@ describe.each(WRITERS)('SqliteEventStore, committed by %s', (writer) => {
       const store = open({ onBatchCommitted: (batch) => batches.push(batch) });
       const sent: string[] = [];
 
-      const appended = Promise.all(
+      await Promise.all(
         Array.from({ length: 100 }, (_, i) => store.appendToStream(`order-${i}`, [newEvent()], { expectedRevision: NO_STREAM }).then(() => sent.push(`order-${i}`))),
       );
-      await appended;
 
       expect(batches.map((batch) => batch.appends)).toEqual(writer === 'this-thread' ? [100] : [32, 32, 36]);
       // Answered batch by batch, in the order they were appended.
