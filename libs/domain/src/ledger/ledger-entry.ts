@@ -64,7 +64,7 @@ const LEDGER_SOURCE_TYPES: ReadonlySet<string> = new Set<LedgerSourceEvent['type
 export function ledgerEntriesOf(event: DomainEvent, source: LedgerSource): LedgerEntry[] {
   if (!isLedgerSource(event)) return [];
   // Not `{ id, ...fields, position }`: on Node 20 a property after a spread in an object literal
-  // costs about a microsecond, and every event a rebuild folds passes here twice (ledger, feed).
+  // costs about a microsecond, and every ledger event a fold handles passes here twice (ledger, feed).
   const entry = (index: number, fields: Omit<LedgerEntry, 'id' | 'position'>): LedgerEntry =>
     Object.assign({ id: `${source.eventId}:${index}` }, fields, { position: source.position });
   switch (event.type) {
