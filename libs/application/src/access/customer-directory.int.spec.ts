@@ -1,6 +1,9 @@
 import { CustomerDirectory } from '@csp/application/access/customer-directory';
 import { RegisterCustomerCommand } from '@csp/application/customers/register-customer.command';
+import { EVENT_STORE } from '@csp/application/tokens';
+import { customerStream } from '@csp/domain/customer/customer.events';
 import { DomainError } from '@csp/domain/shared/domain-error';
+import type { EventStore } from '@csp/event-store';
 import { ApplicationHarness, customerUser, partnerUser } from '@csp/testing/application-harness';
 import { randomUUID } from 'node:crypto';
 
@@ -107,5 +110,25 @@ describe('CustomerDirectory on the log and the read models', () => {
 
     // No settle: the command side reads the customer's own stream, never a read model that may lag.
     await expect(directory.forCommand(admin, fresh.id)).resolves.toMatchObject({ customerId: fresh.id, companyName: 'Northwind' });
+  });
+
+  it("reads a registered customer's stream once for commands, and an unregistered GUID again until it registers", async () => {
+    const reads = jest.spyOn(app.module.get<EventStore>(EVENT_STORE), 'readStream');
+    const readsOf = (customerId: string) => reads.mock.calls.filter(([stream]) => stream === customerStream(customerId)).length;
+    const later = randomUUID();
+
+    await directory.forCommand(admin, contoso.id);
+    await directory.forCommand(admin, contoso.id);
+    const foreign = await refusal(directory.forCommand(otherAdmin, contoso.id));
+    const beforeRegistration = await refusal(directory.forCommand(admin, later));
+    await app.commands.execute(
+      new RegisterCustomerCommand(app.context(admin), { id: later, companyName: 'Later Ltd', domain: 'later.onmicrosoft.com', country: 'DE' }),
+    );
+    const afterRegistration = await directory.forCommand(admin, later);
+
+    expect(readsOf(contoso.id)).toBe(1);
+    expect(foreign).toMatchObject({ code: 'UNKNOWN_CUSTOMER' });
+    expect(beforeRegistration).toMatchObject({ code: 'UNKNOWN_CUSTOMER' });
+    expect(afterRegistration).toMatchObject({ customerId: later, partnerId: OWN_PARTNER, companyName: 'Later Ltd' });
   });
 });

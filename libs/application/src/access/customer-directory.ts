@@ -1,11 +1,12 @@
 import { customerDecider, type CustomerState } from '@csp/domain/customer/customer.decider';
-import { customerStream } from '@csp/domain/customer/customer.events';
+import { customerStream, type CustomerEvent } from '@csp/domain/customer/customer.events';
 import { unknownCustomer } from '@csp/domain/order/order.decider';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { nameKey } from '@csp/domain/shared/name-key';
 import type { EventStore } from '@csp/event-store';
 import type { ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { hasAnyRole, type Principal } from '../auth/principal';
 import { foldRecorded } from '../command-handling/command-runner';
 import { EVENT_STORE, READ_MODEL_DB } from '../tokens';
@@ -13,6 +14,13 @@ import { EVENT_STORE, READ_MODEL_DB } from '../tokens';
 export type RegisteredCustomer = Extract<CustomerState, { status: 'registered' }>;
 
 const TENANT_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Registered customers kept in memory for commands: a few hundred bytes each. */
+const REGISTERED_CUSTOMERS_KEPT = 10_000;
+/**
+ * What may be kept of a customer: its registration, as long as nothing can follow it on its stream.
+ * An event type beyond `CustomerRegistered` makes this `never`, and the cache below stops compiling.
+ */
+type ImmutableRegistration = CustomerEvent['type'] extends 'CustomerRegistered' ? RegisteredCustomer : never;
 
 /**
  * Finds the customer a request names and decides whether the caller may see it.
@@ -21,6 +29,14 @@ const TENANT_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  */
 @Injectable()
 export class CustomerDirectory {
+  /**
+   * A customer's stream holds its registration and nothing after it, so once registered its state
+   * never changes: every command of a customer read the same one event again, and a read after any
+   * other append re-reads SQLite's pages (30 µs of a purchase's 360 on the request thread). Only
+   * registrations are kept; an unknown customer is read again each time, as it may register next.
+   */
+  private readonly registered = new LRUCache<string, ImmutableRegistration>({ max: REGISTERED_CUSTOMERS_KEPT });
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
@@ -29,8 +45,14 @@ export class CustomerDirectory {
   /** For commands: the customer's own stream, never a lagging read model. */
   async forCommand(principal: Principal, customerRef: string): Promise<RegisteredCustomer> {
     const customerId = await this.resolveId(principal, customerRef);
+    return this.visible(principal, customerId, this.registered.get(customerId) ?? (await this.registeredInLog(customerId)));
+  }
+
+  private async registeredInLog(customerId: string): Promise<RegisteredCustomer | undefined> {
     const state = foldRecorded(customerDecider, await this.store.readStream(customerStream(customerId)));
-    return this.visible(principal, customerId, state.status === 'registered' ? state : undefined);
+    if (state.status !== 'registered') return undefined;
+    this.registered.set(customerId, state);
+    return state;
   }
 
   /** For queries: the read model (the caller asks for freshness with X-Min-Position). */
