@@ -327,7 +327,8 @@ try {
     events: rebuildRun.events,
     seconds: rebuildRun.seconds,
     eventsPerSecond: rebuildRun.eventsPerSecond,
-    seconds1M: Math.round((rebuildRun.seconds * 1_000_000) / rebuildRun.events * 10) / 10,
+    // From the rate, not from `seconds` (rounded to 0.1 s: on 30,000 events that rounding alone moved the 1M figure by 1.7 s).
+    seconds1M: Math.round((1_000_000 / rebuildRun.eventsPerSecond) * 10) / 10,
     extrapolated: rebuildRun.events !== 1_000_000,
     perProjection: rebuildRun.projections,
   };
