@@ -65,6 +65,33 @@ describe.each(readModelDialects)('key vault on $name', (dialect) => {
     ]);
   });
 
+  it('the shredding reactor leaves after a batch what it leaves after the same cancellations one by one', async () => {
+    await vault.dataKeyFor('sub-1');
+    await vault.dataKeyFor('order-1-2');
+    const events = [
+      cancellation('SubscriptionCancelled', { subscriptionId: 'sub-1' }),
+      cancellation('PerpetualLineCancelled', { orderId: 'order-1', lineItemNumber: 2 }),
+      cancellation('SubscriptionCancelled', { subscriptionId: 'sub-1', cancelledAt: '2026-12-03T00:00:00.000Z' }),
+      cancellation('SubscriptionCancelled', { subscriptionId: 'sub-never' }),
+    ];
+    const rowsNow = () => db.selectFrom('data_keys').select(['software_id', 'wrapped_key', 'created_at', 'destroyed_at']).orderBy('software_id').execute();
+
+    await db.transaction().execute((trx) => keyShreddingReactor.applyBatch!(trx as never, events));
+    const batched = await rowsNow();
+    await db.deleteFrom('data_keys').execute();
+    await vault.dataKeyFor('sub-1');
+    await vault.dataKeyFor('order-1-2');
+    for (const event of events) await shred(event);
+    const oneByOne = await rowsNow();
+
+    expect(batched).toEqual(oneByOne);
+    expect(batched.map(({ software_id, wrapped_key, destroyed_at }) => [software_id, wrapped_key, destroyed_at])).toEqual([
+      ['order-1-2', null, '2026-12-02T00:00:00.000Z'],
+      ['sub-1', null, '2026-12-02T00:00:00.000Z'],
+      ['sub-never', null, '2026-12-02T00:00:00.000Z'],
+    ]);
+  });
+
   it('a cancellation before any key leaves a tombstone, so no key can be made for the item afterwards', async () => {
     await shred(cancellation('SubscriptionCancelled', { subscriptionId: 'sub-never' }));
     await expect(vault.dataKeyFor('sub-never')).rejects.toBeInstanceOf(DataKeyDestroyedError);

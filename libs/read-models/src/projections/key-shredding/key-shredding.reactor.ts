@@ -5,6 +5,7 @@ import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { KeyVaultSchema } from '../../key-vault/key-vault.tables';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { statementChunks } from '../statement-chunks';
 
 /** The software item a cancellation revokes (a subscription's id, or a perpetual line's order id and number). */
 export function cancelledSoftwareId(recorded: RecordedEvent): string | undefined {
@@ -20,23 +21,32 @@ export function cancelledSoftwareId(recorded: RecordedEvent): string | undefined
 }
 
 /**
- * Destroys the data key of a cancelled purchase (crypto-shredding): its wrapped key is overwritten
+ * Destroys the data key of each cancelled purchase (crypto-shredding): its wrapped key is overwritten
  * and the row marked destroyed, so the product keys encrypted under it in the immutable log can never
  * be decrypted again, and no new key can be encrypted for it. A tombstone is written even when no
  * key was ever generated, for the same reason. Driven by the log with its own checkpoint, so it
  * happens after a crash and on every store; applying it twice changes nothing.
  */
-export async function destroyDataKey(trx: Transaction<KeyVaultSchema>, softwareId: string, at: string): Promise<void> {
-  await trx
-    .insertInto('data_keys')
-    .values({ software_id: softwareId, wrapped_key: null, created_at: at, destroyed_at: at })
-    .onConflict((conflict) =>
-      conflict.column('software_id').doUpdateSet((eb) => ({
-        wrapped_key: null,
-        destroyed_at: eb.fn.coalesce('data_keys.destroyed_at', eb.ref('excluded.destroyed_at')),
-      })),
-    )
-    .execute();
+async function destroyDataKeys(trx: Transaction<KeyVaultSchema>, cancellations: readonly RecordedEvent[]): Promise<void> {
+  // Each item once, at its first cancellation: what destroying them one by one leaves (the first
+  // instant stays), and PostgreSQL refuses an upsert that reaches one row twice.
+  const destroyedAt = new Map<string, string>();
+  for (const recorded of cancellations) {
+    const softwareId = cancelledSoftwareId(recorded);
+    if (softwareId !== undefined && !destroyedAt.has(softwareId)) destroyedAt.set(softwareId, String(recorded.data['cancelledAt'] ?? recorded.recordedAt));
+  }
+  for (const chunk of statementChunks([...destroyedAt])) {
+    await trx
+      .insertInto('data_keys')
+      .values(chunk.map(([softwareId, at]) => ({ software_id: softwareId, wrapped_key: null, created_at: at, destroyed_at: at })))
+      .onConflict((conflict) =>
+        conflict.column('software_id').doUpdateSet((eb) => ({
+          wrapped_key: null,
+          destroyed_at: eb.fn.coalesce('data_keys.destroyed_at', eb.ref('excluded.destroyed_at')),
+        })),
+      )
+      .execute();
+  }
 }
 
 /** A reactor in the projection registry: no tables of its own, it acts on the key vault's. */
@@ -46,10 +56,10 @@ export const keyShreddingReactor: ProjectionDefinition<KeyVaultSchema> = {
   handles: ['SubscriptionCancelled', 'PerpetualLineCancelled'],
   tables: [],
   migrations: () => ({}),
-  async apply(trx, recorded) {
-    const softwareId = cancelledSoftwareId(recorded);
-    if (softwareId === undefined) return;
-    const at = String(recorded.data['cancelledAt'] ?? recorded.recordedAt);
-    await destroyDataKey(trx, softwareId, at);
+  apply(trx, recorded) {
+    return destroyDataKeys(trx, [recorded]);
   },
+  // One upsert per batch instead of one per cancellation: it was 7 % of the worker's folding while
+  // cancellations were being answered.
+  applyBatch: destroyDataKeys,
 };
