@@ -46,8 +46,8 @@ import { DATA_DIR_LOCK, DataDirLock, type DataDirRole } from './stores/data-dir-
  * copied once a second, that copy and its fsync took 35 to 70 ms, and every purchase answered
  * meanwhile stalled with it (the slow answers began when each copy began, though the copy holds no
  * lock the log needs): p99 at 500/s 22 to 29 ms, the whole tail one burst a second. A quarter of it
- * at a time: p99 10 to 11 ms, saturated purchases and cancellations per second unchanged (four
- * paired runs). Every 100 ms gave as short a tail but a fifth fewer purchases in two paired runs
+ * at a time: p99 10 to 14 ms in nine runs (13.7 to 17.1 in the benchmark, probes and all),
+ * saturated purchases and cancellations per second unchanged (four paired runs). Every 100 ms gave as short a tail but a fifth fewer purchases in two paired runs
  * (the same hot pages copied ten times as often).
  */
 const READ_STORE_CHECKPOINT_MS = 250;
