@@ -8,6 +8,7 @@ import {
 import { positionToString, type RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { multiRowStatement } from '../multi-row-statement';
 import { foldPartneredRows } from '../partnered-rows';
 
 /** One public integration event, as the feed answers it and webhooks deliver it. */
@@ -100,6 +101,22 @@ export const integrationEventsProjection: ProjectionDefinition<IntegrationEvents
   applyBatch: foldIntegrationEvents,
 };
 
+const insertIntegrationEvents = multiRowStatement<IntegrationEventsSchema, IntegrationEventsTable>(
+  {
+    id: true,
+    partner_id: true,
+    tenant: true,
+    type: true,
+    occurred_at: true,
+    position: true,
+    position_commit: true,
+    position_prepare: true,
+    sequence: true,
+    data: true,
+  },
+  (trx, rows) => trx.insertInto('integration_events').values(rows).onConflict((conflict) => conflict.column('id').doNothing()),
+);
+
 function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events: readonly RecordedEvent[]): Promise<void> {
   return foldPartneredRows<IntegrationEventsTable>(events, {
     registrationOf: (recorded) => {
@@ -139,8 +156,6 @@ function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events
         .onConflict((conflict) => conflict.column('customer_id').doNothing())
         .execute();
     },
-    insertRows: async (rows) => {
-      await trx.insertInto('integration_events').values([...rows]).onConflict((conflict) => conflict.column('id').doNothing()).execute();
-    },
+    insertRows: (rows) => insertIntegrationEvents(trx, rows),
   });
 }

@@ -4,6 +4,7 @@ import type { DomainEvent } from '@csp/domain/shared/event';
 import { positionToString, type RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { multiRowStatement } from '../multi-row-statement';
 import { foldPartneredRows } from '../partnered-rows';
 
 export interface LedgerEntriesTable {
@@ -159,6 +160,27 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
   applyBatch: foldLedger,
 };
 
+const insertLedgerEntries = multiRowStatement<LedgerSchema, LedgerEntriesTable>(
+  {
+    id: true,
+    kind: true,
+    customer_id: true,
+    partner_id: true,
+    order_id: true,
+    subscription_id: true,
+    support_request_id: true,
+    amount: true,
+    currency: true,
+    invoice_period: true,
+    reason: true,
+    position: true,
+    position_commit: true,
+    position_prepare: true,
+    occurred_at: true,
+  },
+  (trx, rows) => trx.insertInto('ledger_entries').values(rows).onConflict((conflict) => conflict.column('id').doNothing()),
+);
+
 function foldLedger(trx: Transaction<LedgerSchema>, events: readonly RecordedEvent[]): Promise<void> {
   return foldPartneredRows<LedgerEntriesTable>(events, {
     registrationOf: customerPartnerOf,
@@ -196,9 +218,7 @@ function foldLedger(trx: Transaction<LedgerSchema>, events: readonly RecordedEve
         .onConflict((conflict) => conflict.column('customer_id').doNothing())
         .execute();
     },
-    insertRows: async (rows) => {
-      await trx.insertInto('ledger_entries').values([...rows]).onConflict((conflict) => conflict.column('id').doNothing()).execute();
-    },
+    insertRows: (rows) => insertLedgerEntries(trx, rows),
   });
 }
 

@@ -4,6 +4,7 @@ import type { SubscriptionCancelled, SubscriptionStarted } from '@csp/domain/sub
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { multiRowStatement } from '../multi-row-statement';
 import { statementChunks } from '../statement-chunks';
 
 export interface OrdersTable {
@@ -87,6 +88,17 @@ interface FoldedOrder {
  * and written once: a purchase's order and the start of each of its subscriptions are one write, and
  * the batch's orders, new or stored, go in a few multi-row upserts.
  */
+const upsertOrders = multiRowStatement<OrdersSchema, OrdersTable>(
+  { id: true, customer_id: true, partner_id: true, purchased_at: true, state: true, pending_fulfilment: true },
+  (trx, rows) =>
+    trx
+      .insertInto('orders')
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict.column('id').doUpdateSet((update) => ({ state: update.ref('excluded.state'), pending_fulfilment: update.ref('excluded.pending_fulfilment') })),
+      ),
+);
+
 async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as unknown as OrderFoldEvent);
   const ids = [...new Set(events.map((event) => event.data.orderId))];
@@ -133,13 +145,5 @@ async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly Rec
     const { state, pendingFulfilment, placed } = orders.get(orderId)!;
     return { ...placed, state: JSON.stringify(state), pending_fulfilment: pendingFulfilment };
   });
-  for (const chunk of statementChunks(rows)) {
-    await trx
-      .insertInto('orders')
-      .values(chunk)
-      .onConflict((conflict) =>
-        conflict.column('id').doUpdateSet((update) => ({ state: update.ref('excluded.state'), pending_fulfilment: update.ref('excluded.pending_fulfilment') })),
-      )
-      .execute();
-  }
+  await upsertOrders(trx, rows);
 }

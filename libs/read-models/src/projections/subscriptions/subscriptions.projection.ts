@@ -3,6 +3,7 @@ import type { SubscriptionEvent } from '@csp/domain/subscription/subscription.ev
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { multiRowStatement } from '../multi-row-statement';
 import { statementChunks } from '../statement-chunks';
 import { storableText } from '../storable-text';
 
@@ -86,6 +87,32 @@ export const subscriptionsProjection: ProjectionDefinition<SubscriptionsSchema> 
  * one write, not twelve of each; the batch's subscriptions, new or stored, go in a few multi-row
  * upserts that change only what the fold changes.
  */
+const upsertSubscriptions = multiRowStatement<SubscriptionsSchema, SubscriptionsTable>(
+  {
+    id: true,
+    customer_id: true,
+    partner_id: true,
+    order_id: true,
+    friendly_name: true,
+    purchased_at: true,
+    legacy: true,
+    status: true,
+    next_due_at: true,
+    state: true,
+  },
+  (trx, rows) =>
+    trx
+      .insertInto('subscriptions')
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict.column('id').doUpdateSet((update) => ({
+          status: update.ref('excluded.status'),
+          next_due_at: update.ref('excluded.next_due_at'),
+          state: update.ref('excluded.state'),
+        })),
+      ),
+);
+
 async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as SubscriptionEvent);
   const ids = [...new Set(events.map((event) => event.data.subscriptionId))];
@@ -117,17 +144,5 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
       state: JSON.stringify(after),
     };
   });
-  for (const chunk of statementChunks(rows)) {
-    await trx
-      .insertInto('subscriptions')
-      .values(chunk)
-      .onConflict((conflict) =>
-        conflict.column('id').doUpdateSet((update) => ({
-          status: update.ref('excluded.status'),
-          next_due_at: update.ref('excluded.next_due_at'),
-          state: update.ref('excluded.state'),
-        })),
-      )
-      .execute();
-  }
+  await upsertSubscriptions(trx, rows);
 }
