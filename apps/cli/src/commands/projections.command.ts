@@ -1,18 +1,22 @@
 import { configFromEnv } from '@csp/engine/config/engine-config';
-import { ProjectionOperations, type RebuildProgress } from '@csp/engine/projections/projection-operations';
+import { ProjectionOperations, REBUILD_WAL_CHECKPOINTS, type RebuildProgress } from '@csp/engine/projections/projection-operations';
 import { openEventStore, openReadModels } from '@csp/engine/stores/stores';
 import { positionFromString, type LogPosition } from '@csp/event-store';
-import { projectionRegistry } from '@csp/read-models';
+import { projectionRegistry, type SqliteReadStoreOptions } from '@csp/read-models';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../cli-context';
 
 /** Opens the stores the service would open with this environment, runs `work`, and closes them. */
-async function withProjectionOperations<T>(context: CliContext, work: (operations: ProjectionOperations) => Promise<T>): Promise<T> {
+async function withProjectionOperations<T>(
+  context: CliContext,
+  work: (operations: ProjectionOperations) => Promise<T>,
+  walCheckpoints: SqliteReadStoreOptions['walCheckpoints'] = 'on-commit',
+): Promise<T> {
   const config = configFromEnv(context.env as NodeJS.ProcessEnv);
   const store = openEventStore(config);
   try {
-    const db = await openReadModels(config);
+    const db = await openReadModels(config, projectionRegistry, walCheckpoints);
     try {
       return await work(new ProjectionOperations(store, db, projectionRegistry));
     } finally {
@@ -106,7 +110,7 @@ export function registerProjectionsCommand(program: Command, context: CliContext
         }
         // Every projection now folds this log from zero: the store may answer beside it again.
         if (options.all && !options.until) context.stdout(`read store bound to event log ${await operations.bindReadStoreToLog()}\n`);
-      });
+      }, REBUILD_WAL_CHECKPOINTS);
     });
   return projections;
 }

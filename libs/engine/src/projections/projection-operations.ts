@@ -18,6 +18,14 @@ import {
  */
 const REBUILD_BATCH_SIZE = 10_000;
 
+/**
+ * How a process that rebuilds opens the SQLite read store: its write-ahead log copied into the file
+ * by a thread of its own every 250 ms, as the service does. Copied by the commit that crosses
+ * SQLite's threshold, the copies and their fsyncs were a sixth of a rebuild's time on the folding
+ * thread; in their own thread they use the other core (200,000 events: 8.8 → 7.7 s).
+ */
+export const REBUILD_WAL_CHECKPOINTS = { everyMs: 250 } as const;
+
 export type ProjectionStatusState = 'current' | 'behind' | 'rebuilding' | 'version-changed';
 
 export interface ProjectionStatus {
