@@ -45,10 +45,10 @@ export interface SqliteReadStoreOptions extends ReadStoreOptions {
   /**
    * Who copies the write-ahead log into the file: `on-commit` (default), the commit that crosses
    * SQLite's threshold; `{ everyMs }`, a checkpointer thread this store starts (see
-   * `WalCheckpointer`); `another-connection`, neither: a store on the same file opened with
-   * `{ everyMs }` does it (the projection worker's, beside the service's).
+   * `WalCheckpointer`, also for `restartWaitMs`); `another-connection`, neither: a store on the same
+   * file opened with `{ everyMs }` does it (the projection worker's, beside the service's).
    */
-  walCheckpoints?: 'on-commit' | 'another-connection' | { everyMs: number };
+  walCheckpoints?: 'on-commit' | 'another-connection' | { everyMs: number; restartWaitMs?: number };
 }
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -67,6 +67,7 @@ export async function openSqliteReadModels(filePath: string, options: SqliteRead
       ? WalCheckpointer.start({
           file: filePath,
           intervalMs: checkpoints.everyMs,
+          ...(checkpoints.restartWaitMs !== undefined ? { restartWaitMs: checkpoints.restartWaitMs } : {}),
           busyTimeoutMs: BUSY_TIMEOUT_MS,
           onFailure: (message) => process.emitWarning(`the checkpoint of ${filePath} failed (tried again at the next interval): ${message}`),
         })

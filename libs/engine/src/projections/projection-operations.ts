@@ -22,9 +22,12 @@ const REBUILD_BATCH_SIZE = 10_000;
  * How a process that rebuilds opens the SQLite read store: its write-ahead log copied into the file
  * by a thread of its own every 250 ms, as the service does. Copied by the commit that crosses
  * SQLite's threshold, the copies and their fsyncs were a sixth of a rebuild's time on the folding
- * thread; in their own thread they use the other core (200,000 events: 8.8 → 7.7 s).
+ * thread; in their own thread they use the other core (1M events: 49.6 → 42.1 s). A rebuild holds
+ * the write lock but for the log read between two batches, so the RESTART that starts the log over
+ * waits up to a second for that gap: with the service's 20 ms it rarely found it, and the log grew
+ * to 750 MB and more during a 1M rebuild (under 90 MB with the second).
  */
-export const REBUILD_WAL_CHECKPOINTS = { everyMs: 250 } as const;
+export const REBUILD_WAL_CHECKPOINTS = { everyMs: 250, restartWaitMs: 1000 } as const;
 
 export type ProjectionStatusState = 'current' | 'behind' | 'rebuilding' | 'version-changed';
 
