@@ -48,7 +48,7 @@ export interface SqliteReadStoreOptions extends ReadStoreOptions {
    * `WalCheckpointer`, also for `restartWaitMs`); `another-connection`, neither: a store on the same
    * file opened with `{ everyMs }` does it (the projection worker's, beside the service's).
    */
-  walCheckpoints?: 'on-commit' | 'another-connection' | { everyMs: number; restartWaitMs?: number };
+  walCheckpoints?: 'on-commit' | 'another-connection' | { everyMs: number; restartWaitMs?: number; restartPastFrames?: number };
 }
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -68,6 +68,7 @@ export async function openSqliteReadModels(filePath: string, options: SqliteRead
           file: filePath,
           intervalMs: checkpoints.everyMs,
           ...(checkpoints.restartWaitMs !== undefined ? { restartWaitMs: checkpoints.restartWaitMs } : {}),
+          ...(checkpoints.restartPastFrames !== undefined ? { restartPastFrames: checkpoints.restartPastFrames } : {}),
           busyTimeoutMs: BUSY_TIMEOUT_MS,
           onFailure: (message) => process.emitWarning(`the checkpoint of ${filePath} failed (tried again at the next interval): ${message}`),
         })
