@@ -1,6 +1,6 @@
 import { READ_MODEL_DB } from '@csp/application/tokens';
 import { positionToString } from '@csp/event-store';
-import type { ReadModelDb } from '@csp/read-models';
+import { ProjectionGenerations, projectionRegistry, type ReadModelDb } from '@csp/read-models';
 import { buildCli } from '../../apps/cli/src/cli';
 import { E2eApp } from '../support/e2e-harness';
 import { get, placeOrder, registerCustomer, SKU } from './support/e2e-support';
@@ -124,6 +124,30 @@ describe('npm run cli -- projections', () => {
     const rows = (await status()).find((row) => row.name === 'orders')!;
     expect(rows.position).toBe(first.position);
     expect(rows.eventsBehind).toBeGreaterThan(0);
+  });
+
+  it('rebuild --discard-unfinished drops what a rebuild killed part-way left; without it the leftover stays and status says rebuilding', async () => {
+    await someHistory();
+    const generations = new ProjectionGenerations(db());
+    // What a rebuild leaves when its process is killed after creating its tables.
+    const abandoned = await generations.create(projectionRegistry.find((projection) => projection.name === 'orders')!);
+    expect((await status()).find((row) => row.name === 'orders')!.state).toBe('rebuilding');
+
+    await cli('projections', 'rebuild', 'orders');
+    expect((await generations.list()).filter((generation) => generation.status === 'building')).toEqual([abandoned]);
+    expect((await status()).find((row) => row.name === 'orders')!.state).toBe('rebuilding');
+
+    const report = await cli('projections', 'rebuild', 'orders', '--discard-unfinished');
+
+    expect(report).toContain(`orders: discarded unfinished generation ${abandoned.generation}\n`);
+    expect((await generations.list()).filter((generation) => generation.status === 'building')).toEqual([]);
+    const orders = (await status()).find((row) => row.name === 'orders')!;
+    expect(orders).toMatchObject({ state: 'current', eventsBehind: 0 });
+    expect(orders.generation).toBeGreaterThan(abandoned.generation);
+    // Its tables are gone with it.
+    const tables = (await db().introspection.getTables()).map((table) => table.name);
+    expect(tables).toContain(`orders__g${orders.generation}`);
+    expect(tables).not.toContain(`orders__g${abandoned.generation}`);
   });
 
   it('refuses an unknown projection by name and lists the known ones', async () => {

@@ -87,10 +87,19 @@ export function registerProjectionsCommand(program: Command, context: CliContext
     .argument('[name]', `one of: ${projectionRegistry.map((projection) => projection.name).join(', ')}`)
     .option('--all', 'every projection, in one pass over the log')
     .option('--until <position>', 'stop at this log position (inclusive): the projection as it stood then', parsePosition)
-    .action(async (name: string | undefined, options: { all?: boolean; until?: LogPosition }) => {
+    .option(
+      '--discard-unfinished',
+      'first drop what a rebuild killed part-way left (status says rebuilding while none runs); only when no other rebuild runs',
+    )
+    .action(async (name: string | undefined, options: { all?: boolean; until?: LogPosition; discardUnfinished?: boolean }) => {
       if (Boolean(name) === Boolean(options.all)) throw new InvalidArgumentError('name one projection or pass --all');
       const names = options.all ? projectionRegistry.map((projection) => projection.name) : [name!];
       await withProjectionOperations(context, async (operations) => {
+        if (options.discardUnfinished) {
+          for (const { name: discarded, generation } of await operations.discardUnfinished(names)) {
+            context.stdout(`${discarded}: discarded unfinished generation ${generation}\n`);
+          }
+        }
         const progress = progressReporter(context, options.all ? 'every projection' : name!);
         try {
           const results = await operations.rebuildTogether(names, {

@@ -77,6 +77,11 @@ export interface RebuildResult {
  *   const operations = new ProjectionOperations(store, db, projectionRegistry);
  *   const report = await operations.rebuild('orders', { onProgress: (p) => bar.update(Number(p.position.commit)) });
  */
+export interface DiscardedGeneration {
+  name: string;
+  generation: number;
+}
+
 export class ProjectionOperations {
   private readonly generations: ProjectionGenerations;
 
@@ -124,13 +129,7 @@ export class ProjectionOperations {
    * if the pass fails, every fresh generation is dropped and the answering ones stay.
    */
   async rebuildTogether(names: readonly string[], options: RebuildOptions = {}): Promise<RebuildResult[]> {
-    const projections = names.map((name) => {
-      const projection = this.projections.find((candidate) => candidate.name === name);
-      if (!projection) {
-        throw new Error(`No projection named ${JSON.stringify(name)}; known: ${this.projections.map((known) => known.name).join(', ')}`);
-      }
-      return projection;
-    });
+    const projections = this.named(names);
     const started = Date.now();
     const target = options.until ?? (await this.store.headPosition());
     const generations: ProjectionGeneration[] = [];
@@ -169,6 +168,24 @@ export class ProjectionOperations {
   }
 
   /**
+   * Drops the generations still `building` of these projections: what a rebuild leaves when its
+   * process is killed part-way (status then says `rebuilding` although nothing builds). Only for when
+   * no rebuild is running, in any process: a running one would lose its tables.
+   */
+  async discardUnfinished(names: readonly string[]): Promise<DiscardedGeneration[]> {
+    const projections = this.named(names);
+    const generations = await this.generations.list();
+    const discarded: DiscardedGeneration[] = [];
+    for (const projection of projections) {
+      for (const generation of generations.filter((candidate) => candidate.name === projection.name && candidate.status === 'building')) {
+        await this.generations.discard(projection, generation);
+        discarded.push({ name: projection.name, generation: generation.generation });
+      }
+    }
+    return discarded;
+  }
+
+  /**
    * Records that the read store folds this log from now on: after every projection was rebuilt from
    * it, the store no longer holds rows of another log (or of positions the log lost).
    */
@@ -178,6 +195,16 @@ export class ProjectionOperations {
     const logId = await integrity.logIdentity();
     await bindToLog(this.db, logId);
     return logId;
+  }
+
+  private named(names: readonly string[]): AnyProjection[] {
+    return names.map((name) => {
+      const projection = this.projections.find((candidate) => candidate.name === name);
+      if (!projection) {
+        throw new Error(`No projection named ${JSON.stringify(name)}; known: ${this.projections.map((known) => known.name).join(', ')}`);
+      }
+      return projection;
+    });
   }
 
   private async countEventsAfter(position: LogPosition | undefined): Promise<number> {
