@@ -18,9 +18,8 @@ function remember(key: string, sqlText: string): void {
  *
  * `columns` names every column of a row (the type checks that none is missing); `build` must take
  * the rows' values, in that order, as the statement's only parameters, which the first compilation
- * of each shape checks. Each call compiles the statement for one row to
- * find which SQL it is (the dialect, the generation's tables), then reuses the SQL compiled for as
- * many rows as the chunk holds.
+ * of each shape checks. Each call compiles the statement for one row to find which SQL it is (the
+ * dialect, the generation's tables), then reuses the SQL compiled for as many rows as the chunk holds.
  *
  * @example
  *   const insertOrders = multiRowStatement<OrdersSchema, OrdersTable>({ id: true, state: true }, (trx, rows) => trx.insertInto('orders').values(rows));

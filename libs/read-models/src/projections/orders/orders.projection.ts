@@ -83,11 +83,6 @@ interface FoldedOrder {
   placed: Omit<OrdersTable, 'state' | 'pending_fulfilment'>;
 }
 
-/**
- * Each order the batch touches is read once, folded in memory through the batch's events in order,
- * and written once: a purchase's order and the start of each of its subscriptions are one write, and
- * the batch's orders, new or stored, go in a few multi-row upserts.
- */
 const upsertOrders = multiRowStatement<OrdersSchema, OrdersTable>(
   { id: true, customer_id: true, partner_id: true, purchased_at: true, state: true, pending_fulfilment: true },
   (trx, rows) =>
@@ -99,6 +94,11 @@ const upsertOrders = multiRowStatement<OrdersSchema, OrdersTable>(
       ),
 );
 
+/**
+ * Each order the batch touches is read once, folded in memory through the batch's events in order,
+ * and written once: a purchase's order and the start of each of its subscriptions are one write, and
+ * the batch's orders, new or stored, go in a few multi-row upserts.
+ */
 async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as unknown as OrderFoldEvent);
   const ids = [...new Set(events.map((event) => event.data.orderId))];

@@ -81,12 +81,6 @@ export const subscriptionsProjection: ProjectionDefinition<SubscriptionsSchema> 
   applyBatch: foldSubscriptions,
 };
 
-/**
- * Each subscription the batch touches is read once, folded in memory through the batch's events in
- * order, and written once: a cancellation's refund and eleven voided installments are one read and
- * one write, not twelve of each; the batch's subscriptions, new or stored, go in a few multi-row
- * upserts that change only what the fold changes.
- */
 const upsertSubscriptions = multiRowStatement<SubscriptionsSchema, SubscriptionsTable>(
   {
     id: true,
@@ -113,6 +107,12 @@ const upsertSubscriptions = multiRowStatement<SubscriptionsSchema, Subscriptions
       ),
 );
 
+/**
+ * Each subscription the batch touches is read once, folded in memory through the batch's events in
+ * order, and written once: a cancellation's refund and eleven voided installments are one read and
+ * one write, not twelve of each; the batch's subscriptions, new or stored, go in a few multi-row
+ * upserts that change only what the fold changes.
+ */
 async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as SubscriptionEvent);
   const ids = [...new Set(events.map((event) => event.data.subscriptionId))];
