@@ -2,7 +2,8 @@
 // records one customer's story through the command pipeline (registration, one-line and two-line
 // purchases, cancellations with refunds and voided installments), then that story is copied with
 // fresh ids (every UUID mapped consistently within a copy to a new one of its kind: time-ordered
-// UUIDv7 where the engine made one, as it does for events and orders, a random one otherwise;
+// UUIDv7 where the engine made a time-ordered one, as it does for events and orders (v7) and for a
+// purchase's subscriptions (v8, beside their order), a random one otherwise;
 // unique company names and domains) by
 // plain inserts until the log holds the requested number of events. The store then adopts the
 // copies as an older log (it chains their hashes on open), so the rebuild reads a log like any other.
@@ -79,8 +80,8 @@ async function recordStory(templateDir) {
   return rows;
 }
 
-/** The version digit of a UUID; 7 is time-ordered (RFC 9562). */
-const isTimeOrdered = (id) => id.charAt(14) === '7';
+/** By the version digit: 7 is time-ordered (RFC 9562), 8 the engine's ids derived beside a time-ordered one. */
+const isTimeOrdered = (id) => id.charAt(14) === '7' || id.charAt(14) === '8';
 
 function copyStory(story, copy) {
   const ids = new Map();

@@ -14,7 +14,7 @@ import { idempotencyScope } from '../command-handling/idempotency-scope';
 import { OwedFulfilment } from '../fulfilment/owed-fulfilment';
 import { later, SubscriptionLifecycle } from '../fulfilment/subscription-lifecycle';
 import { Clock } from '../ports/clock.port';
-import { deterministicId, IdGenerator } from '../ports/id-generator.port';
+import { deterministicId, deterministicIdBeside, IdGenerator } from '../ports/id-generator.port';
 import { orderView } from '../views/order.view';
 import { PurchaseSoftwareCommand } from './purchase-software.command';
 
@@ -55,7 +55,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
       partnerId: principal.tenantId,
       customer,
       lineItems,
-      subscriptionIds: lineItems.map((_, index) => deterministicId(orderId, 'line', String(index + 1))),
+      subscriptionIds: lineItems.map((_, index) => deterministicIdBeside(orderId, 'line', String(index + 1))),
       purchasedAt: backfillPurchasedAt ?? now,
       backfilled: backfillPurchasedAt !== undefined,
     };
