@@ -49,6 +49,25 @@ export function chainHash(previous: string, fields: readonly (string | bigint)[]
   return hash('sha256', JSON.stringify([previous, ...fields.map(String)]), 'hex');
 }
 
+/** How a length-prefixed link starts; `chainHash`'s links are bare hex. */
+export const LENGTH_PREFIXED_LINK = '2:';
+
+/**
+ * The same link as `chainHash` in a form that is cheaper to make: SHA-256 over the previous link and
+ * each field written as `<length>:<text>` (length in UTF-16 code units, so no text can pass for the
+ * start of the next), stored as `2:<hex>`. `chainHash` escapes every quote of an event's JSON data,
+ * which was 15 % of the SQLite log writer's thread; the SQLite log writes these, and verifies the
+ * links it stored in the older form as they are.
+ */
+export function lengthPrefixedChainHash(previous: string, fields: readonly (string | bigint)[]): string {
+  let text = `${previous.length}:${previous}`;
+  for (const field of fields) {
+    const value = String(field);
+    text += `${value.length}:${value}`;
+  }
+  return LENGTH_PREFIXED_LINK + hash('sha256', text, 'hex');
+}
+
 function isLogIntegrity(value: unknown): value is LogIntegrity {
   const candidate = value as Partial<LogIntegrity> | null;
   return typeof candidate?.logIdentity === 'function' && typeof candidate.verifyLog === 'function';

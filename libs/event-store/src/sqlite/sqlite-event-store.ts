@@ -22,7 +22,7 @@ import { requireExpectedRevision, requireStreamName } from '../append-rules';
 import { checkedBatch } from '../checked-batch';
 import type { CommitSignal } from './commit-signal';
 import { LogWriterThread } from './log-writer-thread';
-import { eventHash, SqliteLogWriter, toPosition, type AppendOutcome, type AppendRequest, type BatchItem } from './sqlite-log-writer';
+import { eventHash, expectedEventHash, SqliteLogWriter, toPosition, type AppendOutcome, type AppendRequest, type BatchItem } from './sqlite-log-writer';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
 import { WalCheckpointer } from './wal-checkpointer';
 
@@ -477,7 +477,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
         if (row.hash === null) {
           return tampered(eventsChecked, lastPosition, row.position, 'unhashed', 'the event has no hash: it was written or rewritten outside the service');
         }
-        const expected = eventHash(previousHash ?? '', row.position, row.stream_name, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at);
+        const expected = expectedEventHash(row.hash, previousHash ?? '', row.position, row.stream_name, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at);
         if (expected !== row.hash) {
           const gap = row.position !== previousPosition + 1n;
           return tampered(

@@ -1,4 +1,4 @@
-import { NO_STREAM, SqliteEventStore, StorageFailureError, type EventToAppend } from '@csp/event-store';
+import { chainHash, LENGTH_PREFIXED_LINK, NO_STREAM, SqliteEventStore, StorageFailureError, type EventToAppend } from '@csp/event-store';
 import Database from 'better-sqlite3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -104,6 +104,43 @@ describe('SqliteEventStore log identity and hash chain', () => {
     await store.appendToStream('new-1', events(1), { expectedRevision: NO_STREAM });
     expect(await store.verifyLog()).toEqual({ intact: true, eventsChecked: 3, lastPosition: position(3) });
     expect((await store.readStream('old-1')).map((event) => event.data)).toEqual([{ amount: 5 }, { amount: 6 }]);
+  });
+
+  it('verifies a log whose older links are JSON-array links and whose newer ones are length-prefixed, and finds edits in either', async () => {
+    await writeFiveAndClose();
+    // Relink positions 1..5 as the versions before length-prefixed links wrote them.
+    const raw = new Database(file);
+    raw.defaultSafeIntegers(true);
+    const { log_id: logId } = raw.prepare('SELECT log_id FROM log_identity').get() as { log_id: string };
+    let previous = logId;
+    for (const row of raw.prepare('SELECT * FROM events ORDER BY position').all() as Record<string, string & bigint>[]) {
+      previous = chainHash(previous, [row.position, row.stream_name, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at]);
+      raw.prepare('UPDATE events SET hash = ? WHERE position = ?').run(previous, row.position);
+    }
+    raw.prepare('UPDATE log_identity SET head_hash = ?').run(previous);
+    raw.close();
+
+    const store = open();
+    await store.appendToStream('ledger-3', events(2), { expectedRevision: NO_STREAM });
+    expect(await store.verifyLog()).toEqual({ intact: true, eventsChecked: 7, lastPosition: position(7) });
+    const links = new Database(file, { readonly: true });
+    const stored = links.prepare('SELECT hash FROM events ORDER BY position').pluck().all() as string[];
+    links.close();
+    expect(stored.slice(0, 5).every((link) => /^[0-9a-f]{64}$/.test(link))).toBe(true);
+    expect(stored.slice(5).every((link) => link.startsWith(LENGTH_PREFIXED_LINK))).toBe(true);
+    await Promise.all(opened.splice(0).map((each) => each.close()));
+
+    edit(`UPDATE events SET data = '{"amount":1}' WHERE position = 6`);
+    expect(await open().verifyLog()).toMatchObject({ intact: false, eventsChecked: 5, firstBad: { position: position(6), reason: 'altered' } });
+    await Promise.all(opened.splice(0).map((each) => each.close()));
+    edit(`UPDATE events SET data = '{"amount":1}' WHERE position = 2`);
+    expect(await open().verifyLog()).toMatchObject({ intact: false, eventsChecked: 1, firstBad: { position: position(2), reason: 'altered' } });
+  });
+
+  it('does not take an older link passed off as a length-prefixed one', async () => {
+    await writeFiveAndClose();
+    edit(`UPDATE events SET hash = '${LENGTH_PREFIXED_LINK}' || hash WHERE position = 3`);
+    expect(await open().verifyLog()).toMatchObject({ intact: false, firstBad: { position: position(3), reason: 'altered' } });
   });
 
   it('a file that reported corruption takes no further append, even once the file answers again', async () => {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AppendResult, ExpectedRevision } from '../event-store.port';
 import type { LogPosition } from '../log-position';
-import { chainHash } from '../integrity/log-integrity';
+import { chainHash, LENGTH_PREFIXED_LINK, lengthPrefixedChainHash } from '../integrity/log-integrity';
 import { checkAppend, revisionMatches } from '../append-rules';
 import type { CheckedEvent } from '../checked-batch';
 
@@ -185,6 +185,7 @@ export class SqliteLogWriter {
   }
 }
 
+/** The link the log writes for an event from now on (see `lengthPrefixedChainHash`). */
 export function eventHash(
   previous: string,
   position: bigint,
@@ -196,6 +197,23 @@ export function eventHash(
   metadata: string,
   recordedAt: string,
 ): string {
+  return lengthPrefixedChainHash(previous, [position, streamName, revision, id, type, data, metadata, recordedAt]);
+}
+
+/** What an event's stored link `stored` should be, in the form it was written in (JSON-array links before length-prefixed ones existed). */
+export function expectedEventHash(
+  stored: string,
+  previous: string,
+  position: bigint,
+  streamName: string,
+  revision: bigint,
+  id: string,
+  type: string,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+): string {
+  if (stored.startsWith(LENGTH_PREFIXED_LINK)) return eventHash(previous, position, streamName, revision, id, type, data, metadata, recordedAt);
   return chainHash(previous, [position, streamName, revision, id, type, data, metadata, recordedAt]);
 }
 
