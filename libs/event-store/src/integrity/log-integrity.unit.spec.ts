@@ -17,7 +17,7 @@ describe('lengthPrefixedChainHash', () => {
         expect(link.startsWith(LENGTH_PREFIXED_LINK)).toBe(true);
         expect(link).toHaveLength(66);
         const index = at % fields.length;
-        const changed = fields.with(index, `${String(fields[index])}${extra}`);
+        const changed = fields.map((value, position) => (position === index ? `${String(value)}${extra}` : value));
         expect(lengthPrefixedChainHash(previous, changed)).not.toBe(link);
         expect(lengthPrefixedChainHash(`${previous}${extra}`, fields)).not.toBe(link);
       }),
