@@ -126,7 +126,7 @@ describe('npm run cli -- projections', () => {
     expect(rows.eventsBehind).toBeGreaterThan(0);
   });
 
-  it('rebuild --discard-unfinished drops what a rebuild killed part-way left; without it the leftover stays and status says rebuilding', async () => {
+  it('rebuild --discard-unfinished drops what a rebuild killed moments ago left; without it that leftover stays and status says rebuilding', async () => {
     await someHistory();
     const generations = new ProjectionGenerations(db());
     // What a rebuild leaves when its process is killed after creating its tables.
@@ -148,6 +148,40 @@ describe('npm run cli -- projections', () => {
     const tables = (await db().introspection.getTables()).map((table) => table.name);
     expect(tables).toContain(`orders__g${orders.generation}`);
     expect(tables).not.toContain(`orders__g${abandoned.generation}`);
+  });
+
+  it('a build that has not moved for two minutes is rebuild-stalled, and the next rebuild drops it by itself; one that moves is left alone', async () => {
+    await someHistory();
+    const ordersBefore = await ordersRows();
+    const generations = new ProjectionGenerations(db());
+    const definition = (name: string) => projectionRegistry.find((projection) => projection.name === name)!;
+    // A rebuild killed after creating its tables and folding a batch, three minutes ago.
+    const stalled = await generations.create(definition('orders'));
+    const threeMinutesAgo = new Date(Date.now() - 3 * 60_000).toISOString();
+    await db().updateTable('projection_generations').set({ created_at: threeMinutesAgo }).where('name', '=', 'orders').where('generation', '=', stalled.generation).execute();
+    // Its last batch reached the head: a rebuild that took this checkpoint over would fold nothing.
+    const head = positionToString((await app.eventStore.headPosition())!);
+    await db().insertInto('projection_checkpoints').values({ name: `orders@g${stalled.generation}`, position: head, updated_at: threeMinutesAgo }).execute();
+    // A rebuild of customers in another process, whose last batch moved its checkpoint just now.
+    const moving = await generations.create(definition('customers'));
+    await db().updateTable('projection_generations').set({ created_at: threeMinutesAgo }).where('name', '=', 'customers').where('generation', '=', moving.generation).execute();
+    await db().insertInto('projection_checkpoints').values({ name: `customers@g${moving.generation}`, position: '1.1', updated_at: new Date().toISOString() }).execute();
+
+    const before = await status();
+    expect(before.find((row) => row.name === 'orders')!.state).toBe('rebuild-stalled');
+    expect(before.find((row) => row.name === 'customers')!.state).toBe('rebuilding');
+
+    const report = await cli('projections', 'rebuild', 'orders');
+    expect(report).toContain(`orders: discarded stalled generation ${stalled.generation} (no progress since ${threeMinutesAgo})\n`);
+    const orders = (await status()).find((row) => row.name === 'orders')!;
+    expect(orders).toMatchObject({ state: 'current', eventsBehind: 0 });
+    // Folded from the start (the stalled build's checkpoint went with it), whatever number it got.
+    expect(await ordersRows()).toEqual(ordersBefore);
+    expect((await generations.list()).filter((generation) => generation.name === 'orders' && generation.status === 'building')).toEqual([]);
+
+    const again = await cli('projections', 'rebuild', 'customers');
+    expect(again).not.toContain('discarded');
+    expect((await generations.list()).filter((generation) => generation.status === 'building')).toEqual([moving]);
   });
 
   it('refuses an unknown projection by name and lists the known ones', async () => {

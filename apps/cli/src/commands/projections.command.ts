@@ -1,5 +1,5 @@
 import { configFromEnv } from '@csp/engine/config/engine-config';
-import { ProjectionOperations, REBUILD_WAL_CHECKPOINTS, type RebuildProgress } from '@csp/engine/projections/projection-operations';
+import { ProjectionOperations, REBUILD_STALLED_AFTER_MS, REBUILD_WAL_CHECKPOINTS, type RebuildProgress } from '@csp/engine/projections/projection-operations';
 import { openEventStore, openReadModels } from '@csp/engine/stores/stores';
 import { positionFromString, type LogPosition } from '@csp/event-store';
 import { projectionRegistry, type SqliteReadStoreOptions } from '@csp/read-models';
@@ -83,13 +83,16 @@ export function registerProjectionsCommand(program: Command, context: CliContext
 
   projections
     .command('rebuild')
-    .description('Fold the log into fresh tables for one projection (or all), then switch to them; the others keep their checkpoints')
+    .description(
+      'Fold the log into fresh tables for one projection (or all), then switch to them; the others keep their checkpoints. ' +
+        `First drops what a stalled rebuild left (no progress for ${REBUILD_STALLED_AFTER_MS / 60_000} minutes)`,
+    )
     .argument('[name]', `one of: ${projectionRegistry.map((projection) => projection.name).join(', ')}`)
     .option('--all', 'every projection, in one pass over the log')
     .option('--until <position>', 'stop at this log position (inclusive): the projection as it stood then', parsePosition)
     .option(
       '--discard-unfinished',
-      'first drop what a rebuild killed part-way left (status says rebuilding while none runs); only when no other rebuild runs',
+      'first drop every unfinished build, also one not yet stalled (a rebuild killed moments ago); only when no other rebuild runs',
     )
     .action(async (name: string | undefined, options: { all?: boolean; until?: LogPosition; discardUnfinished?: boolean }) => {
       if (Boolean(name) === Boolean(options.all)) throw new InvalidArgumentError('name one projection or pass --all');
@@ -99,6 +102,9 @@ export function registerProjectionsCommand(program: Command, context: CliContext
           for (const { name: discarded, generation } of await operations.discardUnfinished(names)) {
             context.stdout(`${discarded}: discarded unfinished generation ${generation}\n`);
           }
+        }
+        for (const { name: discarded, generation, lastProgressAt } of await operations.discardStalled(names)) {
+          context.stdout(`${discarded}: discarded stalled generation ${generation} (no progress since ${lastProgressAt})\n`);
         }
         const progress = progressReporter(context, options.all ? 'every projection' : name!);
         try {

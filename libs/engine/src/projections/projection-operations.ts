@@ -29,7 +29,14 @@ const REBUILD_BATCH_SIZE = 10_000;
  */
 export const REBUILD_WAL_CHECKPOINTS = { everyMs: 250, restartWaitMs: 1000 } as const;
 
-export type ProjectionStatusState = 'current' | 'behind' | 'rebuilding' | 'version-changed';
+/**
+ * A generation being built that has not moved for this long is taken for one whose rebuild stopped
+ * (killed, a power cut, the machine gone). A rebuild moves its checkpoint with every batch it folds
+ * (10,000 events: about half a second here), as the service's own builds do with each of theirs.
+ */
+export const REBUILD_STALLED_AFTER_MS = 120_000;
+
+export type ProjectionStatusState = 'current' | 'behind' | 'rebuilding' | 'rebuild-stalled' | 'version-changed';
 
 export interface ProjectionStatus {
   name: string;
@@ -82,6 +89,11 @@ export interface DiscardedGeneration {
   generation: number;
 }
 
+export interface StalledGeneration extends DiscardedGeneration {
+  /** When it last moved (ISO 8601). */
+  lastProgressAt: string;
+}
+
 export class ProjectionOperations {
   private readonly generations: ProjectionGenerations;
 
@@ -94,11 +106,17 @@ export class ProjectionOperations {
   }
 
   async status(): Promise<ProjectionStatus[]> {
-    const [generations, checkpoints] = await Promise.all([this.generations.list(), readActiveCheckpoints(this.db)]);
+    const [generations, building, checkpoints] = await Promise.all([
+      this.generations.list(),
+      this.generations.buildingWithProgress(),
+      readActiveCheckpoints(this.db),
+    ]);
+    const stalledBefore = new Date(Date.now() - REBUILD_STALLED_AFTER_MS).toISOString();
     const statuses: ProjectionStatus[] = [];
     for (const projection of this.projections) {
       const active = generations.find((generation) => generation.name === projection.name && generation.status === 'active');
-      const building = generations.some((generation) => generation.name === projection.name && generation.status === 'building');
+      const builds = building.filter((generation) => generation.name === projection.name);
+      const rebuildState = builds.length === 0 ? undefined : builds.some((build) => build.lastProgressAt >= stalledBefore) ? 'rebuilding' : 'rebuild-stalled';
       const position = checkpoints.get(projection.name);
       const eventsBehind = await this.countEventsAfter(position);
       statuses.push({
@@ -108,7 +126,7 @@ export class ProjectionOperations {
         generationVersion: active?.version ?? null,
         position: position ? positionToString(position) : null,
         eventsBehind,
-        state: building ? 'rebuilding' : active?.version !== projection.version ? 'version-changed' : eventsBehind > 0 ? 'behind' : 'current',
+        state: rebuildState ?? (active?.version !== projection.version ? 'version-changed' : eventsBehind > 0 ? 'behind' : 'current'),
       });
     }
     return statuses;
@@ -168,9 +186,27 @@ export class ProjectionOperations {
   }
 
   /**
-   * Drops the generations still `building` of these projections: what a rebuild leaves when its
-   * process is killed part-way (status then says `rebuilding` although nothing builds). Only for when
-   * no rebuild is running, in any process: a running one would lose its tables.
+   * Drops the generations of these projections that are being built but have not moved for
+   * `REBUILD_STALLED_AFTER_MS` (status `rebuild-stalled`): what a rebuild killed part-way leaves.
+   * A build that still moves, in this process or another, is left alone.
+   */
+  async discardStalled(names: readonly string[]): Promise<StalledGeneration[]> {
+    const projections = this.named(names);
+    const stalledBefore = new Date(Date.now() - REBUILD_STALLED_AFTER_MS).toISOString();
+    const discarded: StalledGeneration[] = [];
+    for (const build of await this.generations.buildingWithProgress()) {
+      const projection = projections.find((candidate) => candidate.name === build.name);
+      if (!projection || build.lastProgressAt >= stalledBefore) continue;
+      await this.generations.discard(projection, build);
+      discarded.push({ name: build.name, generation: build.generation, lastProgressAt: build.lastProgressAt });
+    }
+    return discarded;
+  }
+
+  /**
+   * Drops every generation still `building` of these projections, stalled or not: for a rebuild
+   * killed moments ago, before it counts as stalled. Only for when no rebuild is running, in any
+   * process: a running one would lose its tables.
    */
   async discardUnfinished(names: readonly string[]): Promise<DiscardedGeneration[]> {
     const projections = this.named(names);

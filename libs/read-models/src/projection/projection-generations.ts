@@ -4,6 +4,11 @@ import type { ReadModelDb } from '../schema';
 import { migrationTableSchema } from '../store-migrations';
 import { checkpointName, physicalTable, type AnyProjection, type ProjectionGeneration } from './projection-definition';
 
+/** A generation being built and the instant (ISO 8601) it last showed progress. */
+export interface BuildingGeneration extends ProjectionGeneration {
+  lastProgressAt: string;
+}
+
 /**
  * The generations of each projection in one read store: which set of physical tables answers
  * (the views point at it), which one is being built beside it, creating, switching and dropping them.
@@ -53,6 +58,27 @@ export class ProjectionGenerations {
 
   async building(name: string): Promise<ProjectionGeneration | undefined> {
     return (await this.list()).find((generation) => generation.name === name && generation.status === 'building');
+  }
+
+  /**
+   * Every generation being built, with the instant it last moved: its checkpoint's last advance
+   * (each batch folded moves it), or its creation before the first batch.
+   */
+  async buildingWithProgress(): Promise<BuildingGeneration[]> {
+    const rows = await this.db.selectFrom('projection_generations').selectAll().where('status', '=', 'building').orderBy('name').orderBy('generation').execute();
+    if (rows.length === 0) return [];
+    const generations = rows.map((row) => ({ name: row.name, generation: Number(row.generation), version: Number(row.version), status: 'building' as const, createdAt: row.created_at }));
+    const checkpoints = await this.db
+      .selectFrom('projection_checkpoints')
+      .select(['name', 'updated_at'])
+      .where('name', 'in', generations.map(checkpointName))
+      .execute();
+    const advancedAt = new Map(checkpoints.map((checkpoint) => [checkpoint.name, checkpoint.updated_at]));
+    return generations.map(({ createdAt, ...generation }) => {
+      const advanced = advancedAt.get(checkpointName(generation));
+      // Both are toISOString() instants, which sort as text.
+      return { ...generation, lastProgressAt: advanced !== undefined && advanced > createdAt ? advanced : createdAt };
+    });
   }
 
   /** Generation 1 of a projection new to this store; another process starting at once may win the race. */
