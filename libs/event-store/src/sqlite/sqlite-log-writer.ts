@@ -185,36 +185,17 @@ export class SqliteLogWriter {
   }
 }
 
+/** An event's stored fields in the order its link covers them. */
+type LinkedFields = readonly [position: bigint, streamName: string, revision: bigint, id: string, type: string, data: string, metadata: string, recordedAt: string];
+
 /** The link the log writes for an event from now on (see `lengthPrefixedChainHash`). */
-export function eventHash(
-  previous: string,
-  position: bigint,
-  streamName: string,
-  revision: bigint,
-  id: string,
-  type: string,
-  data: string,
-  metadata: string,
-  recordedAt: string,
-): string {
-  return lengthPrefixedChainHash(previous, [position, streamName, revision, id, type, data, metadata, recordedAt]);
+export function eventHash(previous: string, ...fields: LinkedFields): string {
+  return lengthPrefixedChainHash(previous, fields);
 }
 
 /** What an event's stored link `stored` should be, in the form it was written in (JSON-array links before length-prefixed ones existed). */
-export function expectedEventHash(
-  stored: string,
-  previous: string,
-  position: bigint,
-  streamName: string,
-  revision: bigint,
-  id: string,
-  type: string,
-  data: string,
-  metadata: string,
-  recordedAt: string,
-): string {
-  if (stored.startsWith(LENGTH_PREFIXED_LINK)) return eventHash(previous, position, streamName, revision, id, type, data, metadata, recordedAt);
-  return chainHash(previous, [position, streamName, revision, id, type, data, metadata, recordedAt]);
+export function expectedEventHash(stored: string, previous: string, ...fields: LinkedFields): string {
+  return stored.startsWith(LENGTH_PREFIXED_LINK) ? lengthPrefixedChainHash(previous, fields) : chainHash(previous, fields);
 }
 
 export function toPosition(position: bigint): LogPosition {
