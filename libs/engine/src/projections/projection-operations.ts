@@ -4,6 +4,7 @@ import {
   foldHistory,
   generationRunner,
   ProjectionGenerations,
+  type BuildingGeneration,
   type ProjectionGeneration,
   readActiveCheckpoints,
   type AnyProjection,
@@ -35,6 +36,10 @@ export const REBUILD_WAL_CHECKPOINTS = { everyMs: 250, restartWaitMs: 1000 } as 
  * (10,000 events: about half a second here), as the service's own builds do with each of theirs.
  */
 export const REBUILD_STALLED_AFTER_MS = 120_000;
+
+function hasStalled(build: BuildingGeneration): boolean {
+  return Date.parse(build.lastProgressAt) < Date.now() - REBUILD_STALLED_AFTER_MS;
+}
 
 export type ProjectionStatusState = 'current' | 'behind' | 'rebuilding' | 'rebuild-stalled' | 'version-changed';
 
@@ -111,12 +116,11 @@ export class ProjectionOperations {
       this.generations.buildingWithProgress(),
       readActiveCheckpoints(this.db),
     ]);
-    const stalledBefore = new Date(Date.now() - REBUILD_STALLED_AFTER_MS).toISOString();
     const statuses: ProjectionStatus[] = [];
     for (const projection of this.projections) {
       const active = generations.find((generation) => generation.name === projection.name && generation.status === 'active');
       const builds = building.filter((generation) => generation.name === projection.name);
-      const rebuildState = builds.length === 0 ? undefined : builds.some((build) => build.lastProgressAt >= stalledBefore) ? 'rebuilding' : 'rebuild-stalled';
+      const rebuildState = builds.length === 0 ? undefined : builds.every(hasStalled) ? 'rebuild-stalled' : 'rebuilding';
       const position = checkpoints.get(projection.name);
       const eventsBehind = await this.countEventsAfter(position);
       statuses.push({
@@ -190,17 +194,8 @@ export class ProjectionOperations {
    * `REBUILD_STALLED_AFTER_MS` (status `rebuild-stalled`): what a rebuild killed part-way leaves.
    * A build that still moves, in this process or another, is left alone.
    */
-  async discardStalled(names: readonly string[]): Promise<StalledGeneration[]> {
-    const projections = this.named(names);
-    const stalledBefore = new Date(Date.now() - REBUILD_STALLED_AFTER_MS).toISOString();
-    const discarded: StalledGeneration[] = [];
-    for (const build of await this.generations.buildingWithProgress()) {
-      const projection = projections.find((candidate) => candidate.name === build.name);
-      if (!projection || build.lastProgressAt >= stalledBefore) continue;
-      await this.generations.discard(projection, build);
-      discarded.push({ name: build.name, generation: build.generation, lastProgressAt: build.lastProgressAt });
-    }
-    return discarded;
+  discardStalled(names: readonly string[]): Promise<StalledGeneration[]> {
+    return this.discardBuilds(names, hasStalled);
   }
 
   /**
@@ -208,15 +203,18 @@ export class ProjectionOperations {
    * killed moments ago, before it counts as stalled. Only for when no rebuild is running, in any
    * process: a running one would lose its tables.
    */
-  async discardUnfinished(names: readonly string[]): Promise<DiscardedGeneration[]> {
+  discardUnfinished(names: readonly string[]): Promise<DiscardedGeneration[]> {
+    return this.discardBuilds(names, () => true);
+  }
+
+  private async discardBuilds(names: readonly string[], discarding: (build: BuildingGeneration) => boolean): Promise<StalledGeneration[]> {
     const projections = this.named(names);
-    const generations = await this.generations.list();
-    const discarded: DiscardedGeneration[] = [];
-    for (const projection of projections) {
-      for (const generation of generations.filter((candidate) => candidate.name === projection.name && candidate.status === 'building')) {
-        await this.generations.discard(projection, generation);
-        discarded.push({ name: projection.name, generation: generation.generation });
-      }
+    const discarded: StalledGeneration[] = [];
+    for (const build of await this.generations.buildingWithProgress()) {
+      const projection = projections.find((candidate) => candidate.name === build.name);
+      if (!projection || !discarding(build)) continue;
+      await this.generations.discard(projection, build);
+      discarded.push({ name: build.name, generation: build.generation, lastProgressAt: build.lastProgressAt });
     }
     return discarded;
   }
