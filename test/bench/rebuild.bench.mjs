@@ -13,13 +13,13 @@ const require = createRequire(import.meta.url);
 const built = (path) => require(join(root, 'dist', path));
 const { configFromEnv } = built('libs/engine/src/config/engine-config.js');
 const { openEventStore, openReadModels } = built('libs/engine/src/stores/stores.js');
-const { ProjectionOperations, REBUILD_WAL_CHECKPOINTS } = built('libs/engine/src/projections/projection-operations.js');
+const { ProjectionOperations, REBUILD_READ_STORE } = built('libs/engine/src/projections/projection-operations.js');
 const { projectionRegistry } = built('libs/read-models/src/index.js');
 
 for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataDir, `read-models.db${suffix}`), { force: true });
 const config = configFromEnv({ DATA_DIR: dataDir });
 const store = openEventStore(config);
-const db = await openReadModels(config, projectionRegistry, REBUILD_WAL_CHECKPOINTS);
+const db = await openReadModels(config, projectionRegistry, REBUILD_READ_STORE);
 try {
   const operations = new ProjectionOperations(store, db, projectionRegistry);
   const events = Number((await store.headPosition())?.commit ?? 0n);

@@ -165,7 +165,7 @@ export class EngineModule {
       {
         provide: READ_MODEL_DB,
         inject: [DATA_DIR_LOCK],
-        useFactory: () => openReadModels(config, projections, { everyMs: READ_STORE_CHECKPOINT_MS, restartPastFrames: READ_STORE_RESTART_PAST_FRAMES }),
+        useFactory: () => openReadModels(config, projections, { walCheckpoints: { everyMs: READ_STORE_CHECKPOINT_MS, restartPastFrames: READ_STORE_RESTART_PAST_FRAMES } }),
       },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },

@@ -8,4 +8,5 @@ export * from './in-memory/in-memory-event-store';
 export * from './codec/event-codec';
 export * from './codec/codec-event-store';
 export * from './sqlite/wal-checkpointer';
+export * from './sqlite/sqlite-connection';
 export * from './sqlite/commit-signal';

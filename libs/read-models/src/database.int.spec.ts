@@ -4,6 +4,7 @@ import {
   sqliteReadModels,
   type OpenedReadModels,
 } from '@csp/testing/read-model-dialects';
+import { PAGE_CACHE_KIB } from '@csp/event-store';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -192,6 +193,28 @@ describe('openPostgresReadModels', () => {
     await expect(
       openPostgresReadModels('postgres://postgres@127.0.0.1:1/test', { schema: newSchema(), connectionTimeoutMs: 2000 }),
     ).rejects.toThrow(/ECONNREFUSED|connect/);
+  });
+});
+
+describe('openSqliteReadModels page cache', () => {
+  const cacheSizeOpenedWith = async (options: Pick<SqliteReadStoreOptions, 'pageCacheKib'>) => {
+    const dir = await mkdtemp(join(tmpdir(), 'csp-read-cache-'));
+    const store = await openSqliteReadModels(join(dir, 'read-models.db'), { projections: FIRST_PROJECTIONS, ...options });
+    try {
+      const { rows } = await sql<{ cache_size: number }>`PRAGMA cache_size`.execute(store);
+      return Number(rows[0]!.cache_size);
+    } finally {
+      await store.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("keeps SQLite's own page cache size on its connection", async () => {
+    expect(await cacheSizeOpenedWith({})).toBe(-PAGE_CACHE_KIB);
+  });
+
+  it('takes a larger cache when asked (a rebuild)', async () => {
+    expect(await cacheSizeOpenedWith({ pageCacheKib: 16_000 })).toBe(-16_000);
   });
 });
 

@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, Migrator, sql } from 'kysely';
-import { WalCheckpointer } from '@csp/event-store';
+import { openSqliteConnection, WalCheckpointer } from '@csp/event-store';
 import { CurrentSchemaPostgresDialect } from './current-schema.introspector';
 import { ImmediateTransactionsSqliteDialect } from './immediate-transactions.dialect';
 import type { AnyProjection } from './projection/projection-definition';
@@ -49,13 +48,15 @@ export interface SqliteReadStoreOptions extends ReadStoreOptions {
    * file opened with `{ everyMs }` does it (the projection worker's, beside the service's).
    */
   walCheckpoints?: 'on-commit' | 'another-connection' | { everyMs: number; restartWaitMs?: number; restartPastFrames?: number };
+  /** The connection's page cache in KiB (see `PAGE_CACHE_KIB`, the default). */
+  pageCacheKib?: number;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
 
 export async function openSqliteReadModels(filePath: string, options: SqliteReadStoreOptions = {}): Promise<ReadModelDb> {
   mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
-  const database = new Database(filePath);
+  const database = openSqliteConnection(filePath, options.pageCacheKib !== undefined ? { pageCacheKib: options.pageCacheKib } : {});
   chmodSync(filePath, 0o600);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');

@@ -1,8 +1,8 @@
 import { configFromEnv } from '@csp/engine/config/engine-config';
-import { ProjectionOperations, REBUILD_STALLED_AFTER_MS, REBUILD_WAL_CHECKPOINTS, type RebuildProgress } from '@csp/engine/projections/projection-operations';
-import { openEventStore, openReadModels } from '@csp/engine/stores/stores';
+import { ProjectionOperations, REBUILD_STALLED_AFTER_MS, REBUILD_READ_STORE, type RebuildProgress } from '@csp/engine/projections/projection-operations';
+import { openEventStore, openReadModels, type SqliteFileOptions } from '@csp/engine/stores/stores';
 import { positionFromString, type LogPosition } from '@csp/event-store';
-import { projectionRegistry, type SqliteReadStoreOptions } from '@csp/read-models';
+import { projectionRegistry } from '@csp/read-models';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../cli-context';
@@ -11,12 +11,12 @@ import type { CliContext } from '../cli-context';
 async function withProjectionOperations<T>(
   context: CliContext,
   work: (operations: ProjectionOperations) => Promise<T>,
-  walCheckpoints: SqliteReadStoreOptions['walCheckpoints'] = 'on-commit',
+  sqlite: SqliteFileOptions = {},
 ): Promise<T> {
   const config = configFromEnv(context.env as NodeJS.ProcessEnv);
   const store = openEventStore(config);
   try {
-    const db = await openReadModels(config, projectionRegistry, walCheckpoints);
+    const db = await openReadModels(config, projectionRegistry, sqlite);
     try {
       return await work(new ProjectionOperations(store, db, projectionRegistry));
     } finally {
@@ -125,7 +125,7 @@ export function registerProjectionsCommand(program: Command, context: CliContext
         }
         // Every projection now folds this log from zero: the store may answer beside it again.
         if (options.all && !options.until) context.stdout(`read store bound to event log ${await operations.bindReadStoreToLog()}\n`);
-      }, REBUILD_WAL_CHECKPOINTS);
+      }, REBUILD_READ_STORE);
     });
   return projections;
 }

@@ -49,7 +49,7 @@ class ProgressReports {
 
 async function run(port: MessagePort, { config, masterKey, commitSignal }: ProjectionWorkerData): Promise<void> {
   // The service's store on the same file runs the checkpointer thread.
-  const db = await openReadModels(config, projectionRegistry, 'another-connection');
+  const db = await openReadModels(config, projectionRegistry, { walCheckpoints: 'another-connection' });
   const log = openSqliteLog(config);
   const store = new CodecEventStore(log, engineEventCodec(new KeyVault(db, Buffer.from(masterKey), new SystemClock())));
   const liveFold = new LiveFold(store, db);

@@ -52,18 +52,20 @@ export function openSqliteLog(config: EngineConfig, options: SqliteEventStoreOpt
   }
 }
 
-/** `walCheckpoints` applies to the SQLite read store only. */
+/** How a process opens the SQLite read store; ignored on PostgreSQL. */
+export type SqliteFileOptions = Pick<SqliteReadStoreOptions, 'walCheckpoints' | 'pageCacheKib'>;
+
 export function openReadModels(
   config: EngineConfig,
   projections: readonly AnyProjection[] = projectionRegistry,
-  walCheckpoints: SqliteReadStoreOptions['walCheckpoints'] = 'on-commit',
+  sqlite: SqliteFileOptions = {},
 ): Promise<ReadModelDb> {
   return config.readModelsConnectionString
     ? openPostgresReadModels(config.readModelsConnectionString, {
         projections,
         ...(config.readModelsSchema ? { schema: config.readModelsSchema } : {}),
       })
-    : openSqliteReadModels(join(config.dataDir, 'read-models.db'), { projections, walCheckpoints }).catch((error: unknown) => {
+    : openSqliteReadModels(join(config.dataDir, 'read-models.db'), { projections, ...sqlite }).catch((error: unknown) => {
         const code = (error as { code?: unknown }).code;
         throw new Error(
           `the read store ${join(config.dataDir, 'read-models.db')} cannot be opened (${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}); ` +

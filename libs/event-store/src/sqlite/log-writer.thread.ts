@@ -1,9 +1,10 @@
 // The writer thread's program: its own connection to the log, committing the batches the store sends.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CommitSignal } from './commit-signal';
 import { toWireError, type FromLogWriter, type LogWriterThreadData, type ToLogWriter, type WireError } from './log-writer-thread.protocol';
 import { SqliteLogWriter } from './sqlite-log-writer';
+import { openSqliteConnection } from './sqlite-connection';
 
 const port = parentPort!;
 const { file, busyTimeoutMs, backgroundCheckpoints, commitSignal } = workerData as LogWriterThreadData;
@@ -13,7 +14,7 @@ let db: Database.Database | undefined;
 let writer: SqliteLogWriter | undefined;
 let openFailure: WireError | undefined;
 try {
-  db = new Database(file, { timeout: busyTimeoutMs, fileMustExist: true });
+  db = openSqliteConnection(file, { timeout: busyTimeoutMs, fileMustExist: true });
   db.pragma('synchronous = FULL');
   if (backgroundCheckpoints) db.pragma('wal_autocheckpoint = 0');
   db.defaultSafeIntegers(true);

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { v4 as uuid } from 'uuid';
@@ -24,6 +24,7 @@ import type { CommitSignal } from './commit-signal';
 import { LogWriterThread } from './log-writer-thread';
 import { eventHash, expectedEventHash, SqliteLogWriter, toPosition, type AppendOutcome, type AppendRequest, type BatchItem } from './sqlite-log-writer';
 import { SqliteLogSubscription, type LogPage, type LogPageSource } from './sqlite-log-subscription';
+import { openSqliteConnection } from './sqlite-connection';
 import { WalCheckpointer } from './wal-checkpointer';
 
 export interface SqliteEventStoreOptions {
@@ -205,7 +206,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
   /** Opens (creating if needed) the log at `filePath`; the parent directory is created too. */
   static open(filePath: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
     mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
-    const db = new Database(filePath, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    const db = openSqliteConnection(filePath, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
     // The log names people and companies: readable by the service's user only (SQLite gives its
     // -wal and -shm files the same permissions).
     chmodSync(filePath, 0o600);
