@@ -28,11 +28,11 @@ const REBUILD_BATCH_SIZE = 10_000;
  * the write lock but for the log read between two batches, so the RESTART that starts the log over
  * waits up to a second for that gap: with the service's 20 ms it rarely found it, and the log grew
  * to 750 MB and more during a 1M rebuild (under 90 MB with the second).
- */
-/**
+ *
  * Its page cache stays the 16,000 KiB better-sqlite3 builds in, not the service's `PAGE_CACHE_KIB`:
  * each 10,000-event transaction dirties more pages than that holds, and a 200,000-event rebuild ran
- * about 3 % slower with the smaller one (three pairs); its memory is well within the rebuild's.
+ * about 3 % slower with the smaller one (three pairs), while the rebuilding process stays far under
+ * its memory target either way.
  */
 export const REBUILD_READ_STORE = {
   walCheckpoints: { everyMs: 250, restartWaitMs: 1000 },
