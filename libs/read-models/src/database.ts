@@ -56,7 +56,7 @@ const BUSY_TIMEOUT_MS = 5000;
 
 export async function openSqliteReadModels(filePath: string, options: SqliteReadStoreOptions = {}): Promise<ReadModelDb> {
   mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
-  const database = openSqliteConnection(filePath, options.pageCacheKib !== undefined ? { pageCacheKib: options.pageCacheKib } : {});
+  const database = openSqliteConnection(filePath, { pageCacheKib: options.pageCacheKib });
   chmodSync(filePath, 0o600);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');

@@ -12,7 +12,7 @@ export const PAGE_CACHE_KIB = 2000;
 
 export interface SqliteConnectionOptions extends Database.Options {
   /** Page cache in KiB; `PAGE_CACHE_KIB` unless a process needs more (a rebuild's large transactions). */
-  pageCacheKib?: number;
+  pageCacheKib?: number | undefined;
 }
 
 /** A better-sqlite3 connection to `file` with the engine's page cache. */
