@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import '@csp/engine/observability/defer-nest-date-formatters';
 import { signToken } from '@csp/application/auth/jwt';
 import { resolveJwtSecret } from '@csp/application/auth/jwt-secret';
 import { NestFactory } from '@nestjs/core';

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import '@csp/engine/observability/defer-nest-date-formatters';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { once } from 'node:events';
