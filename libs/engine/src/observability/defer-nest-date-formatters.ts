@@ -1,7 +1,7 @@
 /*
  * Imported for its effect, before anything that loads `@nestjs/common`: loads the package so that
  * the two `Intl.DateTimeFormat`s it builds while loading (the timestamps of Nest's console logger)
- * are built on their first use instead. Building one maps about 6 MiB of the Node binary's ICU
+ * are built on their first use instead. Building them maps about 6 MiB of the Node binary's ICU
  * data into the process for good (measured after the benchmark's HTTP runs: ICU pages resident
  * 7.0 → 1.1 MiB, the binary's resident pages 51.5 → 44.6 MiB), and a process started with
  * `nestLoggerBeforeStart()` and then pino prints through Nest's console logger only at
