@@ -45,14 +45,30 @@ export interface SqliteReadStoreOptions extends ReadStoreOptions {
    * Who copies the write-ahead log into the file: `on-commit` (default), the commit that crosses
    * SQLite's threshold; `{ everyMs }`, a checkpointer thread this store starts (see
    * `WalCheckpointer`, also for `restartWaitMs`); `another-connection`, neither: a store on the same
-   * file opened with `{ everyMs }` does it (the projection worker's, beside the service's).
+   * file opened with `{ everyMs }` does it (the projection worker's, beside the service's). With
+   * `writerGivesWay`, a backlog folded through `foldHistory` lets the log be started over between two
+   * of its transactions (see `WalCheckpointer.giveWay`).
    */
-  walCheckpoints?: 'on-commit' | 'another-connection' | { everyMs: number; restartWaitMs?: number; restartPastFrames?: number };
+  walCheckpoints?:
+    | 'on-commit'
+    | 'another-connection'
+    | { everyMs: number; restartWaitMs?: number; restartPastFrames?: number; writerGivesWay?: boolean };
   /** The connection's page cache in KiB (see `PAGE_CACHE_KIB`, the default). */
   pageCacheKib?: number;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
+
+/** The checkpointer each SQLite store opened here started, for `giveWayToCheckpoints`. */
+const checkpointersOf = new WeakMap<ReadModelDb, WalCheckpointer>();
+
+/**
+ * Called between two write transactions of a long run of them: lets the store's checkpointer start
+ * its write-ahead log over if it is waiting to (`writerGivesWay`). Resolves at once for any other store.
+ */
+export function giveWayToCheckpoints(db: ReadModelDb): Promise<void> {
+  return checkpointersOf.get(db)?.giveWay() ?? Promise.resolve();
+}
 
 export async function openSqliteReadModels(filePath: string, options: SqliteReadStoreOptions = {}): Promise<ReadModelDb> {
   mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
@@ -70,6 +86,7 @@ export async function openSqliteReadModels(filePath: string, options: SqliteRead
           intervalMs: checkpoints.everyMs,
           ...(checkpoints.restartWaitMs !== undefined ? { restartWaitMs: checkpoints.restartWaitMs } : {}),
           ...(checkpoints.restartPastFrames !== undefined ? { restartPastFrames: checkpoints.restartPastFrames } : {}),
+          ...(checkpoints.writerGivesWay ? { writerGivesWay: true } : {}),
           busyTimeoutMs: BUSY_TIMEOUT_MS,
           onFailure: (message) => process.emitWarning(`the checkpoint of ${filePath} failed (tried again at the next interval): ${message}`),
         })
@@ -78,6 +95,7 @@ export async function openSqliteReadModels(filePath: string, options: SqliteRead
   // Kysely closes synchronously; whichever connection closes last copies what the write-ahead log still holds.
   const sqlite = checkpointer ? { ...cached, close: () => (void checkpointer.stop(), cached.close()) } : cached;
   const db = new Kysely<ReadModelSchema>({ dialect: new ImmediateTransactionsSqliteDialect({ database: sqlite }) });
+  if (checkpointer) checkpointersOf.set(db, checkpointer);
   try {
     await prepareReadStore(db, options.projections ?? projectionRegistry);
   } catch (error) {

@@ -35,8 +35,8 @@ function turnCountingMember(until: LogPosition): { member: LiveFoldMember; turns
     foldInto: async () => {
       turnsSeenByBatch.push(turns);
     },
-    folded: (events) => {
-      position = events.at(-1)!.position;
+    folded: (last) => {
+      position = last;
       setImmediate(() => turns++);
       if (comparePositions(position, until) >= 0) reachedUntil();
     },
@@ -163,6 +163,59 @@ describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
     const later = (await store.headPosition())!;
     expect(await healthy.waitFor(later, 5000)).toBe(true);
     expect(await broken.waitFor(later, 300)).toBe(false);
+  });
+
+  it('folds a backlog a few events at a time inside each transaction, and tells a member of a transaction once committed', async () => {
+    const backlog = Array.from({ length: 20 }, () => ({ id: randomUUID(), type: 'Backlog', data: {} }));
+    await store.appendToStream(`fold-${randomUUID()}`, backlog, { expectedRevision: 'no_stream' });
+    const positions: LogPosition[] = [];
+    for await (const event of store.readAll()) positions.push(event.position);
+    const head = positions.at(-1)!;
+    const folds: { after: LogPosition | undefined; events: number }[] = [];
+    const commits: number[] = [];
+    const reported: number[] = [];
+    let position: LogPosition | undefined;
+    const member: LiveFoldMember = {
+      name: 'chunked',
+      get position() {
+        return position;
+      },
+      foldInto: async (_trx, events, after) => {
+        folds.push({ after, events: events.length });
+      },
+      folded: (last, count) => {
+        position = last;
+        commits.push(count);
+      },
+      failed: (error) => {
+        throw error;
+      },
+    };
+
+    await foldHistory(store, db, [member], head, 7, (_last, count) => reported.push(count), 3);
+
+    expect(folds.map(({ events }) => events)).toEqual([3, 3, 1, 3, 3, 1, 3, 3]);
+    // Each part moves the checkpoint on from where the one before left it, inside the transaction.
+    expect(folds.map(({ after }) => after)).toEqual([undefined, 3, 6, 7, 10, 13, 14, 17].map((count) => (count === undefined ? undefined : positions[count - 1])));
+    expect(commits).toEqual([7, 7, 6]);
+    expect(reported).toEqual([7, 7, 6]);
+    expect(position).toEqual(head);
+  });
+
+  it('keeps nothing of a transaction whose later part fails to fold, and nothing is reported for it', async () => {
+    await append('A', 'B', 'C', 'D', 'E', 'F', 'Poison', 'G');
+    const positions: LogPosition[] = [];
+    for await (const event of store.readAll()) positions.push(event.position);
+    const broken = new ProjectionRunner(store, db, { name: 'broken', project: folding('broken', 'Poison'), until: positions.at(-1)! });
+    const reported: number[] = [];
+
+    // Five events a transaction, two a part: F is folded in the second transaction's first part, Poison fails its second.
+    await expect(foldHistory(store, db, [broken], positions.at(-1)!, 5, (_last, count) => reported.push(count), 2)).rejects.toThrow(/broken cannot fold Poison/);
+
+    expect(await folded('broken')).toEqual(positions.slice(0, 5).map((position) => Number(position.commit)));
+    expect(await readCheckpoint(db, 'broken')).toEqual(positions[4]);
+    expect(broken.position).toEqual(positions[4]);
+    expect(reported).toEqual([5]);
   });
 
   // A backlog on SQLite is read and folded without any real I/O: unless the fold yields, the thread's

@@ -1,8 +1,15 @@
 import { comparePositions, type EventStore, type LogPosition, type LogSubscription, type RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
+import { giveWayToCheckpoints } from './database';
 import type { ReadModelDb, ReadModelSchema } from './schema';
 
 const DEFAULT_BATCH_SIZE = 500;
+/**
+ * Events of a backlog read, decoded and folded at a time inside one of its transactions. A rebuild
+ * that held a whole 10,000-event transaction's events at once kept them alive past the young
+ * generation: V8 copied and promoted tens of megabytes per transaction only to collect them later.
+ */
+const EVENTS_PER_FOLD = 500;
 const NOT_YET = Symbol('not yet');
 
 /**
@@ -28,10 +35,13 @@ function isBefore(a: LogPosition | undefined, b: LogPosition | undefined): boole
 export interface LiveFoldMember {
   readonly name: string;
   readonly position: LogPosition | undefined;
-  /** Folds `events` (all after `position`) and moves the checkpoint, inside `trx`. */
-  foldInto(trx: Transaction<ReadModelSchema>, events: RecordedEvent[]): Promise<void>;
-  /** After the commit: `events` are in the read models. */
-  folded(events: RecordedEvent[]): void;
+  /**
+   * Folds `events` (all after `after`, where the member's checkpoint stands inside `trx`) and moves
+   * the checkpoint to the last of them, inside `trx`.
+   */
+  foldInto(trx: Transaction<ReadModelSchema>, events: RecordedEvent[], after: LogPosition | undefined): Promise<void>;
+  /** After the commit: the read models hold every event up to `last`, `count` more than before. */
+  folded(last: LogPosition, count: number): void;
   /** The member was dropped from the fold after this error; its supervisor starts it again. */
   failed(error: unknown): void;
 }
@@ -148,20 +158,20 @@ export class LiveFold {
     if (shares.length === 0) return;
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (const { member, events } of shares) await member.foldInto(trx, events);
+        for (const { member, events } of shares) await member.foldInto(trx, events, member.position);
       });
     } catch {
       await this.foldEachAlone(shares);
       return;
     }
-    for (const { member, events } of shares) member.folded(events);
+    for (const { member, events } of shares) member.folded(events.at(-1)!.position, events.length);
   }
 
   private async foldEachAlone(shares: { member: LiveFoldMember; events: RecordedEvent[] }[]): Promise<void> {
     for (const { member, events } of shares) {
       try {
-        await this.db.transaction().execute((trx) => member.foldInto(trx, events));
-        member.folded(events);
+        await this.db.transaction().execute((trx) => member.foldInto(trx, events, member.position));
+        member.folded(events.at(-1)!.position, events.length);
       } catch (error) {
         this.members.delete(member);
         member.failed(error);
@@ -177,38 +187,60 @@ export class LiveFold {
 
 /**
  * Folds the log after the members' common position up to `until` (inclusive) into every member:
- * one read and one transaction per batch for all of them, as a rebuild of every projection does.
+ * one read and one transaction per `eventsPerTransaction` events for all of them, as a rebuild of
+ * every projection does. Inside a transaction the events are read and folded `eventsPerFold` at a
+ * time, each member's checkpoint moved with each of them; a transaction that fails leaves nothing of
+ * itself, and `folded` and `onCommit` hear of a transaction only once it has committed.
  *
  * @example
- *   await foldHistory(store, db, runners, head, 1000, (events) => bar.increment(events.length));
+ *   await foldHistory(store, db, runners, head, 10_000, (last, count) => bar.increment(count));
  */
 export async function foldHistory(
   store: EventStore,
   db: ReadModelDb,
   members: readonly LiveFoldMember[],
   until: LogPosition,
-  batchSize: number,
-  onBatch?: (events: RecordedEvent[]) => void,
+  eventsPerTransaction: number,
+  onCommit?: (last: LogPosition, count: number) => void,
+  eventsPerFold = EVENTS_PER_FOLD,
 ): Promise<void> {
   const first = members[0];
   if (!first) return;
   if (members.some((member) => isBefore(member.position, first.position) || isBefore(first.position, member.position))) {
     throw new Error(`foldHistory: ${members.map((member) => member.name).join(', ')} do not stand at one position`);
   }
-  while (isBefore(first.position, until)) {
-    const events: RecordedEvent[] = [];
-    for await (const event of store.readAll({ fromPosition: first.position, maxCount: batchSize + 1 })) {
-      if (!isBefore(first.position, event.position)) continue;
-      if (isBefore(until, event.position)) break;
-      events.push(event);
-      if (events.length === batchSize) break;
-    }
+  let committed = first.position;
+  while (isBefore(committed, until)) {
+    let last = committed;
+    let count = 0;
+    // The first events are read while a checkpointer given the gap starts the write-ahead log over.
+    const gaveWay = giveWayToCheckpoints(db);
+    let events = await readAfter(store, last, until, Math.min(eventsPerFold, eventsPerTransaction));
+    await gaveWay;
     if (events.length === 0) return;
     await db.transaction().execute(async (trx) => {
-      for (const member of members) await member.foldInto(trx, events);
+      while (events.length > 0) {
+        for (const member of members) await member.foldInto(trx, events, last);
+        last = events.at(-1)!.position;
+        count += events.length;
+        events = count < eventsPerTransaction ? await readAfter(store, last, until, Math.min(eventsPerFold, eventsPerTransaction - count)) : [];
+      }
     });
-    for (const member of members) member.folded(events);
-    onBatch?.(events);
+    for (const member of members) member.folded(last!, count);
+    onCommit?.(last!, count);
+    committed = last;
     await nextTurn();
   }
+}
+
+/** Up to `maxCount` events after `after` (the start of the log when undefined), none after `until`. */
+async function readAfter(store: EventStore, after: LogPosition | undefined, until: LogPosition, maxCount: number): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readAll({ ...(after ? { fromPosition: after } : {}), maxCount: maxCount + 1 })) {
+    if (!isBefore(after, event.position)) continue;
+    if (isBefore(until, event.position)) break;
+    events.push(event);
+    if (events.length === maxCount) break;
+  }
+  return events;
 }

@@ -147,22 +147,21 @@ export class ProjectionRunner implements LiveFoldMember {
     this.progress.on('error', listener);
   }
 
-  /** Folds `events` (all after this runner's position) and moves the checkpoint, inside `trx`. */
-  async foldInto(trx: Transaction<ReadModelSchema>, events: RecordedEvent[]): Promise<void> {
+  /** Folds `events` (all after `after`, where the checkpoint stands in `trx`) and moves the checkpoint, inside `trx`. */
+  async foldInto(trx: Transaction<ReadModelSchema>, events: RecordedEvent[], after: LogPosition | undefined): Promise<void> {
     const handled = this.handles ? events.filter((event) => this.handles!.has(event.type)) : events;
     if (this.options.projectBatch) {
       if (handled.length > 0) await this.options.projectBatch(trx, handled);
     } else {
       for (const event of handled) await this.options.project(trx, event);
     }
-    await advanceCheckpoint(trx, this.name, this.current, events.at(-1)!.position);
+    await advanceCheckpoint(trx, this.name, after, events.at(-1)!.position);
   }
 
   /** After the commit of `foldInto`'s transaction. */
-  folded(events: RecordedEvent[]): void {
-    const last = events.at(-1)!.position;
+  folded(last: LogPosition, count: number): void {
     this.current = last;
-    this.options.onProgress?.(last, events.length);
+    this.options.onProgress?.(last, count);
     this.progress.emit('applied', last);
   }
 

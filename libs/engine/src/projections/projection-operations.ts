@@ -13,10 +13,10 @@ import {
 } from '@csp/read-models';
 
 /**
- * Events per read and per transaction of a rebuild. Each commit writes every page the batch dirtied,
- * and in a large store the rows of a batch land on pages all over its tables and indexes: ten
- * thousand events per commit folded a 300,000-event log 1.4x faster than a thousand, with the
- * process under 250 MiB.
+ * Events per transaction of a rebuild (read and folded a few hundred at a time inside it, see
+ * `foldHistory`). Each commit writes every page the batch dirtied, and in a large store the rows of
+ * a batch land on pages all over its tables and indexes: ten thousand events per commit folded a
+ * 300,000-event log 1.4x faster than a thousand, with the process under 250 MiB.
  */
 const REBUILD_BATCH_SIZE = 10_000;
 
@@ -24,10 +24,15 @@ const REBUILD_BATCH_SIZE = 10_000;
  * How a process that rebuilds opens the SQLite read store. Its write-ahead log is copied into the
  * file by a thread of its own every 250 ms, as the service does. Copied by the commit that crosses
  * SQLite's threshold, the copies and their fsyncs were a sixth of a rebuild's time on the folding
- * thread; in their own thread they use the other core (1M events: 49.6 → 42.1 s). A rebuild holds
- * the write lock but for the log read between two batches, so the RESTART that starts the log over
- * waits up to a second for that gap: with the service's 20 ms it rarely found it, and the log grew
- * to 750 MB and more during a 1M rebuild (under 90 MB with the second).
+ * thread; in their own thread they use the other core (1M events: 49.6 → 42.1 s).
+ *
+ * A rebuild holds the write lock from one transaction to the next with hardly a gap (it reads the
+ * log inside its transactions), which SQLite's busy handler never finds: once the log holds 25 MiB
+ * the thread asks the rebuild for its next gap instead (`writerGivesWay`, see
+ * `WalCheckpointer.giveWay`), waiting up to 5 s for it (a 10,000-event transaction takes 0.3 to 1.5 s
+ * on these machines), and starts the log over there. A 100,000-event rebuild kept its log under
+ * 70 MiB (233 MiB and growing with no RESTART; a RESTART at every tick held it at 25 MiB but kept
+ * the folding thread waiting 10 % of the time).
  *
  * Its page cache stays the 16,000 KiB better-sqlite3 builds in, not the service's `PAGE_CACHE_KIB`:
  * each 10,000-event transaction dirties more pages than that holds, and a 200,000-event rebuild ran
@@ -35,7 +40,7 @@ const REBUILD_BATCH_SIZE = 10_000;
  * its memory target either way.
  */
 export const REBUILD_READ_STORE = {
-  walCheckpoints: { everyMs: 250, restartWaitMs: 1000 },
+  walCheckpoints: { everyMs: 250, restartWaitMs: 5000, restartPastFrames: 6400, writerGivesWay: true },
   pageCacheKib: 16_000,
 } as const satisfies SqliteFileOptions;
 
@@ -171,9 +176,9 @@ export class ProjectionOperations {
       for (const projection of projections) generations.push(await this.generations.create(projection));
       if (target) {
         const runners = projections.map((projection, index) => generationRunner(this.store, this.db, projection, generations[index]!));
-        await foldHistory(this.store, this.db, runners, target, options.batchSize ?? REBUILD_BATCH_SIZE, (events) => {
-          eventsFolded += events.length;
-          position = events.at(-1)!.position;
+        await foldHistory(this.store, this.db, runners, target, options.batchSize ?? REBUILD_BATCH_SIZE, (last, count) => {
+          eventsFolded += count;
+          position = last;
           options.onProgress?.({ position, eventsFolded, target });
         });
       }

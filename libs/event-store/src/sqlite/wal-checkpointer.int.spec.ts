@@ -128,6 +128,75 @@ describe('WalCheckpointer', () => {
     expect(walBytes).toBeLessThan(2 * thresholdBytes);
   });
 
+  // A rebuild commits transaction after transaction with hardly a gap: SQLite's busy handler, which
+  // sleeps between its tries, never finds one, and the log grows by all that is written.
+  describe('a writer without gaps between its transactions', () => {
+    const restartPastFrames = 500;
+    const thresholdBytes = restartPastFrames * 4096;
+
+    /** How much the log grew while the second half was written (the first lets the thread start). */
+    async function writeWithoutGaps(writerGivesWay: boolean): Promise<{ walGrowth: number; bytesCommitted: number }> {
+      const readStore = file('read-models.db');
+      const checkpointer = WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs: 200, restartPastFrames, writerGivesWay, onFailure: () => undefined });
+      running.push(checkpointer);
+      const insert = readStore.db.prepare('INSERT INTO padding (text) VALUES (?)');
+      // At a rebuild's pace: rows, then work on the folding thread while the transaction stays open.
+      const commitHundredRows = readStore.db.transaction(() => {
+        for (let row = 0; row < 100; row++) insert.run('x'.repeat(3000));
+        const folded = performance.now() + 5;
+        while (performance.now() < folded);
+      });
+      const walBytes = async () => (await stat(`${readStore.path}-wal`)).size;
+      const writeHalf = async () => {
+        for (let bytes = 0; bytes < 8 * thresholdBytes; bytes += 300_000) {
+          commitHundredRows();
+          await checkpointer.giveWay();
+        }
+      };
+      await writeHalf();
+      const before = await walBytes();
+      await writeHalf();
+      return { walGrowth: (await walBytes()) - before, bytesCommitted: 8 * thresholdBytes };
+    }
+
+    it('grows the log by all that is written when the writer does not give way', async () => {
+      const { walGrowth, bytesCommitted } = await writeWithoutGaps(false);
+      expect(walGrowth).toBeGreaterThan(bytesCommitted / 4);
+    });
+
+    it('starts the log over in the gaps a writer that gives way leaves', async () => {
+      const { walGrowth, bytesCommitted } = await writeWithoutGaps(true);
+      expect(walGrowth).toBeLessThan(bytesCommitted / 8);
+    });
+
+    it('gives way at once when the checkpointer waits for nothing', async () => {
+      const readStore = file('read-models.db');
+      const checkpointer = WalCheckpointer.start({ file: readStore.path, intervalMs: 60_000, busyTimeoutMs: 1000, writerGivesWay: true, onFailure: () => undefined });
+      running.push(checkpointer);
+      const started = performance.now();
+      for (let turn = 0; turn < 100; turn++) await checkpointer.giveWay();
+      expect(performance.now() - started).toBeLessThan(100);
+    });
+
+    it('still starts over the log of a writer that has stopped writing', async () => {
+      const readStore = file('read-models.db');
+      for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);
+      running.push(WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs: 50, restartPastFrames, writerGivesWay: true, onFailure: () => undefined }));
+      // Started over, the log takes the next commit at its beginning instead of growing by it.
+      const walBytes = async () => (await stat(`${readStore.path}-wal`)).size;
+      let before = await walBytes();
+      expect(
+        await eventually(async () => {
+          writeMegabyte(readStore.db);
+          const after = await walBytes();
+          const startedOver = after === before;
+          before = after;
+          return startedOver;
+        }),
+      ).toBe(true);
+    });
+  });
+
   it('reports a log it cannot start over because a reader holds old frames', async () => {
     const log = file('events.db');
     writeMegabyte(log.db);

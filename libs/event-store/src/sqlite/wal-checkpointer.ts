@@ -18,12 +18,22 @@ import { Worker } from 'node:worker_threads';
  * projection worker's next transaction off for 7 to 14 ms, and SQLite's busy handler, which sleeps
  * 1, 2, 5, then 10 ms between tries, let the worker in only after 8 to 19: the tail of the
  * projection lag. A log that has been started over and not written since is left alone.
+ *
+ * A writer that runs transaction after transaction with hardly a gap (a rebuild) never lets the
+ * RESTART in: SQLite's busy handler sleeps up to 100 ms between tries and misses gaps of a fraction
+ * of a millisecond. For a file opened with \`writerGivesWay\` the thread asks for the next gap
+ * instead (\`restartTurn\`: RESTART_WANTED), the writer answers from that gap (WRITER_WAITING,
+ * \`WalCheckpointer.giveWay\`) and waits, and the thread starts the log over and hands the file back
+ * (IDLE). Unanswered within \`restartWaitMs\`, the request is withdrawn until the next tick.
  */
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const FEW_FRAMES = 32;
 const MOST_PASSES = 6;
+const IDLE = 0;
+const RESTART_WANTED = 1;
+const WRITER_WAITING = 2;
 const files = new Map();
 const report = (id, error) => parentPort.postMessage({ type: 'failed', id, message: String(error && error.message ? error.message : error) });
 parentPort.on('message', (message) => {
@@ -36,6 +46,24 @@ parentPort.on('message', (message) => {
       report(message.id, error);
       return;
     }
+    const turn = message.restartTurn ? new Int32Array(message.restartTurn) : undefined;
+    // Unanswered, the writer is inside a long transaction or writes nothing: one try that takes the
+    // file only if it is free, so an idle file is still started over and a busy one is not waited for.
+    const restartInWritersGap = () => {
+      Atomics.store(turn, 0, RESTART_WANTED);
+      Atomics.wait(turn, 0, RESTART_WANTED, message.restartWaitMs);
+      const answered = Atomics.compareExchange(turn, 0, RESTART_WANTED, IDLE) !== RESTART_WANTED;
+      db.pragma('busy_timeout = 0');
+      try {
+        return db.pragma('wal_checkpoint(RESTART)')[0];
+      } finally {
+        db.pragma('busy_timeout = ' + message.busyTimeoutMs);
+        if (answered) {
+          Atomics.store(turn, 0, IDLE);
+          Atomics.notify(turn, 0);
+        }
+      }
+    };
     let startedOverAt = Date.now();
     const timer = setInterval(() => {
       try {
@@ -55,12 +83,15 @@ parentPort.on('message', (message) => {
           startedOverAt = Date.now();
           return;
         }
-        db.pragma('busy_timeout = ' + message.restartWaitMs);
         let restart;
-        try {
-          [restart] = db.pragma('wal_checkpoint(RESTART)');
-        } finally {
-          db.pragma('busy_timeout = ' + message.busyTimeoutMs);
+        if (turn) restart = restartInWritersGap();
+        else {
+          db.pragma('busy_timeout = ' + message.restartWaitMs);
+          try {
+            [restart] = db.pragma('wal_checkpoint(RESTART)');
+          } finally {
+            db.pragma('busy_timeout = ' + message.busyTimeoutMs);
+          }
         }
         if (restart.busy === 0) startedOverAt = Date.now();
         else if (Date.now() - startedOverAt >= message.stuckReportMs) {
@@ -86,6 +117,11 @@ parentPort.on('message', (message) => {
 `;
 
 const DEFAULT_RESTART_WAIT_MS = 20;
+/** `restartTurn` states, as the thread's program names them. */
+const RESTART_WANTED = 1;
+const WRITER_WAITING = 2;
+/** How long a writer giving way waits for the RESTART it let in (a copy and a sync); a dead thread does not hold it longer. */
+const GIVE_WAY_LIMIT_MS = 10_000;
 const DEFAULT_STUCK_REPORT_MS = 60_000;
 
 type FromCheckpointer = { type: 'failed'; id: number; message: string } | { type: 'removed'; id: number };
@@ -96,7 +132,8 @@ export interface WalCheckpointerOptions {
   busyTimeoutMs: number;
   /**
    * How long the RESTART that starts the log over may hold writers off while it waits for readers
-   * of older frames (then it gives up until the next tick). Default 20 ms.
+   * of older frames (then it gives up until the next tick). Default 20 ms. With `writerGivesWay`,
+   * how long the thread waits for the writer's next gap instead.
    */
   restartWaitMs?: number;
   /**
@@ -108,6 +145,11 @@ export interface WalCheckpointerOptions {
   restartPastFrames?: number;
   /** Reported through `onFailure` when the log could not be started over for this long. Default 60 s. */
   stuckReportMs?: number;
+  /**
+   * The file's writer calls `giveWay` between its transactions: the log is started over in one of
+   * those gaps, and only there. For a writer with hardly a gap between transactions (a rebuild).
+   */
+  writerGivesWay?: boolean;
   /** Called when a checkpoint fails (the next tick tries again), or the log has not been started over for `stuckReportMs`. */
   onFailure: (message: string) => void;
 }
@@ -163,10 +205,10 @@ class CheckpointerThread {
     restartPastFrames = 0,
     stuckReportMs = DEFAULT_STUCK_REPORT_MS,
     onFailure,
-  }: WalCheckpointerOptions): number {
+  }: WalCheckpointerOptions, restartTurn: SharedArrayBuffer | undefined): number {
     const id = this.nextId++;
     this.failureReports.set(id, onFailure);
-    this.worker.postMessage({ type: 'add', id, file, intervalMs, busyTimeoutMs, restartWaitMs, restartPastFrames, stuckReportMs });
+    this.worker.postMessage({ type: 'add', id, file, intervalMs, busyTimeoutMs, restartWaitMs, restartPastFrames, stuckReportMs, restartTurn });
     return id;
   }
 
@@ -201,11 +243,32 @@ export class WalCheckpointer {
   private constructor(
     private readonly thread: CheckpointerThread,
     private readonly id: number,
+    private readonly restartTurn: Int32Array | undefined,
   ) {}
 
   static start(options: WalCheckpointerOptions): WalCheckpointer {
     const thread = CheckpointerThread.forThisProcess();
-    return new WalCheckpointer(thread, thread.add(options));
+    const restartTurn = options.writerGivesWay ? new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT) : undefined;
+    return new WalCheckpointer(thread, thread.add(options, restartTurn), restartTurn && new Int32Array(restartTurn));
+  }
+
+  /**
+   * For a file opened with `writerGivesWay`, called by its writer between two transactions: when the
+   * thread is waiting to start the log over, resolves once it has; otherwise at once.
+   */
+  async giveWay(): Promise<void> {
+    const turn = this.restartTurn;
+    if (!turn || Atomics.compareExchange(turn, 0, RESTART_WANTED, WRITER_WAITING) !== RESTART_WANTED) return;
+    Atomics.notify(turn, 0);
+    const waiting = Atomics.waitAsync(turn, 0, WRITER_WAITING, GIVE_WAY_LIMIT_MS);
+    if (!waiting.async) return;
+    // A pending waitAsync does not keep the event loop alive, and the thread is unreferenced.
+    const keepAlive = setTimeout(() => undefined, GIVE_WAY_LIMIT_MS);
+    try {
+      await waiting.value;
+    } finally {
+      clearTimeout(keepAlive);
+    }
   }
 
   /** Resolves once the thread has closed this file's connection (or has ended); never rejects. */
