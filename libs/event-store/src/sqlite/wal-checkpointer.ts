@@ -24,7 +24,8 @@ import { Worker } from 'node:worker_threads';
  * of a millisecond. For a file opened with \`writerGivesWay\` the thread asks for the next gap
  * instead (\`restartTurn\`: RESTART_WANTED), the writer answers from that gap (WRITER_WAITING,
  * \`WalCheckpointer.giveWay\`) and waits, and the thread starts the log over and hands the file back
- * (IDLE). Unanswered within \`restartWaitMs\`, the request is withdrawn until the next tick.
+ * (IDLE). Unanswered within \`restartWaitMs\`, the request is withdrawn after one try that takes
+ * the file only if it is free (a writer that has stopped writing leaves it free).
  */
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -146,8 +147,9 @@ export interface WalCheckpointerOptions {
   /** Reported through `onFailure` when the log could not be started over for this long. Default 60 s. */
   stuckReportMs?: number;
   /**
-   * The file's writer calls `giveWay` between its transactions: the log is started over in one of
-   * those gaps, and only there. For a writer with hardly a gap between transactions (a rebuild).
+   * The file's writer calls `giveWay` between its transactions, and the log is started over in one
+   * of those gaps (or while the writer writes nothing). For a writer with hardly a gap between its
+   * transactions (a rebuild).
    */
   writerGivesWay?: boolean;
   /** Called when a checkpoint fails (the next tick tries again), or the log has not been started over for `stuckReportMs`. */
