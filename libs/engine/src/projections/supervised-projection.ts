@@ -151,9 +151,31 @@ export class SupervisedProjection {
   private restartAfterFailure(error: unknown): void {
     if (this.destroyed) return;
     this.currentState = 'failed';
-    const delayMs = this.restartDelayMs;
-    this.restartDelayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
-    this.events.logger.error(`stopped (${String(error)}); restarting from its checkpoint in ${delayMs} ms`);
+    const failed = this.active?.generation;
+    void this.replacementOf(failed).then((replacement) => {
+      if (this.destroyed) return;
+      if (replacement !== undefined) {
+        // `projections rebuild` in another process switched the views and dropped the tables this
+        // runner wrote to: what the operator asked for, not a fault to back off from.
+        this.events.logger.log(`generation ${failed!.generation} was replaced by generation ${replacement} (rebuilt by another process); following it`);
+        this.restartIn(0);
+        return;
+      }
+      const delayMs = this.restartDelayMs;
+      this.restartDelayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
+      this.events.logger.error(`stopped (${String(error)}); restarting from its checkpoint in ${delayMs} ms`);
+      this.restartIn(delayMs);
+    });
+  }
+
+  /** The generation that answers now, when it is no longer `generation`; undefined when it still is or cannot be read. */
+  private async replacementOf(generation: ProjectionGeneration | undefined): Promise<number | undefined> {
+    if (!generation) return undefined;
+    const active = await new ProjectionGenerations(this.db).active(this.definition.name).catch(() => undefined);
+    return active && active.generation !== generation.generation ? active.generation : undefined;
+  }
+
+  private restartIn(delayMs: number): void {
     this.restartTimer = setTimeout(() => {
       const failed = this.active;
       void (async () => {
