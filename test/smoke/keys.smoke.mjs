@@ -36,7 +36,8 @@ function start(env) {
 }
 
 async function stop(api) {
-  if (api.child.exitCode !== null) return;
+  // Ended already (on its own, or by a signal from elsewhere): its 'exit' has been emitted.
+  if (api.child.exitCode !== null || api.child.signalCode !== null) return;
   api.child.kill('SIGTERM');
   await new Promise((resolve) => api.child.once('exit', resolve));
 }
