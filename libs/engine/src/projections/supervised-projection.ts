@@ -156,9 +156,9 @@ export class SupervisedProjection {
       if (this.destroyed) return;
       if (replacement !== undefined) {
         // `projections rebuild` in another process switched the views and dropped the tables this
-        // runner wrote to: what the operator asked for, not a fault to back off from.
+        // runner wrote to: what the operator asked for, not a fault to report or to back off from.
         this.events.logger.log(`generation ${failed!.generation} was replaced by generation ${replacement} (rebuilt by another process); following it`);
-        this.restartIn(0);
+        this.restartIn(FIRST_RESTART_DELAY_MS);
         return;
       }
       const delayMs = this.restartDelayMs;

@@ -129,15 +129,17 @@ describe('WalCheckpointer', () => {
   });
 
   // A rebuild commits transaction after transaction with hardly a gap: SQLite's busy handler, which
-  // sleeps between its tries, never finds one, and the log grows by all that is written.
+  // sleeps between its tries, rarely finds one, and the log grows by what is written (the writer below
+  // without giving way: 23.6 MB in the second half of 16.4 MB written, run alone; on a loaded machine
+  // the writer's own pauses leave gaps, so that is no test).
   describe('a writer without gaps between its transactions', () => {
     const restartPastFrames = 500;
     const thresholdBytes = restartPastFrames * 4096;
 
     /** How much the log grew while the second half was written (the first lets the thread start). */
-    async function writeWithoutGaps(writerGivesWay: boolean): Promise<{ walGrowth: number; bytesCommitted: number }> {
+    async function writeWithoutGaps(): Promise<{ walGrowth: number; bytesCommitted: number }> {
       const readStore = file('read-models.db');
-      const checkpointer = WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs: 200, restartPastFrames, writerGivesWay, onFailure: () => undefined });
+      const checkpointer = WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs: 200, restartPastFrames, writerGivesWay: true, onFailure: () => undefined });
       running.push(checkpointer);
       const insert = readStore.db.prepare('INSERT INTO padding (text) VALUES (?)');
       // At a rebuild's pace: rows, then work on the folding thread while the transaction stays open.
@@ -159,13 +161,8 @@ describe('WalCheckpointer', () => {
       return { walGrowth: (await walBytes()) - before, bytesCommitted: 8 * thresholdBytes };
     }
 
-    it('grows the log by all that is written when the writer does not give way', async () => {
-      const { walGrowth, bytesCommitted } = await writeWithoutGaps(false);
-      expect(walGrowth).toBeGreaterThan(bytesCommitted / 4);
-    });
-
     it('starts the log over in the gaps a writer that gives way leaves', async () => {
-      const { walGrowth, bytesCommitted } = await writeWithoutGaps(true);
+      const { walGrowth, bytesCommitted } = await writeWithoutGaps();
       expect(walGrowth).toBeLessThan(bytesCommitted / 8);
     });
 
