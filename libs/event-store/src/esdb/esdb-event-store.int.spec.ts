@@ -274,6 +274,25 @@ describe('EsdbEventStore, beyond the port contract', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('closes at once after reads that left a page early, also when the server had already sent all of it', async () => {
+    const store = open();
+    // About 40 events: more than the client buffers without pausing its call, few enough that the
+    // server has sent them all and ended the call by the time the reader stops (33 to 45 hung before).
+    await store.appendToStream(`${newCategory()}-1`, Array.from({ length: 40 }, newEvent), { expectedRevision: NO_STREAM });
+    expect(await store.headPosition()).toBeDefined();
+    for await (const event of store.readAll()) {
+      expect(event).toBeDefined();
+      // Time for the rest of the page and the end of the call to arrive: cancelling then changes nothing.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      break;
+    }
+    // The client's dispose() waits for every call it started to end.
+    const started = Date.now();
+    const outcome = await Promise.race([store.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still closing'), 5000))]);
+    expect(outcome).toBe('closed');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('refuses a second iteration of one subscription', async () => {
     const subscription = open().subscribeToAll();
     subscription[Symbol.asyncIterator]();

@@ -21,6 +21,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
   jsonEvent,
+  type AllStreamResolvedEvent,
   type ReadPosition,
   type RecordedEvent as ClientRecordedEvent,
 } from '@eventstore/db-client';
@@ -385,13 +386,20 @@ export class EsdbEventStore implements EventStore, LogIntegrity {
     const page = this.client.readAll({ fromPosition, direction, maxCount });
     let finished = false;
     try {
-      for await (const resolved of page) {
+      for await (const resolved of page.iterator({ destroyOnReturn: false }) as AsyncIterable<AllStreamResolvedEvent>) {
         if (resolved.event) yield resolved.event;
       }
       finished = true;
     } finally {
-      // Leaving `for await` early does not end the gRPC call; only cancel() does.
-      if (!finished) await page.cancel();
+      if (!finished) {
+        // Leaving early ends neither the gRPC call nor the client's record of it: cancel() ends a
+        // call still running, but one the server has already ended waits, paused, for its unread
+        // events to be read, and the client's dispose() waits for every call it made to end. Reading
+        // on (the page is not destroyed on leaving) lets such a call end; the events are dropped.
+        const cancelled = page.cancel();
+        page.resume();
+        await cancelled;
+      }
     }
   }
 
