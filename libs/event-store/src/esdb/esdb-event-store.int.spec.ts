@@ -288,7 +288,7 @@ describe('EsdbEventStore, beyond the port contract', () => {
     }
     // The client's dispose() waits for every call it started to end.
     const started = Date.now();
-    const outcome = await Promise.race([store.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still closing'), 5000))]);
+    const outcome = await Promise.race([store.close().then(() => 'closed'), new Promise((resolve) => setTimeout(resolve, 5000, 'still closing').unref())]);
     expect(outcome).toBe('closed');
     expect(Date.now() - started).toBeLessThan(1000);
   });
