@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli } from '../../apps/cli/src/cli';
@@ -199,6 +199,10 @@ describe('faults: stores out of step, tampering and a second process on one DATA
       const lock = JSON.stringify({ pid: other.pid, role: 'api', since: '2026-12-01T00:00:00.000Z' });
       writeFileSync(join(dataDir, 'api.lock'), lock);
       expect(await refusal(dataDir)).toMatch(new RegExp(`^DATA_DIR ${escape(dataDir)} is in use: process ${other.pid} holds its api role`));
+      // Nothing of the refused start opens a store, then or a moment later.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(filesOpenUnder(dataDir)).toEqual([]);
+      expect(readdirSync(dataDir).filter((name) => name.startsWith('events.db') || name.startsWith('read-models.db'))).toEqual([]);
 
       other.kill('SIGKILL');
       await new Promise((resolve) => other!.once('exit', resolve));
@@ -221,6 +225,20 @@ describe('faults: stores out of step, tampering and a second process on one DATA
     });
   });
 });
+
+/** The files under `dir` this process holds open. */
+function filesOpenUnder(dir: string): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        // Closed since the listing.
+        return '';
+      }
+    })
+    .filter((target) => target.startsWith(`${dir}/`));
+}
 
 /** The last position of a log file, read without the adapter. */
 function headOf(file: string): number {

@@ -38,7 +38,7 @@ import { openEventStore, openReadModels } from './stores/stores';
 import { engineEventCodec } from './stores/event-codec';
 import { ProjectionWorkerHost } from './projections/projection-worker-host';
 import { StoreStartupChecks } from './stores/store-startup-checks';
-import { DATA_DIR_LOCK, DataDirLock, type DataDirRole } from './stores/data-dir-lock';
+import { DATA_DIR_CLAIM, DataDirClaim, type DataDirRole } from './stores/data-dir-lock';
 
 /**
  * How often the read store's write-ahead log is copied into its file. The projections' many small
@@ -69,13 +69,13 @@ class StoreCloser implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
-    @Inject(DATA_DIR_LOCK) private readonly lock: DataDirLock | undefined,
+    @Inject(DATA_DIR_CLAIM) private readonly claim: DataDirClaim,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
     await this.db.destroy();
-    this.lock?.release();
+    this.claim.release();
   }
 }
 
@@ -122,8 +122,11 @@ export class EngineModule {
   static forRoot({ config, clock, projections = projectionRegistry, roles }: EngineOptions): DynamicModule {
     const lockRoles = roles ?? (config.projections === 'external' ? ['api'] : ['api', 'projector']);
     const shared = [
-      // Taken before either store opens, so a refused second process changes nothing on disk.
-      { provide: DATA_DIR_LOCK, useFactory: () => (config.eventStoreConnectionString ? undefined : DataDirLock.acquire(config.dataDir, lockRoles)) },
+      // Taken before either store opens (each asks for the lock first), so a refused second process changes nothing on disk.
+      {
+        provide: DATA_DIR_CLAIM,
+        useFactory: () => (config.eventStoreConnectionString ? DataDirClaim.notNeeded() : DataDirClaim.take(config.dataDir, lockRoles)),
+      },
       { provide: ENGINE_CONFIG, useValue: config },
       { provide: PROJECTIONS, useValue: projections },
       { provide: KEY_ENCRYPTION_KEY, useFactory: () => keyEncryptionKeyOf(config) },
@@ -151,21 +154,26 @@ export class EngineModule {
       },
       {
         provide: EVENT_STORE,
-        inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_LOCK],
-        useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined) =>
-          openEventStore(config, codec, {
+        inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_CLAIM],
+        useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined, claim: DataDirClaim) => {
+          claim.lock();
+          return openEventStore(config, codec, {
             // A thread of its own copies the write-ahead log into the file, not a commit on the thread answering requests.
             walCheckpoints: { everyMs: 1000 },
             // Nor does the thread answering requests wait for a commit's fsync.
             writer: 'own-thread',
             ...(worker ? { commitSignal: worker.commitSignal } : {}),
-          }),
+          });
+        },
       },
       // As the log's: the projections' commits (and the key vault's) do not wait for the copy into the file.
       {
         provide: READ_MODEL_DB,
-        inject: [DATA_DIR_LOCK],
-        useFactory: () => openReadModels(config, projections, { walCheckpoints: { everyMs: READ_STORE_CHECKPOINT_MS, restartPastFrames: READ_STORE_RESTART_PAST_FRAMES } }),
+        inject: [DATA_DIR_CLAIM],
+        useFactory: (claim: DataDirClaim) => {
+          claim.lock();
+          return openReadModels(config, projections, { walCheckpoints: { everyMs: READ_STORE_CHECKPOINT_MS, restartPastFrames: READ_STORE_RESTART_PAST_FRAMES } });
+        },
       },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },
       { provide: Clock, useValue: clock ?? new SystemClock() },

@@ -8,8 +8,8 @@ import { join } from 'node:path';
  */
 export type DataDirRole = 'api' | 'projector';
 
-/** The embedded stores' lock for this process (undefined on EventStoreDB: nothing embedded to guard). */
-export const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');
+/** This process's `DataDirClaim` on the embedded stores. */
+export const DATA_DIR_CLAIM = Symbol('DATA_DIR_CLAIM');
 
 interface LockHolder {
   pid: number;
@@ -61,6 +61,50 @@ export class DataDirLock {
         // Already gone (removed by hand): nothing left to release.
       }
     }
+  }
+}
+
+/**
+ * What a start got of DATA_DIR: its lock, no lock at all (on EventStoreDB nothing embedded needs one),
+ * or the reason it was refused. Taking the lock never throws; whatever opens a store asks `lock()`
+ * first, which throws the refusal. A throwing lock provider is not enough: Nest 11 still runs the
+ * factories that depend on a provider whose factory threw (handing them null in its place) and reports
+ * the error afterwards, so a refused second process went on to open both stores and its writer thread,
+ * and kept them open.
+ *
+ * @example
+ *   const claim = DataDirClaim.take(config.dataDir, ['api', 'projector']);
+ *   claim.lock();                  // throws DataDirInUseError when another process holds a role
+ *   ...
+ *   claim.release();
+ */
+export class DataDirClaim {
+  private constructor(
+    private readonly held: DataDirLock | undefined,
+    private readonly refusal: unknown,
+  ) {}
+
+  static take(dataDir: string, roles: readonly DataDirRole[]): DataDirClaim {
+    try {
+      return new DataDirClaim(DataDirLock.acquire(dataDir, roles), undefined);
+    } catch (error) {
+      return new DataDirClaim(undefined, error);
+    }
+  }
+
+  /** A start that needs no lock: its log is not embedded. */
+  static notNeeded(): DataDirClaim {
+    return new DataDirClaim(undefined, undefined);
+  }
+
+  /** The lock (undefined when none is needed); throws why it could not be taken. */
+  lock(): DataDirLock | undefined {
+    if (this.refusal !== undefined) throw this.refusal;
+    return this.held;
+  }
+
+  release(): void {
+    this.held?.release();
   }
 }
 

@@ -13,7 +13,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
 import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
-import { DATA_DIR_LOCK, type DataDirLock } from './data-dir-lock';
+import { DATA_DIR_CLAIM, type DataDirClaim } from './data-dir-lock';
 
 /** How many of the newest events the service re-hashes at every start. */
 export const TAIL_VERIFIED_AT_START = 1000;
@@ -107,7 +107,7 @@ export class StoreStartupChecks implements OnModuleInit {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
-    @Inject(DATA_DIR_LOCK) private readonly lock: DataDirLock | undefined,
+    @Inject(DATA_DIR_CLAIM) private readonly claim: DataDirClaim,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -117,7 +117,7 @@ export class StoreStartupChecks implements OnModuleInit {
       // A refused start runs no shutdown hooks: let go of the files here, so the fix can run at once.
       await this.store.close().catch(() => undefined);
       await this.db.destroy().catch(() => undefined);
-      this.lock?.release();
+      this.claim.release();
       throw error;
     }
     this.logger.log('event log verified (newest events re-hashed) and the read store folds it');
