@@ -53,7 +53,7 @@ import { DATA_DIR_CLAIM, DataDirClaim, type DataDirRole } from './stores/data-di
 const READ_STORE_CHECKPOINT_MS = 250;
 
 /**
- * The read store's write-ahead log is started over only once it holds 16,384 pages (64 MiB), not at
+ * The read store's write-ahead log is started over only once it holds 64 MiB, not at
  * every copy. Starting it over (a RESTART) holds the projection worker's next transaction off while
  * it copies the last frames and syncs: 1 to 14 ms at 500 purchases/s, and SQLite's busy handler,
  * sleeping 1, 2, 5, then 10 ms between tries, let the worker in 8 to 19 ms later. Four times a
@@ -61,7 +61,7 @@ const READ_STORE_CHECKPOINT_MS = 250;
  * it happens every 1.5 to 6 s at that rate: lag p99 4.7 to 6.4 ms in three runs against 6.7 to 10.1
  * (700 probes each, after a burst of purchases and cancellations, as in the benchmark).
  */
-const READ_STORE_RESTART_PAST_FRAMES = 16_384;
+const READ_STORE_RESTART_PAST_BYTES = 64 * 1024 * 1024;
 
 /** Closes the stores last, after every consumer (projection, scheduler) has stopped in onModuleDestroy. */
 @Injectable()
@@ -172,7 +172,7 @@ export class EngineModule {
         inject: [DATA_DIR_CLAIM],
         useFactory: (claim: DataDirClaim) => {
           claim.lock();
-          return openReadModels(config, projections, { walCheckpoints: { everyMs: READ_STORE_CHECKPOINT_MS, restartPastFrames: READ_STORE_RESTART_PAST_FRAMES } });
+          return openReadModels(config, projections, { walCheckpoints: { everyMs: READ_STORE_CHECKPOINT_MS, restartPastBytes: READ_STORE_RESTART_PAST_BYTES } });
         },
       },
       { provide: Catalogue, useFactory: () => loadCatalogue(config.catalogueFile) },

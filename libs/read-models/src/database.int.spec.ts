@@ -5,12 +5,13 @@ import {
   type OpenedReadModels,
 } from '@csp/testing/read-model-dialects';
 import { PAGE_CACHE_KIB } from '@csp/event-store';
+import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPostgresReadModels, openSqliteReadModels, type ReadModelDb, type SqliteReadStoreOptions } from './database';
+import { openPostgresReadModels, openSqliteReadModels, READ_STORE_PAGE_SIZE, type ReadModelDb, type SqliteReadStoreOptions } from './database';
 import { customersProjection } from './projections/customers/customers.projection';
 import { ordersProjection } from './projections/orders/orders.projection';
 import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
@@ -218,6 +219,46 @@ describe('openSqliteReadModels page cache', () => {
   });
 });
 
+describe('openSqliteReadModels page size', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'csp-read-page-size-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const pageSizeOf = async (store: ReadModelDb) => Number((await sql<{ page_size: number }>`PRAGMA page_size`.execute(store)).rows[0]!.page_size);
+
+  it('creates a new store with READ_STORE_PAGE_SIZE pages', async () => {
+    const store = await openSqliteReadModels(join(dir, 'read-models.db'), { projections: FIRST_PROJECTIONS });
+    try {
+      expect(await pageSizeOf(store)).toBe(READ_STORE_PAGE_SIZE);
+      expect(READ_STORE_PAGE_SIZE).not.toBe(4096);
+    } finally {
+      await store.destroy();
+    }
+  });
+
+  it('keeps the pages of a store created before, and its rows', async () => {
+    const file = join(dir, 'read-models.db');
+    const older = new Database(file);
+    older.pragma('page_size = 4096');
+    older.pragma('journal_mode = WAL');
+    older.close();
+    const first = await openSqliteReadModels(file, { projections: FIRST_PROJECTIONS });
+    await sql`CREATE TABLE kept (text TEXT NOT NULL)`.execute(first);
+    await sql`INSERT INTO kept (text) VALUES ('still here')`.execute(first);
+    await first.destroy();
+
+    const reopened = await openSqliteReadModels(file, { projections: FIRST_PROJECTIONS });
+    try {
+      expect(await pageSizeOf(reopened)).toBe(4096);
+      expect((await sql<{ text: string }>`SELECT text FROM kept`.execute(reopened)).rows).toEqual([{ text: 'still here' }]);
+    } finally {
+      await reopened.destroy();
+    }
+  });
+});
+
 describe('openSqliteReadModels write-ahead log checkpoints', () => {
   let dir: string;
   const stores: ReadModelDb[] = [];
@@ -235,11 +276,11 @@ describe('openSqliteReadModels write-ahead log checkpoints', () => {
     stores.push(store);
     return store;
   };
-  /** About 6 MB in one transaction: past SQLite's threshold of 1,000 pages, where a commit would copy them itself. */
-  const writeSixMegabytes = async (store: ReadModelDb) => {
+  /** About 20 MB in one transaction: past SQLite's threshold of 1,000 pages (16 MB of the store's pages), where a commit would copy them itself. */
+  const writeTwentyMegabytes = async (store: ReadModelDb) => {
     await sql`CREATE TABLE IF NOT EXISTS padding (id INTEGER PRIMARY KEY, text TEXT NOT NULL)`.execute(store);
     await store.transaction().execute(async (trx) => {
-      for (let row = 0; row < 2000; row++) await sql`INSERT INTO padding (text) VALUES (${'x'.repeat(3000)})`.execute(trx);
+      for (let row = 0; row < 2000; row++) await sql`INSERT INTO padding (text) VALUES (${'x'.repeat(10_000)})`.execute(trx);
     });
   };
   const fileSize = async () => (await stat(join(dir, 'read-models.db'))).size;
@@ -249,11 +290,11 @@ describe('openSqliteReadModels write-ahead log checkpoints', () => {
     const writer = await open('another-connection');
     const sizeBefore = await fileSize();
 
-    await writeSixMegabytes(writer);
+    await writeTwentyMegabytes(writer);
 
     const deadline = Date.now() + 5000;
-    while ((await fileSize()) < sizeBefore + 6_000_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await fileSize()).toBeGreaterThan(sizeBefore + 6_000_000);
+    while ((await fileSize()) < sizeBefore + 20_000_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await fileSize()).toBeGreaterThan(sizeBefore + 20_000_000);
     const rows = await sql<{ count: number }>`SELECT count(*) AS count FROM padding`.execute(checkpointing);
     expect(Number(rows.rows[0]!.count)).toBe(2000);
   });
@@ -262,9 +303,9 @@ describe('openSqliteReadModels write-ahead log checkpoints', () => {
     const writer = await open('another-connection');
     const sizeBefore = await fileSize();
 
-    await writeSixMegabytes(writer);
+    await writeTwentyMegabytes(writer);
 
     expect(await fileSize()).toBe(sizeBefore);
-    expect((await stat(join(dir, 'read-models.db-wal'))).size).toBeGreaterThan(6_000_000);
+    expect((await stat(join(dir, 'read-models.db-wal'))).size).toBeGreaterThan(20_000_000);
   });
 });
