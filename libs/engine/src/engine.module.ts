@@ -156,7 +156,7 @@ export class EngineModule {
         provide: EVENT_STORE,
         inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_CLAIM],
         useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined, claim: DataDirClaim) => {
-          claim.lock();
+          claim.throwIfRefused();
           return openEventStore(config, codec, {
             // A thread of its own copies the write-ahead log into the file, not a commit on the thread answering requests.
             walCheckpoints: { everyMs: 1000 },
@@ -171,7 +171,7 @@ export class EngineModule {
         provide: READ_MODEL_DB,
         inject: [DATA_DIR_CLAIM],
         useFactory: (claim: DataDirClaim) => {
-          claim.lock();
+          claim.throwIfRefused();
           return openReadModels(config, projections, { walCheckpoints: { everyMs: READ_STORE_CHECKPOINT_MS, restartPastBytes: READ_STORE_RESTART_PAST_BYTES } });
         },
       },

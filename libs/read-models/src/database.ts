@@ -64,7 +64,7 @@ const BUSY_TIMEOUT_MS = 5000;
  * before keeps the size it has, which SQLite fixes when a file in WAL mode is created). A
  * subscription row holds its folded state as JSON, 3 to 4 KB: on 4 KiB pages most spill into an
  * overflow page, and each leaf holds one row. On a real 1M-event log, every projection rebuilt:
- * 47.6 to 53.1 s on 4 KiB pages (four runs), 40.7 / 41.8 s on 8 KiB, 37.9 / 38.3 / 40.3 s on 16 KiB,
+ * 47.6 to 53.1 s on 4 KiB pages (four runs), 40.7 to 48.9 s on 8 KiB (seven), 37.9 / 38.3 / 40.3 s on 16 KiB,
  * 38.1 s on 32 KiB with the rebuild's resident memory at 246 MiB (136, 152 and 183 MiB for the
  * others: its page cache holds as many KiB, in fewer, larger pages). Not 16 KiB: the service's
  * projection worker commits a few rows at a time, each commit writes whole pages, and the benchmark's

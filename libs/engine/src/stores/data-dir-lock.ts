@@ -66,15 +66,15 @@ export class DataDirLock {
 
 /**
  * What a start got of DATA_DIR: its lock, no lock at all (on EventStoreDB nothing embedded needs one),
- * or the reason it was refused. Taking the lock never throws; whatever opens a store asks `lock()`
- * first, which throws the refusal. A throwing lock provider is not enough: Nest 11 still runs the
+ * or the reason it was refused. Taking the lock never throws; whatever opens a store calls
+ * `throwIfRefused()` first. A throwing lock provider is not enough: Nest 11 still runs the
  * factories that depend on a provider whose factory threw (handing them null in its place) and reports
  * the error afterwards, so a refused second process went on to open both stores and its writer thread,
  * and kept them open.
  *
  * @example
  *   const claim = DataDirClaim.take(config.dataDir, ['api', 'projector']);
- *   claim.lock();                  // throws DataDirInUseError when another process holds a role
+ *   claim.throwIfRefused();        // DataDirInUseError when another process holds a role
  *   ...
  *   claim.release();
  */
@@ -97,10 +97,9 @@ export class DataDirClaim {
     return new DataDirClaim(undefined, undefined);
   }
 
-  /** The lock (undefined when none is needed); throws why it could not be taken. */
-  lock(): DataDirLock | undefined {
+  /** Throws why the lock could not be taken, if it could not. */
+  throwIfRefused(): void {
     if (this.refusal !== undefined) throw this.refusal;
-    return this.held;
   }
 
   release(): void {
