@@ -3,7 +3,7 @@
 // EventStoreDB-protocol test server, both started the way the README says.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +82,15 @@ function check(name, condition, detail) {
   }
 }
 
-async function lifecycleOverHttp(label, env) {
+/** The nice value of each of a process's threads, from /proc (field 19 of a task's stat). */
+function threadNiceness(pid) {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+  });
+}
+
+async function lifecycleOverHttp(label, env, { projectionWorker = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'csp-smoke-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -103,6 +111,13 @@ async function lifecycleOverHttp(label, env) {
     check(`${label}: lists it at the purchase position`, list.status === 200 && list.body.items?.[0]?.id === subscriptionId, JSON.stringify(list.body));
     const cancelled = await call(base, token, 'PATCH', `/v1/customers/${customerId}/subscriptions/${subscriptionId}`, { status: 'cancelled' });
     check(`${label}: cancels it with a refund`, cancelled.status === 200 && cancelled.body.refund?.amount > 0, JSON.stringify(cancelled.body));
+    if (projectionWorker) {
+      const threads = threadNiceness(api.child.pid);
+      const requestThread = threads.find((thread) => thread.tid === api.child.pid);
+      const below = threads.filter((thread) => thread.nice === Math.min(19, requestThread.nice + 10));
+      const others = threads.filter((thread) => thread.nice !== requestThread.nice && !below.includes(thread));
+      check(`${label}: the projection worker alone runs 10 nice levels below the requests`, below.length === 1 && others.length === 0, JSON.stringify(threads));
+    }
   } finally {
     api.child.kill('SIGTERM');
     await new Promise((resolve) => api.child.once('exit', resolve));
@@ -187,7 +202,7 @@ try {
   console.log('smoke: the built service');
   await stopsUnderLoadLosingNothing();
   await refusesProductionWithoutSecret();
-  await lifecycleOverHttp('embedded SQLite', {});
+  await lifecycleOverHttp('embedded SQLite', {}, { projectionWorker: true });
   const esdbPort = await freePort();
   const esdb = start('dist/libs/testing/src/esdb-test-server/main.js', ['--port', String(esdbPort)], {});
   await waitFor(async () => esdb.output().includes('EventStoreDB test server listening on'), 'the EventStoreDB test server', 10_000);
