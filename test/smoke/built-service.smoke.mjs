@@ -116,7 +116,7 @@ async function lifecycleOverHttp(label, env, { projectionWorker = false } = {}) 
       const requestThread = threads.find((thread) => thread.tid === api.child.pid);
       const below = threads.filter((thread) => thread.nice === Math.min(19, requestThread.nice + 10));
       const others = threads.filter((thread) => thread.nice !== requestThread.nice && !below.includes(thread));
-      check(`${label}: the projection worker alone runs 10 nice levels below the requests`, below.length === 1 && others.length === 0, JSON.stringify(threads));
+      check(`${label}: with PROJECTION_WORKER_NICE=10 the projection worker alone runs 10 nice levels below the requests`, below.length === 1 && others.length === 0, JSON.stringify(threads));
     }
   } finally {
     api.child.kill('SIGTERM');
@@ -202,7 +202,7 @@ try {
   console.log('smoke: the built service');
   await stopsUnderLoadLosingNothing();
   await refusesProductionWithoutSecret();
-  await lifecycleOverHttp('embedded SQLite', {}, { projectionWorker: true });
+  await lifecycleOverHttp('embedded SQLite', { PROJECTION_WORKER_NICE: '10' }, { projectionWorker: true });
   const esdbPort = await freePort();
   const esdb = start('dist/libs/testing/src/esdb-test-server/main.js', ['--port', String(esdbPort)], {});
   await waitFor(async () => esdb.output().includes('EventStoreDB test server listening on'), 'the EventStoreDB test server', 10_000);

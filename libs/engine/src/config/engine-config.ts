@@ -25,6 +25,13 @@ export interface EngineConfig {
    */
   projections: ProjectionsMode;
   /**
+   * `PROJECTION_WORKER_NICE`: how many nice levels the projection worker thread runs below the
+   * threads that answer and commit commands (0 to 19; Linux only). 0, the default, keeps read models
+   * as fresh as the machine allows; a burst of commands gets more of the CPU at a higher value,
+   * while reads with X-Min-Position wait longer (see the README's "Environment").
+   */
+  projectionWorkerNice: number;
+  /**
    * `KEY_ENCRYPTION_KEY`: the master key that wraps the data keys of product keys (32 bytes, base64 or
    * hex). Absent: a development key under `dataDir`; required when `production`.
    */
@@ -73,6 +80,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     minPositionWaitMs: 5000,
     schedulerIntervalMs: schedulerInterval(env['SCHEDULER_INTERVAL_MS']),
     projections: projectionsMode(env['PROJECTIONS'], env['EVENTSTORE_CONNECTION_STRING']),
+    projectionWorkerNice: boundedInteger(env, 'PROJECTION_WORKER_NICE', 0, 0, 19),
     maxTokenLifetimeSeconds: positiveInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 24 * 3600, 60),
     http: {
       headersTimeoutMs: positiveInteger(env, 'HTTP_HEADERS_TIMEOUT_MS', 20_000, 100),
@@ -90,6 +98,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
   };
   if (config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
     throw new Error(`HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs}) must not be shorter than HTTP_HEADERS_TIMEOUT_MS (${config.http.headersTimeoutMs})`);
+  }
+  if (config.projectionWorkerNice > 0 && config.projections !== 'worker') {
+    throw new Error(`PROJECTION_WORKER_NICE lowers the projection worker thread's priority; with PROJECTIONS=${config.projections} there is none`);
   }
   if (env['EVENTSTORE_CONNECTION_STRING']) config.eventStoreConnectionString = env['EVENTSTORE_CONNECTION_STRING'];
   if (env['READ_MODELS_DATABASE_URL']) config.readModelsConnectionString = env['READ_MODELS_DATABASE_URL'];
@@ -124,5 +135,15 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be a whole number, at least ${minimum}, got ${text}`);
+  return value;
+}
+
+function boundedInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum: number, maximum: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < minimum || value > maximum) {
+    throw new Error(`${name} must be a whole number from ${minimum} to ${maximum}, got ${text}`);
+  }
   return value;
 }

@@ -14,6 +14,16 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ PORT: value })).toThrow(/PORT/);
   });
 
+  it('runs the projection worker at the priority of requests unless PROJECTION_WORKER_NICE lowers it, by 1 to 19 levels', () => {
+    expect(configFromEnv({}).projectionWorkerNice).toBe(0);
+    expect(configFromEnv({ PROJECTION_WORKER_NICE: '10' }).projectionWorkerNice).toBe(10);
+    expect(configFromEnv({ PROJECTION_WORKER_NICE: '19' }).projectionWorkerNice).toBe(19);
+    for (const text of ['20', '-1', '2.5', 'low']) {
+      expect(() => configFromEnv({ PROJECTION_WORKER_NICE: text })).toThrow(`PROJECTION_WORKER_NICE must be a whole number from 0 to 19, got ${text}`);
+    }
+    expect(() => configFromEnv({ PROJECTION_WORKER_NICE: '10', PROJECTIONS: 'in-process' })).toThrow('with PROJECTIONS=in-process there is none');
+  });
+
   it('runs projections in a worker thread on the embedded log and in-process on EventStoreDB, unless PROJECTIONS says otherwise', () => {
     expect(configFromEnv({}).projections).toBe('worker');
     expect(configFromEnv({ EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' }).projections).toBe('in-process');

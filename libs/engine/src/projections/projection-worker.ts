@@ -12,14 +12,6 @@ import { SupervisedProjection, type ProjectionLogger, type ProjectionState } fro
 import { lowerThisThreadsPriority } from './thread-priority';
 
 const STATE_REPORT_MS = 100;
-/**
- * The projections give way to the threads that answer and commit commands: on this 2-core machine
- * the worker took two thirds of a core while the service answered cancellations (each folds into
- * twelve ledger and feed rows), and the request and log-writer threads waited a quarter of their
- * time for a core. Read models catch up in the gaps; a caller who needs its own write waits with
- * X-Min-Position. Ten nice levels: a tenth of a request thread's share when both want a core.
- */
-const PRIORITY_BELOW_REQUESTS = 10;
 
 /** Hands a projection's log lines to the service's logger instead of printing in another format. */
 function forwardingLogger(port: MessagePort, context: string): ProjectionLogger {
@@ -56,13 +48,22 @@ class ProgressReports {
   }
 }
 
+/**
+ * PROJECTION_WORKER_NICE: the operator chose command throughput in bursts over read-model freshness
+ * (on 2 cores the worker took two thirds of a core while the service answered cancellations, and the
+ * request and log-writer threads waited a quarter of their time for one).
+ */
+function giveWayToRequests(port: MessagePort, steps: number): void {
+  const niceness = lowerThisThreadsPriority(steps);
+  if (niceness === undefined) {
+    send(port, { type: 'log', level: 'warn', context: 'ProjectionWorker', message: `PROJECTION_WORKER_NICE=${steps} has no effect here: this system gives threads no priority of their own` });
+  } else {
+    send(port, { type: 'log', level: 'log', context: 'ProjectionWorker', message: `projections run at nice ${niceness}, below the threads that answer requests (PROJECTION_WORKER_NICE=${steps})` });
+  }
+}
+
 async function run(port: MessagePort, { config, masterKey, commitSignal }: ProjectionWorkerData): Promise<void> {
-  const niceness = lowerThisThreadsPriority(PRIORITY_BELOW_REQUESTS);
-  const priorityNote =
-    niceness === undefined
-      ? 'projections run at the priority of requests (this system gives threads no priority of their own)'
-      : `projections run at nice ${niceness}, below the threads that answer requests`;
-  send(port, { type: 'log', level: 'debug', context: 'ProjectionWorker', message: priorityNote });
+  if (config.projectionWorkerNice > 0) giveWayToRequests(port, config.projectionWorkerNice);
   // The service's store on the same file runs the checkpointer thread.
   const db = await openReadModels(config, projectionRegistry, { walCheckpoints: 'another-connection' });
   const log = openSqliteLog(config);
