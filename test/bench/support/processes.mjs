@@ -62,7 +62,7 @@ function startProcess(args, env) {
 export async function startService({ dataDir, nodeArgs = [], env = {} }) {
   const port = await freePort();
   // The V8 flags `npm start` and the image give the service.
-  const service = startProcess(['--heap-growing-percent=50', '--no-sparkplug', ...nodeArgs, join(root, 'dist/apps/api/src/main.js')], {
+  const service = startProcess(['--heap-growing-percent=50', '--no-sparkplug', '--max-semi-space-size=8', ...nodeArgs, join(root, 'dist/apps/api/src/main.js')], {
     PORT: String(port),
     DATA_DIR: dataDir,
     NODE_ENV: 'development',
