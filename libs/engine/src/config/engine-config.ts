@@ -131,11 +131,7 @@ function schedulerInterval(text: string | undefined): number {
 
 /** A whole number of at least `minimum`, so a typo (`20s`, `0`) cannot switch a limit off. */
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be a whole number, at least ${minimum}, got ${text}`);
-  return value;
+  return boundedInteger(env, name, fallback, minimum, Number.POSITIVE_INFINITY);
 }
 
 function boundedInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum: number, maximum: number): number {
@@ -143,7 +139,8 @@ function boundedInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, 
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < minimum || value > maximum) {
-    throw new Error(`${name} must be a whole number from ${minimum} to ${maximum}, got ${text}`);
+    const range = maximum === Number.POSITIVE_INFINITY ? `, at least ${minimum}` : ` from ${minimum} to ${maximum}`;
+    throw new Error(`${name} must be a whole number${range}, got ${text}`);
   }
   return value;
 }
