@@ -28,6 +28,36 @@ describe('openSqliteConnection', () => {
     expect(cacheSizeOf(plain)).toBeLessThan(-PAGE_CACHE_KIB);
   });
 
+  it('keeps statement journals in memory, and a statement that fails half-way still undoes only itself', () => {
+    const file = join(dir, 'journal.db');
+    const writer = openSqliteConnection(file);
+    opened.push(writer);
+    writer.pragma('journal_mode = WAL');
+    expect(writer.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
+
+    writer.exec('CREATE TABLE rows (id TEXT PRIMARY KEY, text TEXT NOT NULL)');
+    const existing = Array.from({ length: 400 }, (_, row) => [`a${String(row).padStart(4, '0')}`, 'y'.repeat(1000)]);
+    writer.prepare(`INSERT INTO rows (id, text) VALUES ${existing.map(() => '(?, ?)').join(', ')}`).run(existing.flat());
+    // Interleaved with the existing ids, so the statement changes far more than 64 KiB of existing
+    // pages before its last row breaks NOT NULL: the journal that undoes it no longer fits in SQLite's
+    // in-memory threshold for temporary files.
+    const failing = existing.map(([id]) => [`${id}b`, 'z'.repeat(1000)]);
+    failing[failing.length - 1] = ['last', null];
+    const insertFailing = writer.prepare(`INSERT INTO rows (id, text) VALUES ${failing.map(() => '(?, ?)').join(', ')} ON CONFLICT (id) DO NOTHING`);
+
+    writer.transaction(() => {
+      writer.prepare('INSERT INTO rows (id, text) VALUES (?, ?)').run('before', 'kept');
+      expect(() => insertFailing.run(failing.flat())).toThrow(/NOT NULL/);
+      writer.prepare('INSERT INTO rows (id, text) VALUES (?, ?)').run('after', 'kept');
+    })();
+
+    const reader = new Database(file, { readonly: true });
+    opened.push(reader);
+    expect(reader.prepare("SELECT count(*) AS count FROM rows WHERE text = 'kept'").get()).toEqual({ count: 2 });
+    expect(reader.prepare('SELECT count(*) AS count FROM rows').get()).toEqual({ count: 402 });
+    expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
   it('passes the connection options on', () => {
     expect(() => openSqliteConnection(join(dir, 'missing.db'), { fileMustExist: true })).toThrow(/unable to open/);
   });

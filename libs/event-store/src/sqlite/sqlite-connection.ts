@@ -15,11 +15,20 @@ export interface SqliteConnectionOptions extends Database.Options {
   pageCacheKib?: number | undefined;
 }
 
-/** A better-sqlite3 connection to `file` with the engine's page cache. */
+/**
+ * A better-sqlite3 connection to `file` with the engine's page cache, and its statement journals in
+ * memory. SQLite copies every existing page a multi-row statement changes into a statement journal
+ * (so the statement alone can be undone if it fails half-way), and past 64 KiB it writes that journal
+ * to a temporary file. A rebuild's multi-row inserts did so all the time: 10.4 GB written by the
+ * folding thread for a 2 GB read store on a 1M-event log, 3.6 GB with the journals in memory, and
+ * the rebuild 15 to 20 % faster. A journal lives for one statement (or one savepoint), so memory
+ * holds at most the pages one statement touches.
+ */
 export function openSqliteConnection(file: string, { pageCacheKib = PAGE_CACHE_KIB, ...options }: SqliteConnectionOptions = {}): Database.Database {
   const db = new Database(file, options);
   try {
     db.pragma(`cache_size = -${pageCacheKib}`);
+    db.pragma('temp_store = MEMORY');
   } catch (error) {
     db.close();
     throw error;
