@@ -41,7 +41,7 @@ describe('openSqliteConnection', () => {
     // Interleaved with the existing ids, so the statement changes far more than 64 KiB of existing
     // pages before its last row breaks NOT NULL: the journal that undoes it no longer fits in SQLite's
     // in-memory threshold for temporary files.
-    const failing = existing.map(([id]) => [`${id}b`, 'z'.repeat(1000)]);
+    const failing: (string | null)[][] = existing.map(([id]) => [`${id}b`, 'z'.repeat(1000)]);
     failing[failing.length - 1] = ['last', null];
     const insertFailing = writer.prepare(`INSERT INTO rows (id, text) VALUES ${failing.map(() => '(?, ?)').join(', ')} ON CONFLICT (id) DO NOTHING`);
 
