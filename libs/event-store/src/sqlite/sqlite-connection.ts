@@ -21,8 +21,9 @@ export interface SqliteConnectionOptions extends Database.Options {
  * (so the statement alone can be undone if it fails half-way), and past 64 KiB it writes that journal
  * to a temporary file. A rebuild's multi-row inserts did so all the time: 10.4 GB written by the
  * folding thread for a 2 GB read store on a 1M-event log, 3.6 GB with the journals in memory, and
- * the rebuild 15 to 20 % faster. A journal lives for one statement (or one savepoint), so memory
- * holds at most the pages one statement touches.
+ * the rebuild 10 to 20 % faster. A journal lives for one statement or one savepoint, so memory holds
+ * at most the pages one of them changes. Temporary tables and sorts too large for the page cache
+ * are kept in memory as well, instead of in files.
  */
 export function openSqliteConnection(file: string, { pageCacheKib = PAGE_CACHE_KIB, ...options }: SqliteConnectionOptions = {}): Database.Database {
   const db = new Database(file, options);
