@@ -33,6 +33,7 @@ const READ_MODEL_TABLES = [
   'orders__g1_migrations',
   'orders__g1_migrations_lock',
   'projection_checkpoints',
+  'projection_deferred_indexes',
   'projection_generations',
   'read_store_log_binding',
   'read_store_migrations',

@@ -30,10 +30,20 @@ export interface ProjectionGenerationsTable {
   created_at: string;
 }
 
+/** A secondary index of a generation being built, dropped until its fold is done (see `deferSecondaryIndexes`). */
+export interface ProjectionDeferredIndexesTable {
+  index_name: string;
+  projection: string;
+  generation: number;
+  /** The `CREATE INDEX` statement that makes it again. */
+  definition: string;
+}
+
 /** Tables of the read store itself, beside the projections' own. */
 export interface ReadStoreSchema {
   projection_checkpoints: ProjectionCheckpointsTable;
   projection_generations: ProjectionGenerationsTable;
+  projection_deferred_indexes: ProjectionDeferredIndexesTable;
 }
 
 /**

@@ -67,6 +67,18 @@ export const storeMigrations: Record<string, Migration> = {
   '0004_key_vault': { up: createKeyVaultTables },
   '0005_webhooks': { up: createWebhookTables },
   '0006_log_binding': { up: createLogBindingTable },
+  '0007_projection_deferred_indexes': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('projection_deferred_indexes')
+        .ifNotExists()
+        .addColumn('index_name', 'text', (column) => column.primaryKey())
+        .addColumn('projection', 'text', (column) => column.notNull())
+        .addColumn('generation', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
 };
 
 /**

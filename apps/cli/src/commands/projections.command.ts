@@ -1,5 +1,5 @@
 import { configFromEnv } from '@csp/engine/config/engine-config';
-import { ProjectionOperations, REBUILD_STALLED_AFTER_MS, REBUILD_READ_STORE, type RebuildProgress } from '@csp/engine/projections/projection-operations';
+import { ProjectionOperations, REBUILD_STALLED_AFTER_MS, REBUILD_READ_STORE, type IndexProgress, type RebuildProgress } from '@csp/engine/projections/projection-operations';
 import { openEventStore, openReadModels, type SqliteFileOptions } from '@csp/engine/stores/stores';
 import { positionFromString, type LogPosition } from '@csp/event-store';
 import { projectionRegistry } from '@csp/read-models';
@@ -33,26 +33,37 @@ function parsePosition(text: string): LogPosition {
   return position;
 }
 
-/** A bar on a terminal, nothing when standard error is a file or a pipe. */
-function progressReporter(context: CliContext, label: string): { update: (progress: RebuildProgress) => void; stop: () => void } {
-  if (!context.isTerminal) return { update: () => undefined, stop: () => undefined };
+/** Bars on a terminal (the fold, then the indexes it deferred), nothing when standard error is a file or a pipe. */
+function progressReporter(
+  context: CliContext,
+  label: string,
+): { update: (progress: RebuildProgress) => void; indexes: (progress: IndexProgress) => void; stop: () => void } {
+  if (!context.isTerminal) return { update: () => undefined, indexes: () => undefined, stop: () => undefined };
   const bar = new SingleBar(
     { format: `${label} [{bar}] {percentage}% | {eventsFolded} events | {rate} events/s | ETA {eta}s`, stream: process.stderr, etaBuffer: 50 },
   );
+  const indexBar = new SingleBar({ format: `indexes [{bar}] {value}/{total} | {index}`, stream: process.stderr });
   const started = Date.now();
-  let begun = false;
+  let shown: SingleBar | undefined;
+  const show = (next: SingleBar, total: number, payload: object): void => {
+    if (shown === next) return;
+    shown?.stop();
+    next.start(total, 0, payload);
+    shown = next;
+  };
   return {
     update: ({ position, eventsFolded, target }) => {
-      const total = Number(target?.commit ?? position.commit) || 1;
-      if (!begun) {
-        bar.start(total, 0, { eventsFolded: 0, rate: 0 });
-        begun = true;
-      }
+      show(bar, Number(target?.commit ?? position.commit) || 1, { eventsFolded: 0, rate: 0 });
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
       bar.update(Number(position.commit), { eventsFolded, rate: Math.round(eventsFolded / seconds) });
     },
+    indexes: ({ index, built, total }) => {
+      show(indexBar, total, { index });
+      indexBar.update(built, { index });
+    },
     stop: () => {
-      if (begun) bar.stop();
+      shown?.stop();
+      shown = undefined;
     },
   };
 }
@@ -111,6 +122,7 @@ export function registerProjectionsCommand(program: Command, context: CliContext
           const results = await operations.rebuildTogether(names, {
             ...(options.until ? { until: options.until } : {}),
             onProgress: progress.update,
+            onIndexProgress: progress.indexes,
           });
           progress.stop();
           for (const result of results) {

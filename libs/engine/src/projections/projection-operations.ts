@@ -87,6 +87,14 @@ export interface RebuildOptions {
   /** Events per read and per transaction. */
   batchSize?: number;
   onProgress?: (progress: RebuildProgress) => void;
+  /** After the fold, as the indexes it deferred are built: `built` of `total`, `index` next (or last). */
+  onIndexProgress?: (progress: IndexProgress) => void;
+}
+
+export interface IndexProgress {
+  index: string;
+  built: number;
+  total: number;
 }
 
 export interface RebuildResult {
@@ -177,6 +185,7 @@ export class ProjectionOperations {
     let position: LogPosition | undefined;
     try {
       for (const projection of projections) generations.push(await this.generations.create(projection));
+      for (const [index, projection] of projections.entries()) await this.generations.deferSecondaryIndexes(projection, generations[index]!);
       if (target) {
         const runners = projections.map((projection, index) => generationRunner(this.store, this.db, projection, generations[index]!));
         await foldHistory(this.store, this.db, runners, target, options.batchSize ?? REBUILD_BATCH_SIZE, (last, count) => {
@@ -185,6 +194,7 @@ export class ProjectionOperations {
           options.onProgress?.({ position, eventsFolded, target });
         });
       }
+      await this.buildDeferredIndexes(projections, generations, options.onIndexProgress);
       for (const [index, projection] of projections.entries()) {
         await this.generations.activate(projection, generations[index]!, { evenIfBehind: true });
         activated++;
@@ -204,6 +214,24 @@ export class ProjectionOperations {
       position: position ? positionToString(position) : null,
       seconds,
     }));
+  }
+
+  /** Every index the rebuild deferred, counted across the projections for one progress report. */
+  private async buildDeferredIndexes(
+    projections: readonly AnyProjection[],
+    generations: readonly ProjectionGeneration[],
+    onIndexProgress: RebuildOptions['onIndexProgress'],
+  ): Promise<void> {
+    const total = await this.generations.deferredIndexCount(generations);
+    let builtBefore = 0;
+    for (const [index, projection] of projections.entries()) {
+      let builtHere = 0;
+      await this.generations.buildDeferredIndexes(projection, generations[index]!, ({ index: name, built }) => {
+        builtHere = built;
+        onIndexProgress?.({ index: name, built: builtBefore + built, total });
+      });
+      builtBefore += builtHere;
+    }
   }
 
   /**

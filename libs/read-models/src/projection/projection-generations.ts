@@ -1,5 +1,5 @@
 import { comparePositions, positionFromString } from '@csp/event-store';
-import { Migrator, sql, type Kysely } from 'kysely';
+import { Migrator, sql, SqliteAdapter, type Kysely } from 'kysely';
 import type { ReadModelDb } from '../schema';
 import { migrationTableSchema } from '../store-migrations';
 import { checkpointName, physicalTable, type AnyProjection, type ProjectionGeneration } from './projection-definition';
@@ -106,11 +106,85 @@ export class ProjectionGenerations {
   }
 
   /**
+   * Drops the plain secondary indexes of a generation about to be folded from zero, each one's
+   * `CREATE INDEX` kept in the store in the same transaction; `buildDeferredIndexes` makes them again
+   * once the fold is done, and `activate` does so first if no one has. A fold then writes each row
+   * into its table and primary key only, and each index is sorted once at the end instead of taking
+   * rows at random places one at a time: a real 1M-event log rebuilt in 30.5 and 31.5 s, the indexes'
+   * 3.3 s included, against 35.9 and 37 s. Primary keys and unique indexes stay: folds read by
+   * them, and their constraints hold while folding. Returns how many were dropped.
+   *
+   * SQLite only: on PostgreSQL nothing is dropped (0).
+   */
+  async deferSecondaryIndexes(definition: AnyProjection, generation: ProjectionGeneration): Promise<number> {
+    if (!(this.db.getExecutor().adapter instanceof SqliteAdapter)) return 0;
+    const tables = definition.tables.map((table) => physicalTable(table, generation.generation));
+    return this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ name: string; sql: string }>`
+        select name, sql from sqlite_master
+        where type = 'index' and sql is not null and tbl_name in (${sql.join(tables)}) order by name`.execute(trx);
+      const plain = rows.filter((index) => !/^create\s+unique\s/i.test(index.sql));
+      for (const index of plain) {
+        await trx
+          .insertInto('projection_deferred_indexes')
+          .values({ index_name: index.name, projection: definition.name, generation: generation.generation, definition: index.sql })
+          .execute();
+        await trx.schema.dropIndex(index.name).execute();
+      }
+      return plain.length;
+    });
+  }
+
+  /** How many indexes of these generations are still deferred. */
+  async deferredIndexCount(generations: readonly ProjectionGeneration[]): Promise<number> {
+    let count = 0;
+    for (const generation of generations) {
+      const row = await this.db
+        .selectFrom('projection_deferred_indexes')
+        .select((select) => select.fn.countAll<number>().as('count'))
+        .where('projection', '=', generation.name)
+        .where('generation', '=', generation.generation)
+        .executeTakeFirstOrThrow();
+      count += Number(row.count);
+    }
+    return count;
+  }
+
+  /**
+   * Makes every index `deferSecondaryIndexes` dropped from `generation`, each in its own transaction
+   * (the service's writers wait for one index at a time, not for all). Another process that builds
+   * them at the same time finds each one done and skips it.
+   */
+  async buildDeferredIndexes(
+    definition: AnyProjection,
+    generation: ProjectionGeneration,
+    onIndex?: (progress: { index: string; built: number; total: number }) => void,
+  ): Promise<void> {
+    const deferred = await this.db
+      .selectFrom('projection_deferred_indexes')
+      .select(['index_name', 'definition'])
+      .where('projection', '=', definition.name)
+      .where('generation', '=', generation.generation)
+      .orderBy('index_name')
+      .execute();
+    for (const [built, index] of deferred.entries()) {
+      onIndex?.({ index: index.index_name, built, total: deferred.length });
+      await this.db.transaction().execute(async (trx) => {
+        const removed = await trx.deleteFrom('projection_deferred_indexes').where('index_name', '=', index.index_name).executeTakeFirst();
+        if (Number(removed.numDeletedRows) === 1) await sql.raw(index.definition).execute(trx);
+      });
+    }
+    if (deferred.length > 0) onIndex?.({ index: deferred.at(-1)!.index_name, built: deferred.length, total: deferred.length });
+  }
+
+  /**
    * Makes `generation` the one that answers, in one transaction: the views move to its tables and
    * the previous generation is dropped with its checkpoint. Refused (false, nothing changed) while
    * the new generation is behind the old one, so a query never sees the read models go back in time.
+   * Indexes still deferred are built first.
    */
   async activate(definition: AnyProjection, generation: ProjectionGeneration, options: { evenIfBehind?: boolean } = {}): Promise<boolean> {
+    await this.buildDeferredIndexes(definition, generation);
     const previous = await this.active(definition.name);
     const switched = await this.db.transaction().execute(async (trx) => {
       if (previous && !options.evenIfBehind && (await isBehind(trx, generation, previous))) return false;
@@ -179,5 +253,6 @@ async function dropGeneration(trx: ReadModelDb, definition: AnyProjection, gener
   await trx.schema.dropTable(migrationTableName).ifExists().execute();
   await trx.schema.dropTable(migrationLockTableName).ifExists().execute();
   await trx.deleteFrom('projection_checkpoints').where('name', '=', checkpointName({ name: definition.name, generation })).execute();
+  await trx.deleteFrom('projection_deferred_indexes').where('projection', '=', definition.name).where('generation', '=', generation).execute();
   await trx.deleteFrom('projection_generations').where('name', '=', definition.name).where('generation', '=', generation).execute();
 }
