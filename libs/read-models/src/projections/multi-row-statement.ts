@@ -18,8 +18,9 @@ function remember(key: string, sqlText: string): void {
  *
  * `columns` names every column of a row (the type checks that none is missing); `build` must take
  * the rows' values, in that order, as the statement's only parameters, which the first compilation
- * of each shape checks. Each call compiles the statement for one row to find which SQL it is (the
- * dialect, the generation's tables), then reuses the SQL compiled for as many rows as the chunk holds.
+ * of each shape checks. Each transaction compiles the statement for one row to find which SQL it is
+ * (the dialect, the generation's tables), once per chunk length, then reuses the SQL compiled for as
+ * many rows as the chunk holds.
  *
  * @example
  *   const insertOrders = multiRowStatement<OrdersSchema, OrdersTable>({ id: true, state: true }, (trx, rows) => trx.insertInto('orders').values(rows));
@@ -45,19 +46,32 @@ export function multiRowStatement<DB, Row extends object>(
     }
     return parameters;
   };
+  /**
+   * Inside one transaction the SQL for a chunk's length stays the same: the one-row compilation that
+   * finds it runs once per transaction and length, not once per chunk (a rebuild's 10,000-event
+   * transactions run each statement about a hundred times).
+   */
+  const sqlByTransaction = new WeakMap<Transaction<DB>, Map<number, string>>();
+  const sqlFor = (trx: Transaction<DB>, chunk: readonly Row[], parameters: readonly unknown[]): string => {
+    const key = `${chunk.length}\n${build(trx, chunk.slice(0, 1)).compile().sql}`;
+    let sqlText = compiledSql.get(key);
+    if (sqlText === undefined) {
+      const inColumnOrder = chunk.map((row) => Object.fromEntries(columns.map((column) => [column, row[column]])) as Row);
+      const compiled = build(trx, inColumnOrder).compile();
+      const same = compiled.parameters.length === parameters.length && compiled.parameters.every((value, index) => Object.is(value, parameters[index]));
+      if (!same) throw new Error(`multiRowStatement: the statement's parameters are not its rows' values in column order: ${compiled.sql}`);
+      sqlText = compiled.sql;
+      remember(key, sqlText);
+    }
+    return sqlText;
+  };
   return async (trx, rows) => {
+    let sqlByLength = sqlByTransaction.get(trx);
+    if (!sqlByLength) sqlByTransaction.set(trx, (sqlByLength = new Map()));
     for (const chunk of statementChunks(rows)) {
       const parameters = parametersOf(chunk);
-      const key = `${chunk.length}\n${build(trx, chunk.slice(0, 1)).compile().sql}`;
-      let sqlText = compiledSql.get(key);
-      if (sqlText === undefined) {
-        const inColumnOrder = chunk.map((row) => Object.fromEntries(columns.map((column) => [column, row[column]])) as Row);
-        const compiled = build(trx, inColumnOrder).compile();
-        const same = compiled.parameters.length === parameters.length && compiled.parameters.every((value, index) => Object.is(value, parameters[index]));
-        if (!same) throw new Error(`multiRowStatement: the statement's parameters are not its rows' values in column order: ${compiled.sql}`);
-        sqlText = compiled.sql;
-        remember(key, sqlText);
-      }
+      let sqlText = sqlByLength.get(chunk.length);
+      if (sqlText === undefined) sqlByLength.set(chunk.length, (sqlText = sqlFor(trx, chunk, parameters)));
       await trx.executeQuery(CompiledQuery.raw(sqlText, parameters));
     }
   };
