@@ -1,7 +1,9 @@
 import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
 import type { DownloadLinkIssued, DownloadLinkUsed, DownloadStarted, KeyRevealed } from '@csp/domain/software/software.events';
 import type { RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { multiRowStatement } from '../multi-row-statement';
 import { storableText } from '../storable-text';
 
 export type ActivityAction = 'key_revealed' | 'download_started' | 'download_link_issued' | 'download_link_used';
@@ -102,42 +104,64 @@ export const activityLogProjection: ProjectionDefinition<ActivityLogSchema> = {
       },
     },
   }),
-  async apply(trx, recorded) {
-    if (recorded.type === 'CustomerRegistered') {
-      const { customerId, partnerId } = (recorded as unknown as { data: CustomerRegistered['data'] }).data;
-      await trx
-        .insertInto('activity_log_customers')
-        .values({ customer_id: customerId, partner_id: partnerId })
-        .onConflict((conflict) => conflict.column('customer_id').doNothing())
-        .execute();
-      return;
-    }
-    const action = ACTIVITY_ACTIONS[recorded.type];
-    if (!action) return;
-    const event = { type: recorded.type, data: recorded.data } as unknown as SoftwareAccess;
-    const customer = await trx
-      .selectFrom('activity_log_customers')
-      .select('partner_id')
-      .where('customer_id', '=', event.data.customerId)
-      .executeTakeFirst();
-    await trx
-      .insertInto('activity_log')
-      .values({
-        id: recorded.id,
-        occurred_at: occurredAt(event),
-        action,
-        user_id: storableText(metadataText(recorded, 'userId') ?? 'unknown'),
-        user_name: nullableText(metadataText(recorded, 'userName')),
-        customer_id: event.data.customerId,
-        // A customer the fold never saw registered belongs to no partner: nobody's reader sees the row.
-        partner_id: customer?.partner_id ?? '',
-        software_id: event.data.softwareId,
-        product_title: storableText(event.data.productTitle),
-      })
-      .onConflict((conflict) => conflict.column('id').doNothing())
-      .execute();
+  apply(trx, recorded) {
+    return foldActivityLog(trx, [recorded]);
   },
+  applyBatch: foldActivityLog,
 };
+
+const insertCustomers = multiRowStatement<ActivityLogSchema, ActivityLogCustomersTable>({ customer_id: true, partner_id: true }, (trx, rows) =>
+  trx
+    .insertInto('activity_log_customers')
+    .values(rows)
+    .onConflict((conflict) => conflict.column('customer_id').doNothing()),
+);
+
+/**
+ * Registrations are written together, in a few multi-row inserts: before the next access to a key
+ * or a download (which reads its customer's partner) and at the end of the batch.
+ */
+async function foldActivityLog(trx: Transaction<ActivityLogSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
+  let registered: ActivityLogCustomersTable[] = [];
+  for (const event of recorded) {
+    if (event.type === 'CustomerRegistered') {
+      const { customerId, partnerId } = (event as unknown as { data: CustomerRegistered['data'] }).data;
+      registered.push({ customer_id: customerId, partner_id: partnerId });
+      continue;
+    }
+    const action = ACTIVITY_ACTIONS[event.type];
+    if (!action) continue;
+    await insertCustomers(trx, registered);
+    registered = [];
+    await recordAccess(trx, event, action);
+  }
+  await insertCustomers(trx, registered);
+}
+
+async function recordAccess(trx: Transaction<ActivityLogSchema>, recorded: RecordedEvent, action: ActivityLogTable['action']): Promise<void> {
+  const event = { type: recorded.type, data: recorded.data } as unknown as SoftwareAccess;
+  const customer = await trx
+    .selectFrom('activity_log_customers')
+    .select('partner_id')
+    .where('customer_id', '=', event.data.customerId)
+    .executeTakeFirst();
+  await trx
+    .insertInto('activity_log')
+    .values({
+      id: recorded.id,
+      occurred_at: occurredAt(event),
+      action,
+      user_id: storableText(metadataText(recorded, 'userId') ?? 'unknown'),
+      user_name: nullableText(metadataText(recorded, 'userName')),
+      customer_id: event.data.customerId,
+      // A customer the fold never saw registered belongs to no partner: nobody's reader sees the row.
+      partner_id: customer?.partner_id ?? '',
+      software_id: event.data.softwareId,
+      product_title: storableText(event.data.productTitle),
+    })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .execute();
+}
 
 function metadataText(recorded: RecordedEvent, name: string): string | undefined {
   const value = recorded.metadata[name];

@@ -1,6 +1,9 @@
 import type { CustomerEvent } from '@csp/domain/customer/customer.events';
 import { nameKey } from '@csp/domain/shared/name-key';
+import type { RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { multiRowStatement } from '../multi-row-statement';
 import { storableText } from '../storable-text';
 
 export interface CustomersTable {
@@ -67,23 +70,38 @@ export const customersProjection: ProjectionDefinition<CustomersSchema> = {
       },
     },
   }),
-  async apply(trx, recorded) {
-    const event = { type: recorded.type, data: recorded.data } as CustomerEvent;
-    if (event.type !== 'CustomerRegistered') return;
-    const { customerId, partnerId, companyName, domain, country, registeredAt } = event.data;
-    await trx
-      .insertInto('customers')
-      .values({
-        id: customerId,
-        partner_id: partnerId,
-        company_name: storableText(companyName),
-        domain: storableText(domain),
-        country,
-        registered_at: registeredAt,
-        domain_key: storableText(nameKey(domain)),
-        company_name_key: storableText(nameKey(companyName)),
-      })
-      .onConflict((conflict) => conflict.column('id').doNothing())
-      .execute();
+  apply(trx, recorded) {
+    return foldCustomers(trx, [recorded]);
   },
+  applyBatch: foldCustomers,
 };
+
+const insertCustomers = multiRowStatement<CustomersSchema, CustomersTable>(
+  { id: true, partner_id: true, company_name: true, domain: true, country: true, registered_at: true, domain_key: true, company_name_key: true },
+  (trx, rows) =>
+    trx
+      .insertInto('customers')
+      .values(rows)
+      .onConflict((conflict) => conflict.column('id').doNothing()),
+);
+
+/** A batch's registrations in a few multi-row inserts; a customer registered twice keeps its first row. */
+async function foldCustomers(trx: Transaction<CustomersSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
+  const rows: CustomersTable[] = [];
+  for (const { type, data } of recorded) {
+    const event = { type, data } as CustomerEvent;
+    if (event.type !== 'CustomerRegistered') continue;
+    const { customerId, partnerId, companyName, domain, country, registeredAt } = event.data;
+    rows.push({
+      id: customerId,
+      partner_id: partnerId,
+      company_name: storableText(companyName),
+      domain: storableText(domain),
+      country,
+      registered_at: registeredAt,
+      domain_key: storableText(nameKey(domain)),
+      company_name_key: storableText(nameKey(companyName)),
+    });
+  }
+  await insertCustomers(trx, rows);
+}
