@@ -185,7 +185,8 @@ export class ProjectionOperations {
     let position: LogPosition | undefined;
     try {
       for (const projection of projections) generations.push(await this.generations.create(projection));
-      for (const [index, projection] of projections.entries()) await this.generations.deferSecondaryIndexes(projection, generations[index]!);
+      const deferredIndexes: number[] = [];
+      for (const [index, projection] of projections.entries()) deferredIndexes.push(await this.generations.deferSecondaryIndexes(projection, generations[index]!));
       if (target) {
         const runners = projections.map((projection, index) => generationRunner(this.store, this.db, projection, generations[index]!));
         await foldHistory(this.store, this.db, runners, target, options.batchSize ?? REBUILD_BATCH_SIZE, (last, count) => {
@@ -194,7 +195,7 @@ export class ProjectionOperations {
           options.onProgress?.({ position, eventsFolded, target });
         });
       }
-      await this.buildDeferredIndexes(projections, generations, options.onIndexProgress);
+      await this.buildDeferredIndexes(projections, generations, deferredIndexes, options.onIndexProgress);
       for (const [index, projection] of projections.entries()) {
         await this.generations.activate(projection, generations[index]!, { evenIfBehind: true });
         activated++;
@@ -216,21 +217,20 @@ export class ProjectionOperations {
     }));
   }
 
-  /** Every index the rebuild deferred, counted across the projections for one progress report. */
+  /** Every index the rebuild deferred (`deferred[i]` of `projections[i]`), counted across the projections for one progress report. */
   private async buildDeferredIndexes(
     projections: readonly AnyProjection[],
     generations: readonly ProjectionGeneration[],
+    deferred: readonly number[],
     onIndexProgress: RebuildOptions['onIndexProgress'],
   ): Promise<void> {
-    const total = await this.generations.deferredIndexCount(generations);
+    const total = deferred.reduce((sum, count) => sum + count, 0);
     let builtBefore = 0;
     for (const [index, projection] of projections.entries()) {
-      let builtHere = 0;
-      await this.generations.buildDeferredIndexes(projection, generations[index]!, ({ index: name, built }) => {
-        builtHere = built;
-        onIndexProgress?.({ index: name, built: builtBefore + built, total });
-      });
-      builtBefore += builtHere;
+      await this.generations.buildDeferredIndexes(projection, generations[index]!, ({ index: name, built }) =>
+        onIndexProgress?.({ index: name, built: builtBefore + built, total }),
+      );
+      builtBefore += deferred[index]!;
     }
   }
 

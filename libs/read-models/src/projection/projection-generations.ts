@@ -135,21 +135,6 @@ export class ProjectionGenerations {
     });
   }
 
-  /** How many indexes of these generations are still deferred. */
-  async deferredIndexCount(generations: readonly ProjectionGeneration[]): Promise<number> {
-    let count = 0;
-    for (const generation of generations) {
-      const row = await this.db
-        .selectFrom('projection_deferred_indexes')
-        .select((select) => select.fn.countAll<number>().as('count'))
-        .where('projection', '=', generation.name)
-        .where('generation', '=', generation.generation)
-        .executeTakeFirstOrThrow();
-      count += Number(row.count);
-    }
-    return count;
-  }
-
   /**
    * Makes every index `deferSecondaryIndexes` dropped from `generation`, each in its own transaction
    * (the service's writers wait for one index at a time, not for all). Another process that builds
