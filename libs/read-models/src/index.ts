@@ -15,6 +15,7 @@ export * from './projections/customers/customers.projection';
 export * from './projections/ledger/ledger.projection';
 export * from './projections/orders/orders.projection';
 export * from './projections/subscriptions/subscriptions.projection';
+export * from './projections/subscriptions/subscription-state.storage';
 export * from './schema';
 export * from './store-migrations';
 export * from './active-checkpoints';

@@ -21,7 +21,7 @@ export class ListOrdersHandler implements IQueryHandler<ListOrdersQuery> {
     const customer = await this.customers.forQuery(principal, customerRef);
     const base = this.db.selectFrom('orders').where('customer_id', '=', customer.customerId);
     const now = this.clock.now();
-    return pageOfStates<StoredOrderState, OrderView>(base, page, (state) => orderView(state, now));
+    return pageOfStates<StoredOrderState, OrderView>(base, page, (stored) => JSON.parse(stored) as StoredOrderState, (state) => orderView(state, now));
   }
 }
 

@@ -27,16 +27,17 @@ function pageBounds(page: PageRequest): { offset: number; limit: number } {
   return { offset, limit };
 }
 
-/** Rows keeping an evolved state as JSON, one page of them in purchase order, as views. */
+/** Rows keeping an evolved state as JSON (read back by `parse`), one page of them in purchase order, as views. */
 export async function pageOfStates<State, View>(
   base: SelectQueryBuilder<ReadModelSchema, 'orders' | 'subscriptions', object>,
   page: PageRequest,
+  parse: (stored: string) => State,
   toView: (state: State) => View,
 ): Promise<ListPage<View>> {
   const { offset, limit } = pageBounds(page);
   const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
   const rows = await base.select(['state']).orderBy('purchased_at').orderBy('id').offset(offset).limit(limit).execute();
-  const items = rows.map((row) => toView(JSON.parse(row.state) as State));
+  const items = rows.map((row) => toView(parse(row.state)));
   const totalCount = Number(count);
   const next = offset + items.length;
   return next < totalCount

@@ -7,7 +7,7 @@ import { softwareIdOf, type SoftwareItem } from '@csp/domain/software/software.e
 import { subscriptionDecider, type ExistingSubscriptionState } from '@csp/domain/subscription/subscription.decider';
 import { subscriptionStream } from '@csp/domain/subscription/subscription.events';
 import type { EventStore, RecordedEvent } from '@csp/event-store';
-import type { ReadModelDb } from '@csp/read-models';
+import { subscriptionStateFromStored, type ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable } from '@nestjs/common';
 import type { RegisteredCustomer } from '../access/customer-directory';
 import { foldRecorded } from '../command-handling/command-runner';
@@ -76,7 +76,7 @@ export class SoftwareItems {
     ]);
     const items: SoftwareItemView[] = [];
     for (const row of subscriptions) {
-      const state = JSON.parse(row.state) as ExistingSubscriptionState;
+      const state = subscriptionStateFromStored(row.state);
       if (isListedSubscription(state)) items.push(this.view(this.subscriptionItem(state), state.status, state.profile.purchasedAt));
     }
     for (const row of orders) {

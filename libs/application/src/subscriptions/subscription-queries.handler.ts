@@ -1,5 +1,5 @@
 import { subscriptionNotFound, type ExistingSubscriptionState } from '@csp/domain/subscription/subscription.decider';
-import type { ReadModelDb } from '@csp/read-models';
+import { subscriptionStateFromStored, type ReadModelDb } from '@csp/read-models';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { CustomerDirectory } from '../access/customer-directory';
@@ -28,7 +28,7 @@ export class ListSubscriptionsHandler implements IQueryHandler<ListSubscriptions
     const customer = await this.customers.forQuery(principal, customerRef);
     const base = this.db.selectFrom('subscriptions').where('customer_id', '=', customer.customerId).where('legacy', '=', 0);
     const now = this.clock.now();
-    return pageOfStates<ExistingSubscriptionState, SubscriptionView>(base, page, (state) =>
+    return pageOfStates<ExistingSubscriptionState, SubscriptionView>(base, page, subscriptionStateFromStored, (state) =>
       subscriptionView(this.lifecycle.stateAt(state, now), now),
     );
   }
@@ -55,6 +55,6 @@ export class GetSubscriptionHandler implements IQueryHandler<GetSubscriptionQuer
       .executeTakeFirst();
     if (!row) throw subscriptionNotFound();
     const now = this.clock.now();
-    return subscriptionView(this.lifecycle.stateAt(JSON.parse(row.state) as ExistingSubscriptionState, now), now);
+    return subscriptionView(this.lifecycle.stateAt(subscriptionStateFromStored(row.state), now), now);
   }
 }

@@ -6,6 +6,7 @@ import type { ProjectionDefinition } from '../../projection/projection-definitio
 import { multiRowStatement } from '../multi-row-statement';
 import { statementChunks } from '../statement-chunks';
 import { storableText } from '../storable-text';
+import { storedSubscriptionState, subscriptionStateFromStored } from './subscription-state.storage';
 
 export interface SubscriptionsTable {
   id: string;
@@ -19,7 +20,7 @@ export interface SubscriptionsTable {
   status: string;
   /** When the lifecycle scheduler must next look at it; null when never again. */
   next_due_at: string | null;
-  /** The subscription as the domain's decider folds it, as JSON. */
+  /** The subscription as the domain's decider folds it, as JSON (see `storedSubscriptionState`). */
   state: string;
 }
 
@@ -119,7 +120,7 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
   const stored = new Map<string, SubscriptionState>();
   for (const chunk of statementChunks(ids)) {
     const rows = await trx.selectFrom('subscriptions').select(['id', 'state']).where('id', 'in', chunk).execute();
-    for (const row of rows) stored.set(row.id, JSON.parse(row.state) as SubscriptionState);
+    for (const row of rows) stored.set(row.id, subscriptionStateFromStored(row.state));
   }
   const folded = new Map<string, Exclude<SubscriptionState, { status: 'none' }>>();
   for (const event of events) {
@@ -141,7 +142,7 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
       legacy: profile.legacy ? 1 : 0,
       status: after.status,
       next_due_at: nextLifecycleDueAt(after) ?? null,
-      state: JSON.stringify(after),
+      state: storedSubscriptionState(after),
     };
   });
   await upsertSubscriptions(trx, rows);

@@ -1,0 +1,80 @@
+import { Catalogue } from '@csp/domain/catalogue/catalogue';
+import { createOrderDecider } from '@csp/domain/order/order.decider';
+import type { OrderPlaced } from '@csp/domain/order/order.events';
+import { fold } from '@csp/domain/shared/decider';
+import { money } from '@csp/domain/shared/money';
+import { subscriptionDecider, type ExistingSubscriptionState, type SubscriptionState } from '@csp/domain/subscription/subscription.decider';
+import type { SubscriptionEvent } from '@csp/domain/subscription/subscription.events';
+import { fixtureSkus } from '@csp/testing/fixtures/catalogue.fixture';
+import { storedSubscriptionState, subscriptionStateFromStored } from './subscription-state.storage';
+
+const orderDecider = createOrderDecider(new Catalogue(fixtureSkus));
+
+function startedMonthly(): SubscriptionEvent[] {
+  const [placed] = orderDecider.decide(
+    {
+      type: 'PurchaseSoftware',
+      orderId: 'order-1',
+      partnerId: 'partner-1',
+      customer: { status: 'registered', customerId: 'cust-1', partnerId: 'partner-1', companyName: 'C', domain: 'c.example', country: 'DE' },
+      lineItems: [{ skuId: 'WS2022DC-P1Y', quantity: 1, billingCycle: 'monthly' }],
+      subscriptionIds: ['sub-1'],
+      purchasedAt: '2026-01-01T00:00:00.000Z',
+      backfilled: false,
+    },
+    orderDecider.initialState(),
+  );
+  return subscriptionDecider.decide(
+    { type: 'StartSubscription', order: (placed as OrderPlaced).data, lineItemNumber: 1 },
+    subscriptionDecider.initialState(),
+  );
+}
+
+const stateAfter = (events: SubscriptionEvent[]) => fold(subscriptionDecider, events) as ExistingSubscriptionState;
+
+function renewed(history: SubscriptionEvent[]): SubscriptionEvent[] {
+  const renewal = subscriptionDecider.decide(
+    { type: 'AdvanceLifecycle', now: '2027-01-01T00:00:00.000Z', renewalTermPrice: money(400_000, 'EUR') },
+    stateAfter(history),
+  );
+  expect(renewal.map((event) => event.type)).toContain('SubscriptionRenewed');
+  return [...history, ...renewal];
+}
+
+describe('a subscription state as the subscriptions table keeps it', () => {
+  it('holds the first term once while it is the current term, and reads back the state the decider folded', () => {
+    const state = stateAfter(startedMonthly());
+    const stored = storedSubscriptionState(state);
+
+    expect(JSON.parse(stored).profile).not.toHaveProperty('term');
+    expect(stored.length).toBeLessThan(JSON.stringify(state).length - JSON.stringify(state.term).length + 10);
+    expect(subscriptionStateFromStored(stored)).toEqual(state);
+  });
+
+  it('holds both terms once a renewal has replaced the current one', () => {
+    const state = stateAfter(renewed(startedMonthly()));
+    expect(state.term.number).toBe(2);
+    const stored = storedSubscriptionState(state);
+
+    expect(JSON.parse(stored).profile.term).toEqual(state.profile.term);
+    expect(subscriptionStateFromStored(stored)).toEqual(state);
+  });
+
+  it('reads a row written whole before, and stores it with the term once when written again', () => {
+    const history = startedMonthly();
+    const writtenWhole = JSON.stringify(stateAfter(history));
+
+    const read = subscriptionStateFromStored(writtenWhole);
+    expect(read).toEqual(stateAfter(history));
+    expect(JSON.parse(storedSubscriptionState(read)).profile).not.toHaveProperty('term');
+  });
+
+  it('folding on from a stored state gives what folding the whole history gives', () => {
+    const history = renewed(startedMonthly());
+    for (let split = 1; split < history.length; split++) {
+      const resumed = subscriptionStateFromStored(storedSubscriptionState(stateAfter(history.slice(0, split))));
+      const onward = history.slice(split).reduce<SubscriptionState>((state, event) => subscriptionDecider.evolve(state, event), resumed);
+      expect(onward).toEqual(stateAfter(history));
+    }
+  });
+});
