@@ -6,6 +6,7 @@ import {
   generationRunner,
   ProjectionGenerations,
   type BuildingGeneration,
+  type IndexProgress,
   type ProjectionGeneration,
   readActiveCheckpoints,
   type AnyProjection,
@@ -87,15 +88,11 @@ export interface RebuildOptions {
   /** Events per read and per transaction. */
   batchSize?: number;
   onProgress?: (progress: RebuildProgress) => void;
-  /** After the fold, as the indexes it deferred are built: `built` of `total`, `index` next (or last). */
+  /** After the fold, as the indexes it deferred are built, counted across every projection rebuilt. */
   onIndexProgress?: (progress: IndexProgress) => void;
 }
 
-export interface IndexProgress {
-  index: string;
-  built: number;
-  total: number;
-}
+export type { IndexProgress };
 
 export interface RebuildResult {
   name: string;

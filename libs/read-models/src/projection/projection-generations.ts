@@ -19,6 +19,13 @@ export interface BuildingGeneration extends ProjectionGeneration {
  *   const fresh = await generations.create(ordersProjection);   // fold it from zero, then:
  *   await generations.activate(ordersProjection, fresh);
  */
+/** How far building deferred indexes has come: `built` of `total`, `index` the next one (or the last). */
+export interface IndexProgress {
+  index: string;
+  built: number;
+  total: number;
+}
+
 export class ProjectionGenerations {
   constructor(private readonly db: ReadModelDb) {}
 
@@ -143,7 +150,7 @@ export class ProjectionGenerations {
   async buildDeferredIndexes(
     definition: AnyProjection,
     generation: ProjectionGeneration,
-    onIndex?: (progress: { index: string; built: number; total: number }) => void,
+    onIndex?: (progress: IndexProgress) => void,
   ): Promise<void> {
     const deferred = await this.db
       .selectFrom('projection_deferred_indexes')
