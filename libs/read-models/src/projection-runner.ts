@@ -11,6 +11,7 @@ import type { Transaction } from 'kysely';
 import { foldHistory, LiveFold, type LiveFoldMember } from './live-fold';
 import type { ReadModelDb } from './schema';
 import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
+import { compilesAlike, reusableStatement } from './reusable-statement';
 import { checkpointName, type AnyProjection, type ProjectionGeneration } from './projection/projection-definition';
 import type { ReadModelSchema } from './schema';
 
@@ -57,7 +58,7 @@ export function generationRunner(
   const generationTables = (trx: Transaction<ReadModelSchema>): Transaction<ReadModelSchema> => {
     if (trx !== lastTransaction) {
       lastTransaction = trx;
-      withTables = trx.withPlugin(tables);
+      withTables = compilesAlike(trx.withPlugin(tables), tables);
     }
     return withTables!;
   };
@@ -155,7 +156,7 @@ export class ProjectionRunner implements LiveFoldMember {
     } else {
       for (const event of handled) await this.options.project(trx, event);
     }
-    await advanceCheckpoint(trx, this.name, after, events.at(-1)!.position);
+    await advanceCheckpoint(compilesAlike(trx, this.db), this.name, after, events.at(-1)!.position);
   }
 
   /** After the commit of `foldInto`'s transaction. */
@@ -206,21 +207,26 @@ async function advanceCheckpoint(
   from: LogPosition | undefined,
   to: LogPosition,
 ): Promise<void> {
-  const values = { position: positionToString(to), updated_at: new Date().toISOString() };
-  if (from === undefined) {
-    const inserted = await trx
-      .insertInto('projection_checkpoints')
-      .values({ name, ...values })
-      .onConflict((conflict) => conflict.column('name').doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new ProjectionCheckpointConflictError(name, from);
-    return;
-  }
-  const updated = await trx
-    .updateTable('projection_checkpoints')
-    .set(values)
-    .where('name', '=', name)
-    .where('position', '=', positionToString(from))
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1) throw new ProjectionCheckpointConflictError(name, from);
+  const position = positionToString(to);
+  const updatedAt = new Date().toISOString();
+  const { numAffectedRows } =
+    from === undefined
+      ? await insertFirstCheckpoint(trx, name, position, updatedAt)
+      : await moveCheckpoint(trx, name, positionToString(from), position, updatedAt);
+  if (numAffectedRows !== 1n) throw new ProjectionCheckpointConflictError(name, from);
 }
+
+const insertFirstCheckpoint = reusableStatement(
+  (name: string, position: string, updatedAt: string) => [name, position, updatedAt],
+  (trx: Transaction<ReadModelSchema>, name, position, updatedAt) =>
+    trx
+      .insertInto('projection_checkpoints')
+      .values({ name, position, updated_at: updatedAt })
+      .onConflict((conflict) => conflict.column('name').doNothing()),
+);
+
+const moveCheckpoint = reusableStatement(
+  (name: string, from: string, position: string, updatedAt: string) => [position, updatedAt, name, from],
+  (trx: Transaction<ReadModelSchema>, name, from, position, updatedAt) =>
+    trx.updateTable('projection_checkpoints').set({ position, updated_at: updatedAt }).where('name', '=', name).where('position', '=', from),
+);

@@ -1,6 +1,7 @@
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { GenerationTablesPlugin } from '../projection/generation-tables.plugin';
+import { compilesAlike } from '../reusable-statement';
 import { multiRowStatement } from './multi-row-statement';
 
 interface ItemsTable {
@@ -107,6 +108,20 @@ describe.each(readModelDialects)('multiRowStatement on $name', (dialect) => {
     });
     expect(built).toEqual([1, 32, 1]);
     expect(await stored('items')).toHaveLength(160);
+  });
+
+  it('builds nothing again in a later transaction registered with the same compile context', async () => {
+    const built: number[] = [];
+    const insertCounted = multiRowStatement<ItemsSchema, ItemsTable>(everyColumn, (trx, rows) => {
+      built.push(rows.length);
+      return trx.insertInto('items').values(rows);
+    });
+    const generation1 = new GenerationTablesPlugin(['items'], 1);
+    for (const prefix of ['r', 's']) {
+      await db.transaction().execute((trx) => insertCounted(compilesAlike(trx.withPlugin(generation1), generation1), items(32, prefix)));
+    }
+    expect(built).toEqual([1, 32]);
+    expect(await stored('items__g1')).toHaveLength(64);
   });
 
   it('refuses a row without every column, with an extra one, or with an undefined value, and writes nothing of it', async () => {

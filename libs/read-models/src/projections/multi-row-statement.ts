@@ -1,4 +1,5 @@
 import { CompiledQuery, type Compilable, type Transaction } from 'kysely';
+import { compileContextOf } from '../reusable-statement';
 import { statementChunks } from './statement-chunks';
 
 /** Compiled SQL texts kept; each statement has about 20 shapes (see `statementChunks`) per generation. */
@@ -18,9 +19,11 @@ function remember(key: string, sqlText: string): void {
  *
  * `columns` names every column of a row (the type checks that none is missing); `build` must take
  * the rows' values, in that order, as the statement's only parameters, which the first compilation
- * of each shape checks. Each transaction compiles the statement for one row to find which SQL it is
- * (the dialect, the generation's tables), once per chunk length, then reuses the SQL compiled for as
- * many rows as the chunk holds.
+ * of each shape checks. The first transaction of a compile context (see `compilesAlike`: a
+ * generation's runner registers the transactions it plugs into that generation's tables) compiles the
+ * statement for one row to find which SQL it is (the dialect, the generation's tables), once per chunk
+ * length, then reuses the SQL compiled for as many rows as the chunk holds; a transaction registered
+ * with no context does so itself.
  *
  * @example
  *   const insertOrders = multiRowStatement<OrdersSchema, OrdersTable>({ id: true, state: true }, (trx, rows) => trx.insertInto('orders').values(rows));
@@ -47,11 +50,12 @@ export function multiRowStatement<DB, Row extends object>(
     return parameters;
   };
   /**
-   * Inside one transaction the SQL for a chunk's length stays the same: the one-row compilation that
-   * finds it runs once per transaction and length, not once per chunk (a rebuild's 10,000-event
-   * transactions run each statement about a hundred times).
+   * In one compile context the SQL for a chunk's length stays the same: the one-row compilation that
+   * finds it runs once per context and length, not once per chunk (a rebuild's 10,000-event
+   * transactions run each statement about a hundred times) nor once per transaction (a live fold's
+   * hold a purchase or two).
    */
-  const sqlByTransaction = new WeakMap<Transaction<DB>, Map<number, string>>();
+  const sqlByContext = new WeakMap<object, Map<number, string>>();
   const sqlFor = (trx: Transaction<DB>, chunk: readonly Row[], parameters: readonly unknown[]): string => {
     const key = `${chunk.length}\n${build(trx, chunk.slice(0, 1)).compile().sql}`;
     let sqlText = compiledSql.get(key);
@@ -66,8 +70,9 @@ export function multiRowStatement<DB, Row extends object>(
     return sqlText;
   };
   return async (trx, rows) => {
-    let sqlByLength = sqlByTransaction.get(trx);
-    if (!sqlByLength) sqlByTransaction.set(trx, (sqlByLength = new Map()));
+    const context = compileContextOf(trx);
+    let sqlByLength = sqlByContext.get(context);
+    if (!sqlByLength) sqlByContext.set(context, (sqlByLength = new Map()));
     for (const chunk of statementChunks(rows)) {
       const parameters = parametersOf(chunk);
       let sqlText = sqlByLength.get(chunk.length);

@@ -8,6 +8,7 @@ import {
 import { positionToString, type RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
 import { foldPartneredRows } from '../partnered-rows';
 
@@ -117,6 +118,13 @@ const insertIntegrationEvents = multiRowStatement<IntegrationEventsSchema, Integ
   (trx, rows) => trx.insertInto('integration_events').values(rows).onConflict((conflict) => conflict.column('id').doNothing()),
 );
 
+const selectFeedCustomers = reusableStatement(
+  (customerIds: readonly string[]) => customerIds,
+  (trx: Transaction<IntegrationEventsSchema>, customerIds) =>
+    trx.selectFrom('integration_event_customers').selectAll().where('customer_id', 'in', customerIds),
+  (customerIds) => customerIds.length,
+);
+
 function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events: readonly RecordedEvent[]): Promise<void> {
   return foldPartneredRows<IntegrationEventsTable>(events, {
     registrationOf: (recorded) => {
@@ -146,7 +154,7 @@ function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events
       }));
     },
     storedPartners: async (customerIds) => {
-      const rows = await trx.selectFrom('integration_event_customers').selectAll().where('customer_id', 'in', customerIds).execute();
+      const { rows } = await selectFeedCustomers(trx, customerIds);
       return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
     },
     insertCustomers: async (customers) => {

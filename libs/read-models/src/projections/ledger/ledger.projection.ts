@@ -4,6 +4,7 @@ import type { DomainEvent } from '@csp/domain/shared/event';
 import { positionToString, type RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
 import { foldPartneredRows } from '../partnered-rows';
 
@@ -208,7 +209,7 @@ function foldLedger(trx: Transaction<LedgerSchema>, events: readonly RecordedEve
       }));
     },
     storedPartners: async (customerIds) => {
-      const rows = await trx.selectFrom('ledger_customers').selectAll().where('customer_id', 'in', customerIds).execute();
+      const { rows } = await selectLedgerCustomers(trx, customerIds);
       return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
     },
     insertCustomers: async (customers) => {
@@ -221,6 +222,12 @@ function foldLedger(trx: Transaction<LedgerSchema>, events: readonly RecordedEve
     insertRows: (rows) => insertLedgerEntries(trx, rows),
   });
 }
+
+const selectLedgerCustomers = reusableStatement(
+  (customerIds: readonly string[]) => customerIds,
+  (trx: Transaction<LedgerSchema>, customerIds) => trx.selectFrom('ledger_customers').selectAll().where('customer_id', 'in', customerIds),
+  (customerIds) => customerIds.length,
+);
 
 function toDomainEvent(recorded: RecordedEvent): DomainEvent {
   return { type: recorded.type, data: recorded.data };

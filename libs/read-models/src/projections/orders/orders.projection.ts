@@ -4,6 +4,7 @@ import type { SubscriptionCancelled, SubscriptionStarted } from '@csp/domain/sub
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
 import { statementChunks } from '../statement-chunks';
 
@@ -94,6 +95,13 @@ const upsertOrders = multiRowStatement<OrdersSchema, OrdersTable>(
       ),
 );
 
+const selectOrders = reusableStatement(
+  (ids: readonly string[]) => ids,
+  (trx: Transaction<OrdersSchema>, ids) =>
+    trx.selectFrom('orders').select(['id', 'customer_id', 'partner_id', 'purchased_at', 'state', 'pending_fulfilment']).where('id', 'in', ids),
+  (ids) => ids.length,
+);
+
 /**
  * Each order the batch touches is read once, folded in memory through the batch's events in order,
  * and written once: a purchase's order and the start of each of its subscriptions are one write, and
@@ -104,11 +112,7 @@ async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly Rec
   const ids = [...new Set(events.map((event) => event.data.orderId))];
   const orders = new Map<string, FoldedOrder>();
   for (const chunk of statementChunks(ids)) {
-    const rows = await trx
-      .selectFrom('orders')
-      .select(['id', 'customer_id', 'partner_id', 'purchased_at', 'state', 'pending_fulfilment'])
-      .where('id', 'in', chunk)
-      .execute();
+    const { rows } = await selectOrders(trx, chunk);
     for (const { state, pending_fulfilment, ...placed } of rows) {
       orders.set(placed.id, { state: JSON.parse(state) as StoredOrder, pendingFulfilment: Number(pending_fulfilment), placed });
     }

@@ -3,6 +3,7 @@ import type { SubscriptionEvent } from '@csp/domain/subscription/subscription.ev
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
+import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
 import { statementChunks } from '../statement-chunks';
 import { storableText } from '../storable-text';
@@ -108,6 +109,12 @@ const upsertSubscriptions = multiRowStatement<SubscriptionsSchema, Subscriptions
       ),
 );
 
+const selectSubscriptionStates = reusableStatement(
+  (ids: readonly string[]) => ids,
+  (trx: Transaction<SubscriptionsSchema>, ids) => trx.selectFrom('subscriptions').select(['id', 'state']).where('id', 'in', ids),
+  (ids) => ids.length,
+);
+
 /**
  * Each subscription the batch touches is read once, folded in memory through the batch's events in
  * order, and written once: a cancellation's refund and eleven voided installments are one read and
@@ -119,7 +126,7 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
   const ids = [...new Set(events.map((event) => event.data.subscriptionId))];
   const stored = new Map<string, SubscriptionState>();
   for (const chunk of statementChunks(ids)) {
-    const rows = await trx.selectFrom('subscriptions').select(['id', 'state']).where('id', 'in', chunk).execute();
+    const { rows } = await selectSubscriptionStates(trx, chunk);
     for (const row of rows) stored.set(row.id, subscriptionStateFromStored(row.state));
   }
   const folded = new Map<string, Exclude<SubscriptionState, { status: 'none' }>>();
