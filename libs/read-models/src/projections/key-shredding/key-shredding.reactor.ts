@@ -3,9 +3,9 @@ import { softwareIdOf } from '@csp/domain/software/software.events';
 import type { SubscriptionCancelled } from '@csp/domain/subscription/subscription.events';
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
-import type { KeyVaultSchema } from '../../key-vault/key-vault.tables';
+import type { DataKeysTable, KeyVaultSchema } from '../../key-vault/key-vault.tables';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
-import { statementChunks } from '../statement-chunks';
+import { multiRowStatement } from '../multi-row-statement';
 
 /** The software item a cancellation revokes (a subscription's id, or a perpetual line's order id and number). */
 export function cancelledSoftwareId(recorded: RecordedEvent): string | undefined {
@@ -35,19 +35,25 @@ async function destroyDataKeys(trx: Transaction<KeyVaultSchema>, cancellations: 
     const softwareId = cancelledSoftwareId(recorded);
     if (softwareId !== undefined && !destroyedAt.has(softwareId)) destroyedAt.set(softwareId, String(recorded.data['cancelledAt'] ?? recorded.recordedAt));
   }
-  for (const chunk of statementChunks([...destroyedAt])) {
-    await trx
+  await destroyKeys(
+    trx,
+    [...destroyedAt].map(([softwareId, at]) => ({ software_id: softwareId, wrapped_key: null, created_at: at, destroyed_at: at })),
+  );
+}
+
+const destroyKeys = multiRowStatement<KeyVaultSchema, DataKeysTable>(
+  { software_id: true, wrapped_key: true, created_at: true, destroyed_at: true },
+  (trx, rows) =>
+    trx
       .insertInto('data_keys')
-      .values(chunk.map(([softwareId, at]) => ({ software_id: softwareId, wrapped_key: null, created_at: at, destroyed_at: at })))
+      .values(rows)
       .onConflict((conflict) =>
         conflict.column('software_id').doUpdateSet((eb) => ({
-          wrapped_key: null,
+          wrapped_key: eb.ref('excluded.wrapped_key'),
           destroyed_at: eb.fn.coalesce('data_keys.destroyed_at', eb.ref('excluded.destroyed_at')),
         })),
-      )
-      .execute();
-  }
-}
+      ),
+);
 
 /** A reactor in the projection registry: no tables of its own, it acts on the key vault's. */
 export const keyShreddingReactor: ProjectionDefinition<KeyVaultSchema> = {
