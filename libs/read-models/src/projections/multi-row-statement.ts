@@ -22,8 +22,8 @@ function remember(key: string, sqlText: string): void {
  * of each shape checks. The first transaction of a compile context (see `compilesAlike`: a
  * generation's runner registers the transactions it plugs into that generation's tables) compiles the
  * statement for one row to find which SQL it is (the dialect, the generation's tables), once per chunk
- * length, then reuses the SQL compiled for as many rows as the chunk holds; a transaction registered
- * with no context does so itself.
+ * length, then reuses the SQL compiled for as many rows as the chunk holds; a transaction not
+ * registered with a context is a context of its own.
  *
  * @example
  *   const insertOrders = multiRowStatement<OrdersSchema, OrdersTable>({ id: true, state: true }, (trx, rows) => trx.insertInto('orders').values(rows));
