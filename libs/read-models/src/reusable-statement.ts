@@ -22,6 +22,11 @@ export function compileContextOf(transaction: object): object {
   return compileContexts.get(transaction) ?? transaction;
 }
 
+/** True when a compiled statement takes exactly `expected`, in that order: its SQL can then run with other values in their place. */
+export function sameParameters(compiled: readonly unknown[], expected: readonly unknown[]): boolean {
+  return compiled.length === expected.length && compiled.every((value, index) => Object.is(value, expected[index]));
+}
+
 interface QueryRunner {
   executeQuery<Row>(query: CompiledQuery<Row>): Promise<QueryResult<Row>>;
 }
@@ -60,8 +65,9 @@ export function reusableStatement<Trx extends QueryRunner, Args extends unknown[
     let sqlText = sqlByShape.get(shape);
     if (sqlText === undefined) {
       const compiled = build(trx, ...args).compile();
-      const same = compiled.parameters.length === parameters.length && compiled.parameters.every((value, index) => Object.is(value, parameters[index]));
-      if (!same) throw new Error(`reusableStatement: the statement's parameters are not the ones given for it: ${compiled.sql}`);
+      if (!sameParameters(compiled.parameters, parameters)) {
+        throw new Error(`reusableStatement: the statement's parameters are not the ones given for it: ${compiled.sql}`);
+      }
       sqlByShape.set(shape, (sqlText = compiled.sql));
     }
     return trx.executeQuery(CompiledQuery.raw(sqlText, [...parameters]) as CompiledQuery<Row>);

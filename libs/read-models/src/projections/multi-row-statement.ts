@@ -1,5 +1,5 @@
 import { CompiledQuery, type Compilable, type Transaction } from 'kysely';
-import { compileContextOf } from '../reusable-statement';
+import { compileContextOf, sameParameters } from '../reusable-statement';
 import { statementChunks } from './statement-chunks';
 
 /** Compiled SQL texts kept; each statement has about 20 shapes (see `statementChunks`) per generation. */
@@ -62,8 +62,7 @@ export function multiRowStatement<DB, Row extends object>(
     if (sqlText === undefined) {
       const inColumnOrder = chunk.map((row) => Object.fromEntries(columns.map((column) => [column, row[column]])) as Row);
       const compiled = build(trx, inColumnOrder).compile();
-      const same = compiled.parameters.length === parameters.length && compiled.parameters.every((value, index) => Object.is(value, parameters[index]));
-      if (!same) throw new Error(`multiRowStatement: the statement's parameters are not its rows' values in column order: ${compiled.sql}`);
+      if (!sameParameters(compiled.parameters, parameters)) throw new Error(`multiRowStatement: the statement's parameters are not its rows' values in column order: ${compiled.sql}`);
       sqlText = compiled.sql;
       remember(key, sqlText);
     }
