@@ -65,6 +65,11 @@ export interface ReadAllOptions {
   maxCount?: number;
   /** Only events whose stream name starts with one of these prefixes (e.g. `order-`). */
   streamPrefixes?: string[];
+  /**
+   * The caller reads on far and works on each event as it comes (a rebuild): the store may read the
+   * next events in a thread of its own meanwhile. A hint only; the events are the same either way.
+   */
+  readAhead?: boolean;
 }
 
 export interface SubscribeOptions {
@@ -101,6 +106,13 @@ export interface EventStore {
   readStream(streamName: string): Promise<RecordedEvent[]>;
   /** Events of the global log in position order, excluding store-internal/system events. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The events `readAll` gives, a page at a time (no page empty): for callers that take many events
+   * at once, as a rebuild does. Each step of an async iteration costs a promise and a turn of the
+   * microtask queue; by the event, that was a fifth of reading a 1M-event log. Optional: without it,
+   * callers read event by event.
+   */
+  readAllPages?(options?: ReadAllOptions): AsyncIterable<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): LogSubscription;
   /** Position of the newest event in the log, or undefined when the log is empty. */
   headPosition(): Promise<LogPosition | undefined>;

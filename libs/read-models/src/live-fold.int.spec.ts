@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { foldHistory, LiveFold, type LiveFoldMember } from './live-fold';
 import { ProjectionRunner, readCheckpoint, type ProjectFn } from './projection-runner';
 import type { ReadModelDb, ReadModelSchema } from './schema';
@@ -200,6 +201,46 @@ describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
     expect(commits).toEqual([7, 7, 6]);
     expect(reported).toEqual([7, 7, 6]);
     expect(position).toEqual(head);
+  });
+
+  it('folds exactly the events after its position up to `until`, in the same parts, from a store that reads ahead in a thread', async () => {
+    await store.appendToStream(`fold-${randomUUID()}`, Array.from({ length: 20 }, () => ({ id: randomUUID(), type: 'Backlog', data: {} })), {
+      expectedRevision: 'no_stream',
+    });
+    const positions: LogPosition[] = [];
+    for await (const event of store.readAll()) positions.push(event.position);
+    const readingAhead = SqliteEventStore.open(join(dir, 'events.db'), { readPageSize: 4, readAheadPastEvents: 1 });
+    const threadsEnded = jest.spyOn(Worker.prototype, 'terminate');
+    const parts: LogPosition[][] = [];
+    let position: LogPosition | undefined = positions[4];
+    const member: LiveFoldMember = {
+      name: 'read-ahead',
+      get position() {
+        return position;
+      },
+      foldInto: async (_trx, events) => {
+        parts.push(events.map((event) => event.position));
+      },
+      folded: (last) => {
+        position = last;
+      },
+      failed: (error) => {
+        throw error;
+      },
+    };
+    let threadsStopped: number;
+    try {
+      await foldHistory(readingAhead, db, [member], positions[16]!, 7, undefined, 3);
+    } finally {
+      threadsStopped = threadsEnded.mock.calls.length;
+      threadsEnded.mockRestore();
+      await readingAhead.close();
+    }
+
+    expect(parts.flat()).toEqual(positions.slice(5, 17));
+    expect(parts.map((part) => part.length)).toEqual([3, 3, 1, 3, 2]);
+    expect(position).toEqual(positions[16]);
+    expect(threadsStopped).toBe(1);
   });
 
   it('keeps nothing of a transaction whose later part fails to fold, and nothing is reported for it', async () => {

@@ -210,37 +210,70 @@ export async function foldHistory(
     throw new Error(`foldHistory: ${members.map((member) => member.name).join(', ')} do not stand at one position`);
   }
   let committed = first.position;
-  while (isBefore(committed, until)) {
-    let last = committed;
-    let count = 0;
-    // The first events are read while a checkpointer given the gap starts the write-ahead log over.
-    const gaveWay = giveWayToCheckpoints(db);
-    let events = await readAfter(store, last, until, Math.min(eventsPerFold, eventsPerTransaction));
-    await gaveWay;
-    if (events.length === 0) return;
-    await db.transaction().execute(async (trx) => {
-      while (events.length > 0) {
-        for (const member of members) await member.foldInto(trx, events, last);
-        last = events.at(-1)!.position;
-        count += events.length;
-        events = count < eventsPerTransaction ? await readAfter(store, last, until, Math.min(eventsPerFold, eventsPerTransaction - count)) : [];
-      }
-    });
-    for (const member of members) member.folded(last!, count);
-    onCommit?.(last!, count);
-    committed = last;
-    await nextTurn();
+  // One read of the log for the whole fold, so a store may read ahead of it (`readAhead`).
+  const log = eventsAfter(store, committed);
+  try {
+    while (isBefore(committed, until)) {
+      let last = committed;
+      let count = 0;
+      // The first events are read while a checkpointer given the gap starts the write-ahead log over.
+      const gaveWay = giveWayToCheckpoints(db);
+      let events = await log.take(until, Math.min(eventsPerFold, eventsPerTransaction));
+      await gaveWay;
+      if (events.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        while (events.length > 0) {
+          for (const member of members) await member.foldInto(trx, events, last);
+          last = events.at(-1)!.position;
+          count += events.length;
+          events = count < eventsPerTransaction ? await log.take(until, Math.min(eventsPerFold, eventsPerTransaction - count)) : [];
+        }
+      });
+      for (const member of members) member.folded(last!, count);
+      onCommit?.(last!, count);
+      committed = last;
+      await nextTurn();
+    }
+  } finally {
+    await log.close();
   }
 }
 
-/** Up to `maxCount` events after `after` (the start of the log when undefined), none after `until`. */
-async function readAfter(store: EventStore, after: LogPosition | undefined, until: LogPosition, maxCount: number): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const event of store.readAll({ ...(after ? { fromPosition: after } : {}), maxCount: maxCount + 1 })) {
-    if (!isBefore(after, event.position)) continue;
-    if (isBefore(until, event.position)) break;
-    events.push(event);
-    if (events.length === maxCount) break;
-  }
-  return events;
+/** The log after `after` (its start when undefined), taken a few events at a time. */
+function eventsAfter(store: EventStore, after: LogPosition | undefined) {
+  const options = { ...(after ? { fromPosition: after } : {}), readAhead: true };
+  const pages = (store.readAllPages?.(options) ?? pagesOfOne(store.readAll(options)))[Symbol.asyncIterator]();
+  let page: RecordedEvent[] = [];
+  let next = 0;
+  let ended = false;
+  return {
+    /** Up to `maxCount` of the next events, none after `until`. */
+    async take(until: LogPosition, maxCount: number): Promise<RecordedEvent[]> {
+      const taken: RecordedEvent[] = [];
+      while (!ended && taken.length < maxCount) {
+        if (next === page.length) {
+          const read = await pages.next();
+          if (read.done) {
+            ended = true;
+            break;
+          }
+          [page, next] = [read.value, 0];
+          continue;
+        }
+        const event = page[next++]!;
+        if (isBefore(until, event.position)) ended = true;
+        // fromPosition is inclusive: the event at `after` was folded already.
+        else if (isBefore(after, event.position)) taken.push(event);
+      }
+      return taken;
+    },
+    async close(): Promise<void> {
+      await pages.return?.();
+    },
+  };
 }
+
+async function* pagesOfOne(events: AsyncIterable<RecordedEvent>): AsyncGenerator<RecordedEvent[]> {
+  for await (const event of events) yield [event];
+}
+

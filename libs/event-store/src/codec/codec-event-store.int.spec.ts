@@ -58,12 +58,15 @@ describe('CodecEventStore with an upcaster', () => {
     const [fromStream] = await store.readStream('customer-c-1');
     const fromAll: RecordedEvent[] = [];
     for await (const event of store.readAll()) fromAll.push(event);
+    const fromPages: RecordedEvent[][] = [];
+    for await (const page of store.readAllPages!()) fromPages.push(page);
     const subscription = store.subscribeToAll();
     const iterator = subscription[Symbol.asyncIterator]();
     const fromSubscription = (await iterator.next()).value as RecordedEvent;
     await subscription.close();
 
-    for (const event of [fromStream!, fromAll[0]!, fromSubscription]) {
+    expect(fromPages.map((page) => page.length)).toEqual([1]);
+    for (const event of [fromStream!, fromAll[0]!, fromPages[0]![0]!, fromSubscription]) {
       expect(event.data).toEqual(expected);
       expect(event.metadata[SCHEMA_VERSION]).toBe(2);
     }

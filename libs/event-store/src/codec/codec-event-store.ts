@@ -21,6 +21,8 @@ import type { EventCodec } from './event-codec';
 export class CodecEventStore implements EventStore {
   /** Present when the wrapped store has it. */
   readonly appendToStreams?: (appends: StreamAppend[]) => Promise<AppendResult[]>;
+  /** Present when the wrapped store has it. */
+  readonly readAllPages?: (options?: ReadAllOptions) => AsyncIterable<RecordedEvent[]>;
 
   constructor(
     readonly inner: EventStore,
@@ -37,6 +39,13 @@ export class CodecEventStore implements EventStore {
             })),
           ),
         );
+    }
+    const readAllPages = inner.readAllPages?.bind(inner);
+    if (readAllPages) {
+      const codec = this.codec;
+      this.readAllPages = async function* (options) {
+        for await (const page of readAllPages(options)) yield page.map((event) => codec.decode(event));
+      };
     }
   }
 

@@ -450,6 +450,89 @@ describe.each(WRITERS)('SqliteEventStore, committed by %s', (writer) => {
       expect(ids(delivered)).toEqual(ids(events));
     });
 
+    it('gives readAll\'s events a page at a time, no page empty or longer than readPageSize', async () => {
+      const store = open({ readPageSize: 3 });
+      const events = Array.from({ length: 8 }, (_, i) => newEvent('Numbered', { i }));
+      for (const [i, event] of events.entries()) await store.appendToStream(i % 2 ? 'order-1' : 'customer-1', [event], { expectedRevision: ANY });
+      const pagesOf = async (options: Parameters<SqliteEventStore['readAllPages']>[0]) => {
+        const pages: RecordedEvent[][] = [];
+        for await (const page of store.readAllPages(options)) pages.push(page);
+        return pages;
+      };
+
+      const all = await pagesOf({});
+      expect(all.map((page) => page.length)).toEqual([3, 3, 2]);
+      expect(all.flat()).toEqual(await collect(store.readAll()));
+      const orders = await pagesOf({ streamPrefixes: ['order-'], maxCount: 3 });
+      expect(orders.every((page) => page.length > 0)).toBe(true);
+      expect(ids(orders.flat())).toEqual(ids(events.filter((_, i) => i % 2).slice(0, 3)));
+    });
+
+    describe('reading ahead in a thread of its own (readAhead)', () => {
+      const appendNumbered = async (store: SqliteEventStore, count: number) => {
+        const events = Array.from({ length: count }, (_, i) => newEvent('Numbered', { i }));
+        for (const [i, event] of events.entries()) await store.appendToStream(`order-${i % 3}`, [event], { expectedRevision: ANY });
+        return events;
+      };
+
+      it('reads the same events, from a position, up to a count, as the read on the caller\'s thread', async () => {
+        const store = open({ readPageSize: 2, readAheadPastEvents: 3 });
+        const events = await appendNumbered(store, 9);
+        const all = await collect(store.readAll());
+        const ahead = await collect(store.readAll({ readAhead: true }));
+
+        expect(ahead).toEqual(all);
+        expect(ids(ahead)).toEqual(ids(events));
+        expect(ids(await collect(store.readAll({ readAhead: true, fromPosition: all[2]!.position })))).toEqual(ids(events.slice(2)));
+        expect(ids(await collect(store.readAll({ readAhead: true, maxCount: 5 })))).toEqual(ids(events.slice(0, 5)));
+      });
+
+      it('reads what is appended while it reads', async () => {
+        const store = open({ readPageSize: 2, readAheadPastEvents: 3 });
+        const events = await appendNumbered(store, 4);
+        const read: RecordedEvent[] = [];
+        for await (const event of store.readAll({ readAhead: true })) {
+          read.push(event);
+          if (read.length === 1) events.push(...(await appendNumbered(store, 3)));
+        }
+        expect(ids(read)).toEqual(ids(events));
+      });
+
+      it('fails with the error SQLite gave its thread, after the events read before it', async () => {
+        const store = open({ readPageSize: 2, readAheadPastEvents: 3 });
+        await appendNumbered(store, 20);
+        const otherProcess = new Database(join(dir, 'events.sqlite'));
+        const read: RecordedEvent[] = [];
+        try {
+          // The thread has read its first pages; the next ones meet a log without its table.
+          const reading = (async () => {
+            for await (const event of store.readAll({ readAhead: true })) {
+              read.push(event);
+              if (read.length === 1) otherProcess.exec('DROP TABLE events');
+            }
+          })();
+          await expect(reading).rejects.toMatchObject({ message: expect.stringContaining('no such table: events'), code: 'SQLITE_ERROR' });
+          expect(read.length).toBeGreaterThan(1);
+          expect(read.length).toBeLessThan(20);
+        } finally {
+          otherProcess.close();
+        }
+      });
+
+      it('ends its thread when the reader stops early', async () => {
+        const store = open({ readPageSize: 2, readAheadPastEvents: 3 });
+        await appendNumbered(store, 9);
+        const { Worker } = await import('node:worker_threads');
+        const terminated = jest.spyOn(Worker.prototype, 'terminate');
+        for await (const event of store.readAll({ readAhead: true })) {
+          expect(event.type).toBe('Numbered');
+          break;
+        }
+        expect(terminated).toHaveBeenCalledTimes(1);
+        terminated.mockRestore();
+      });
+    });
+
     it('finds prefixed events separated by more non-matching events than one scan covers', async () => {
       const store = open();
       const [before, after] = [newEvent(), newEvent()];
