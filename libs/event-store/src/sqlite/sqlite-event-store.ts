@@ -52,8 +52,9 @@ export interface SqliteEventStoreOptions {
   commitSignal?: CommitSignal;
   /**
    * A `readAll` asked to read ahead (`ReadAllOptions.readAhead`) with at least this many events
-   * before the head reads them in a thread of its own (`readLogAhead`). Default 20,000: a thread
-   * costs tens of milliseconds to start, a page of 500 events about 2 ms to read and decode.
+   * before the head reads them in a thread of its own (`readLogAhead`). Default 20,000: a thread of
+   * its own (an isolate, a connection) is worth starting for a long read only; a page of 500 events
+   * takes about 2 ms to read and decode.
    */
   readAheadPastEvents?: number;
 }
