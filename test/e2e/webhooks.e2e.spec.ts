@@ -155,7 +155,15 @@ describe('integration events: feed and signed webhooks', () => {
 
     expect(receiver.refusedCount).toBe(5);
     expect(received(receiver.deliveries)).toEqual(expected);
-    const deliveries = await app.http().get(`/v1/webhooks/${webhook.id}/deliveries`).set('Authorization', admin).expect(200);
+    // The receiver holds an event before the dispatcher has recorded its answer: wait for the record.
+    let deliveries = await app.http().get(`/v1/webhooks/${webhook.id}/deliveries`).set('Authorization', admin).expect(200);
+    await eventually(
+      async () => {
+        deliveries = await app.http().get(`/v1/webhooks/${webhook.id}/deliveries`).set('Authorization', admin).expect(200);
+        return deliveries.body.items.every((item: { status: string }) => item.status === 'delivered') && deliveries.body.totalCount === expected.length;
+      },
+      () => `${deliveries.body.totalCount} of ${expected.length} deliveries recorded as delivered`,
+    );
     expect(deliveries.body.items[0]).toMatchObject({ eventId: receiver.deliveries[0]!.webhookId, status: 'delivered', attempts: 6, lastStatusCode: 204, nextAttemptAt: null });
     expect(deliveries.body.items.slice(1).every((item: { attempts: number; status: string }) => item.attempts === 1 && item.status === 'delivered')).toBe(true);
     expect(deliveries.body.totalCount).toBe(expected.length);
