@@ -119,6 +119,21 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/**
+ * The log a page at a time from any store: its own pages where it has them (`readAllPages`), pages of
+ * one event otherwise.
+ *
+ * @example
+ *   for await (const page of readPages(store, { readAhead: true })) fold(page);
+ */
+export function readPages(store: EventStore, options: ReadAllOptions = {}): AsyncIterable<RecordedEvent[]> {
+  return store.readAllPages?.(options) ?? pagesOfOne(store.readAll(options));
+}
+
+async function* pagesOfOne(events: AsyncIterable<RecordedEvent>): AsyncGenerator<RecordedEvent[]> {
+  for await (const event of events) yield [event];
+}
+
 /** Thrown by `appendToStream` when the stream's revision differs from the expected one. Nothing is appended. */
 export class WrongExpectedRevisionError extends Error {
   constructor(

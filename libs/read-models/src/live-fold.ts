@@ -1,4 +1,4 @@
-import { comparePositions, type EventStore, type LogPosition, type LogSubscription, type RecordedEvent } from '@csp/event-store';
+import { comparePositions, readPages, type EventStore, type LogPosition, type LogSubscription, type RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import { giveWayToCheckpoints } from './database';
 import type { ReadModelDb, ReadModelSchema } from './schema';
@@ -242,7 +242,7 @@ export async function foldHistory(
 /** The log after `after` (its start when undefined), taken a few events at a time. */
 function eventsAfter(store: EventStore, after: LogPosition | undefined) {
   const options = { ...(after ? { fromPosition: after } : {}), readAhead: true };
-  const pages = (store.readAllPages?.(options) ?? pagesOfOne(store.readAll(options)))[Symbol.asyncIterator]();
+  const pages = readPages(store, options)[Symbol.asyncIterator]();
   let page: RecordedEvent[] = [];
   let next = 0;
   let ended = false;
@@ -271,9 +271,5 @@ function eventsAfter(store: EventStore, after: LogPosition | undefined) {
       await pages.return?.();
     },
   };
-}
-
-async function* pagesOfOne(events: AsyncIterable<RecordedEvent>): AsyncGenerator<RecordedEvent[]> {
-  for await (const event of events) yield [event];
 }
 
