@@ -39,7 +39,11 @@ function recomputedChecksum(entries: readonly Entry[]): string {
     const [[ac, ap], [bc, bp]] = [numbers(a.position), numbers(b.position)];
     if (ac !== bc) return ac < bc ? -1 : 1;
     if (ap !== bp) return ap < bp ? -1 : 1;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    // One position's entries (README "The checksum"): what precedes the last `:` as text, then the index as an integer.
+    const [aSource, aIndex] = [a.id.slice(0, a.id.lastIndexOf(':')), Number(a.id.slice(a.id.lastIndexOf(':') + 1))];
+    const [bSource, bIndex] = [b.id.slice(0, b.id.lastIndexOf(':')), Number(b.id.slice(b.id.lastIndexOf(':') + 1))];
+    if (aSource !== bSource) return aSource < bSource ? -1 : 1;
+    return aIndex - bIndex;
   });
   const lines = sorted.map(
     (entry) =>

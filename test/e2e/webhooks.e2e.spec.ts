@@ -35,6 +35,8 @@ function expectedTypes(event: RecordedEvent): string[] {
     case 'InstallmentBilled':
     case 'InstallmentVoided':
       return ['ledger.entry_recorded'];
+    case 'FutureInstallmentsVoided':
+      return (event.data['installments'] as unknown[]).map(() => 'ledger.entry_recorded');
     default:
       return [];
   }

@@ -384,6 +384,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
     }
     case 'InstallmentBilled':
     case 'InstallmentVoided':
+    case 'FutureInstallmentsVoided':
       return ledgerEntries();
     case 'SupportRequestApproved': {
       const { data } = event;
@@ -446,6 +447,7 @@ export const INTEGRATION_SOURCE_EVENT_TYPES = [
   'PerpetualLineCancelled',
   'InstallmentBilled',
   'InstallmentVoided',
+  'FutureInstallmentsVoided',
   'SupportRequestApproved',
   'SupportRequestRejected',
 ] as const;

@@ -2,6 +2,7 @@ import type { OrderPlaced, PerpetualLineCancelled } from '../order/order.events'
 import type { KeyGenerated } from '../software/software.events';
 import type {
   AutoRenewChanged,
+  FutureInstallmentsVoided,
   InstallmentBilled,
   InstallmentVoided,
   SubscriptionCancelled,
@@ -291,6 +292,30 @@ describe('integration events of domain events', () => {
       ],
     ]);
     expect(integrationEventsOf(voided, source).map(({ event }) => [event.type, (event.data as { kind: string }).kind])).toEqual([['ledger.entry_recorded', 'void']]);
+    const schedule: FutureInstallmentsVoided = {
+      type: 'FutureInstallmentsVoided',
+      data: {
+        subscriptionId: 'sub-1',
+        customerId: 'tenant-1',
+        orderId: 'order-1',
+        termNumber: 1,
+        installments: [
+          { sequence: 3, dueAt: '2026-03-10T09:00:00.000Z', amount: eur(10000) },
+          { sequence: 4, dueAt: '2026-04-10T09:00:00.000Z', amount: eur(9999) },
+        ],
+        voidedAt: '2026-01-12T09:00:00.000Z',
+        invoicePeriod: '2026-02',
+      },
+    };
+    expect(
+      integrationEventsOf(schedule, source).map(({ event }) => {
+        const data = event.data as { entryId: string; kind: string; amount: unknown; invoicePeriod: string };
+        return [event.id, event.type, event.occurredAt, data.entryId, data.kind, data.amount, data.invoicePeriod];
+      }),
+    ).toEqual([
+      ['evt-1:ledger.entry_recorded:0', 'ledger.entry_recorded', '2026-01-12T09:00:00.000Z', 'evt-1:0', 'void', eur(-10000), '2026-02'],
+      ['evt-1:ledger.entry_recorded:1', 'ledger.entry_recorded', '2026-01-12T09:00:00.000Z', 'evt-1:1', 'void', eur(-9999), '2026-02'],
+    ]);
   });
 
   it('publishes support-request decisions under the partner they name, an approval with its credit entry', () => {

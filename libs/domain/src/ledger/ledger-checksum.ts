@@ -41,7 +41,12 @@ export function canonicalLedgerLine(entry: LedgerEntry): string {
  *
  * 1. Sort the entries by `position` as log positions: split `<commit>.<prepare>` at the dot,
  *    compare `commit` as an unbounded integer, then `prepare` as an unbounded integer; entries of
- *    one position by `id`, compared as strings code unit by code unit (byte order for ASCII ids).
+ *    one position (one event's entries, ids `<event id>:<index>`) by the id without its `:<index>`
+ *    ending, compared as strings code unit by code unit (byte order for ASCII ids), then by the
+ *    index as an integer (an id without such an ending before any with one), so a cancellation's
+ *    eleventh void comes after its second. Until the twenty-fourth round every event gave at most
+ *    one entry and ids of one position were compared as whole strings; no ledger of that time sorts
+ *    differently under this rule, so no checksum changed.
  * 2. Render each with {@link canonicalLedgerLine} and end every line with a line feed (`\n`,
  *    including the last one). No entries: the empty string, whose SHA-256 is `e3b0c442…b855`.
  *
@@ -59,7 +64,7 @@ export function ledgerChecksum(entries: readonly LedgerEntry[]): string {
 
 /** Log order, then id: the canonical order of the checksum. */
 export function compareLedgerEntries(a: LedgerEntry, b: LedgerEntry): number {
-  return compareLogPositions(a.position, b.position) || compareCodeUnits(a.id, b.id);
+  return compareLogPositions(a.position, b.position) || compareEntryIds(a.id, b.id);
 }
 
 /**
@@ -78,6 +83,19 @@ function parsePosition(position: string): [bigint, bigint] {
   const match = /^(\d+)\.(\d+)$/.exec(position);
   if (!match) throw new RangeError(`Not a log position (<commit>.<prepare>): ${position}`);
   return [BigInt(match[1]!), BigInt(match[2]!)];
+}
+
+/** By the id without its `:<index>` ending as text, then by that index as a number (none first). */
+function compareEntryIds(a: string, b: string): number {
+  const [aSource, aIndex] = splitEntryId(a);
+  const [bSource, bIndex] = splitEntryId(b);
+  return compareCodeUnits(aSource, bSource) || aIndex - bIndex;
+}
+
+function splitEntryId(id: string): [source: string, index: number] {
+  const colon = id.lastIndexOf(':');
+  const index = id.slice(colon + 1);
+  return colon >= 0 && /^(0|[1-9]\d{0,8})$/.test(index) ? [id.slice(0, colon), Number(index)] : [id, -1];
 }
 
 function compareCodeUnits(a: string, b: string): number {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { money } from '../shared/money';
-import { canonicalLedgerLine, compareLogPositions, ledgerChecksum } from './ledger-checksum';
+import { canonicalLedgerLine, compareLedgerEntries, compareLogPositions, ledgerChecksum } from './ledger-checksum';
 import type { LedgerEntry } from './ledger-entry';
 
 const charge: LedgerEntry = {
@@ -92,6 +92,19 @@ describe('ledgerChecksum', () => {
     const second = { ...charge, id: 'evt-2:1', amount: money(1, 'EUR') };
     const rendering = `${canonicalLedgerLine(first)}\n${canonicalLedgerLine(second)}\n`;
     expect(ledgerChecksum([second, first])).toBe(sha256(rendering));
+  });
+
+  it('orders the entries of one event by their index as a number: the eleventh void after the second', () => {
+    const entries = Array.from({ length: 12 }, (_, index) => ({ ...charge, id: `evt-2:${index}`, amount: money(index, 'EUR') }));
+    const rendering = entries.map((entry) => `${canonicalLedgerLine(entry)}\n`).join('');
+    expect(ledgerChecksum([...entries].reverse())).toBe(sha256(rendering));
+    expect([...entries].reverse().sort(compareLedgerEntries).map((entry) => entry.id)).toEqual(entries.map((entry) => entry.id));
+  });
+
+  it('orders ids of one position by what precedes the index as strings, an id without an index first', () => {
+    const ids = ['b:2', 'a:1x', 'a:10', 'a:x', 'a', 'a:2'];
+    const sorted = ids.map((id) => ({ ...charge, id })).sort(compareLedgerEntries).map((entry) => entry.id);
+    expect(sorted).toEqual(['a', 'a:2', 'a:10', 'a:1x', 'a:x', 'b:2']);
   });
 
   it('changes when any rendered field changes', () => {

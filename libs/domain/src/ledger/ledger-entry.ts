@@ -1,7 +1,7 @@
 import type { PerpetualLineCancelled } from '../order/order.events';
 import type { DomainEvent } from '../shared/event';
 import type { Money } from '../shared/money';
-import type { InstallmentBilled, InstallmentVoided, SubscriptionCancelled } from '../subscription/subscription.events';
+import type { FutureInstallmentsVoided, InstallmentBilled, InstallmentVoided, SubscriptionCancelled } from '../subscription/subscription.events';
 import type { SupportRequestApproved } from '../support-request/support-request.events';
 
 export type LedgerEntryKind = 'charge' | 'refund' | 'credit' | 'void';
@@ -35,6 +35,7 @@ type LedgerSourceEvent =
   | InstallmentBilled
   | SubscriptionCancelled
   | InstallmentVoided
+  | FutureInstallmentsVoided
   | PerpetualLineCancelled
   | SupportRequestApproved;
 
@@ -42,6 +43,7 @@ const LEDGER_SOURCE_TYPES: ReadonlySet<string> = new Set<LedgerSourceEvent['type
   'InstallmentBilled',
   'SubscriptionCancelled',
   'InstallmentVoided',
+  'FutureInstallmentsVoided',
   'PerpetualLineCancelled',
   'SupportRequestApproved',
 ]);
@@ -51,9 +53,11 @@ const LEDGER_SOURCE_TYPES: ReadonlySet<string> = new Set<LedgerSourceEvent['type
  * Every period is the one the event itself carries:
  * - `InstallmentBilled` → `charge` (+amount) in the month the installment falls due;
  * - `SubscriptionCancelled` → `refund` (−refund) on the next monthly invoice, only when something is refunded;
- * - `InstallmentVoided` → `void` (−amount) on the same next invoice as the cancellation's refund (the
- *   decider stamps the cancellation's period on it), not in the month it would have fallen due: the
- *   withdrawal is news on the invoice that reports the cancellation, and a void is never in `net`;
+ * - `FutureInstallmentsVoided` → one `void` (−amount) per installment, in schedule order, on the same
+ *   next invoice as the cancellation's refund (the decider stamps the cancellation's period on it),
+ *   not in the month each would have fallen due: the withdrawal is news on the invoice that reports
+ *   the cancellation, and a void is never in `net`;
+ * - `InstallmentVoided` (one installment an event, as cancellations recorded it before) → the same `void`;
  * - `PerpetualLineCancelled` → `credit` (−credit) on the next monthly invoice;
  * - `SupportRequestApproved` → `credit` (−approved amount) on the invoice after the month of approval;
  * - anything else → nothing.
@@ -65,7 +69,7 @@ export function ledgerEntriesOf(event: DomainEvent, source: LedgerSource): Ledge
   if (!isLedgerSource(event)) return [];
   // Not `{ id, ...fields, position }`: on Node 20 a property after a spread in an object literal
   // costs about a microsecond, and every ledger event a fold handles passes here twice (ledger, feed).
-  const entry = (index: number, fields: Omit<LedgerEntry, 'id' | 'position'>): LedgerEntry =>
+  const entry: EntryOf = (index, fields) =>
     Object.assign({ id: `${source.eventId}:${index}` }, fields, { position: source.position });
   switch (event.type) {
     case 'InstallmentBilled': {
@@ -101,18 +105,11 @@ export function ledgerEntriesOf(event: DomainEvent, source: LedgerSource): Ledge
     }
     case 'InstallmentVoided': {
       const { data } = event;
-      return [
-        entry(0, {
-          kind: 'void',
-          customerId: data.customerId,
-          orderId: data.orderId,
-          subscriptionId: data.subscriptionId,
-          amount: negated(data.amount),
-          invoicePeriod: data.invoicePeriod,
-          reason: `installment ${data.sequence} of term ${data.termNumber} withdrawn (was due ${data.dueAt.slice(0, 10)})`,
-          occurredAt: data.voidedAt,
-        }),
-      ];
+      return [voidEntry(entry, 0, data, data)];
+    }
+    case 'FutureInstallmentsVoided': {
+      const { data } = event;
+      return data.installments.map((installment, index) => voidEntry(entry, index, data, installment));
     }
     case 'PerpetualLineCancelled': {
       const { data } = event;
@@ -155,4 +152,25 @@ function isLedgerSource(event: DomainEvent): event is LedgerSourceEvent {
 // 0 - 0 is +0 where -0 would be -0: a zero amount must render as "0" in the checksum and exports.
 function negated(amount: Money): Money {
   return { amount: 0 - amount.amount, currency: amount.currency };
+}
+
+type EntryOf = (index: number, fields: Omit<LedgerEntry, 'id' | 'position'>) => LedgerEntry;
+
+/** The `void` of one withdrawn installment, whichever of the two void events recorded it. */
+function voidEntry(
+  entry: EntryOf,
+  index: number,
+  voided: { customerId: string; orderId: string; subscriptionId: string; termNumber: number; invoicePeriod: string; voidedAt: string },
+  installment: { sequence: number; dueAt: string; amount: Money },
+): LedgerEntry {
+  return entry(index, {
+    kind: 'void',
+    customerId: voided.customerId,
+    orderId: voided.orderId,
+    subscriptionId: voided.subscriptionId,
+    amount: negated(installment.amount),
+    invoicePeriod: voided.invoicePeriod,
+    reason: `installment ${installment.sequence} of term ${voided.termNumber} withdrawn (was due ${installment.dueAt.slice(0, 10)})`,
+    occurredAt: voided.voidedAt,
+  });
 }

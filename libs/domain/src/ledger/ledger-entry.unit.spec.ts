@@ -1,4 +1,5 @@
 import { fixtureSkus } from '@csp/testing/fixtures/catalogue.fixture';
+import { oneVoidPerEvent } from '@csp/testing/fixtures/recorded-before.fixture';
 import { Catalogue } from '../catalogue/catalogue';
 import type { BillingCycle, TermDuration } from '../catalogue/sku';
 import { createOrderDecider } from '../order/order.decider';
@@ -107,21 +108,32 @@ describe('ledgerEntriesOf, one entry per kind', () => {
       catalogueOrder('WS2022DC-P1Y', 'monthly', '2026-01-01T00:00:00.000Z'),
       cancel('2026-01-03T00:00:00.000Z'),
     );
-    // history: started, billed #1, cancelled, voided #2..#12
-    expect(ledgerEntriesOf(history[3]!, { eventId: 'evt-4', position: '11.11' })).toEqual([
-      {
-        id: 'evt-4:0',
-        kind: 'void',
-        customerId: 'cust-1',
-        orderId: 'order-1',
-        subscriptionId: 'sub-1',
-        amount: money(-30_416, 'EUR'),
-        invoicePeriod: '2026-02',
-        reason: 'installment 2 of term 1 withdrawn (was due 2026-02-01)',
-        position: '11.11',
-        occurredAt: '2026-01-03T00:00:00.000Z',
-      },
-    ]);
+    // history: started, billed #1, cancelled, #2..#12 voided in one event
+    const entries = ledgerEntriesOf(history[3]!, { eventId: 'evt-4', position: '11.11' });
+    expect(entries).toHaveLength(11);
+    expect(entries[0]).toEqual({
+      id: 'evt-4:0',
+      kind: 'void',
+      customerId: 'cust-1',
+      orderId: 'order-1',
+      subscriptionId: 'sub-1',
+      amount: money(-30_416, 'EUR'),
+      invoicePeriod: '2026-02',
+      reason: 'installment 2 of term 1 withdrawn (was due 2026-02-01)',
+      position: '11.11',
+      occurredAt: '2026-01-03T00:00:00.000Z',
+    });
+    expect(entries[10]).toMatchObject({ id: 'evt-4:10', invoicePeriod: '2026-02', reason: 'installment 12 of term 1 withdrawn (was due 2026-12-01)' });
+    expect(entries.map((entry) => entry.reason.split(' ')[1])).toEqual(['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
+  });
+
+  it('voids the same installments from a log that recorded one InstallmentVoided each, under those events’ ids', () => {
+    const history = subscriptionHistory(catalogueOrder('WS2022DC-P1Y', 'monthly', '2026-01-01T00:00:00.000Z'), cancel('2026-01-03T00:00:00.000Z'));
+    const before = oneVoidPerEvent(history);
+    expect(before.map((event) => event.type)).toEqual(['SubscriptionStarted', 'InstallmentBilled', 'SubscriptionCancelled', ...Array<string>(11).fill('InstallmentVoided')]);
+    const withoutSource = (entries: LedgerEntry[]) => entries.map(({ id: _id, position: _position, ...entry }) => entry);
+    expect(withoutSource(ledgerOf(before))).toEqual(withoutSource(ledgerOf(history)));
+    expect(ofKind(ledgerOf(before), 'void').map((entry) => entry.id)).toEqual(Array.from({ length: 11 }, (_, index) => `evt-${index + 4}:0`));
   });
 
   it('credits a cancelled perpetual line in full, on the order only', () => {
@@ -241,7 +253,7 @@ describe('ledgerEntriesOf, one entry per kind', () => {
   it('gives the same ids and entries when the same event is replayed', () => {
     const history = subscriptionHistory(catalogueOrder('WS2022DC-P1Y', 'monthly', '2026-01-01T00:00:00.000Z'), cancel('2026-01-01T00:00:00.000Z'));
     expect(ledgerOf(history)).toEqual(ledgerOf(structuredClone(history)));
-    expect(ledgerOf(history).map((entry) => entry.id)).toEqual(['evt-2:0', 'evt-3:0', ...Array.from({ length: 11 }, (_, index) => `evt-${index + 4}:0`)]);
+    expect(ledgerOf(history).map((entry) => entry.id)).toEqual(['evt-2:0', 'evt-3:0', ...Array.from({ length: 11 }, (_, index) => `evt-4:${index}`)]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { deciderSpecification } from '@csp/testing/decider-specification';
 import { fixtureSkus } from '@csp/testing/fixtures/catalogue.fixture';
+import { oneVoidPerEvent } from '@csp/testing/fixtures/recorded-before.fixture';
 import { Catalogue } from '../catalogue/catalogue';
 import type { BillingCycle } from '../catalogue/sku';
 import { createOrderDecider } from '../order/order.decider';
@@ -129,12 +130,36 @@ describe('CancelSubscription', () => {
   it('voids the future installments of a monthly plan and refunds only what was charged beyond use', () => {
     const history = startedHistory('WS2022DC-P1Y', 'monthly', purchasedAt);
     const events = spec.given(history).when({ type: 'CancelSubscription', at: '2026-01-06T00:00:00.000Z' }).thenEvents();
-    const [cancelled, ...voided] = events;
+    const [cancelled, voided, ...rest] = events;
     // first installment 365000/12 = 30416 r 8 → 30424; used 5 days = 5000
     expect(cancelled!.data).toMatchObject({ chargedForTerm: money(30_424, 'EUR'), usedCost: money(5000, 'EUR'), refund: money(25_424, 'EUR') });
-    expect(voided).toHaveLength(11);
-    expect(voided.map((event) => event.type)).toEqual(Array(11).fill('InstallmentVoided'));
-    expect(voided[0]!.data).toMatchObject({ sequence: 2, dueAt: '2026-02-01T00:00:00.000Z', amount: money(30_416, 'EUR') });
+    // One fact for the whole withdrawn schedule, on the cancellation's invoice.
+    expect(voided).toEqual({
+      type: 'FutureInstallmentsVoided',
+      data: {
+        subscriptionId: 'sub-1',
+        customerId: 'cust-1',
+        orderId: 'order-1',
+        termNumber: 1,
+        installments: Array.from({ length: 11 }, (_, index) => ({
+          sequence: index + 2,
+          dueAt: `2026-${String(index + 2).padStart(2, '0')}-01T00:00:00.000Z`,
+          amount: money(30_416, 'EUR'),
+        })),
+        voidedAt: '2026-01-06T00:00:00.000Z',
+        invoicePeriod: '2026-02',
+      },
+    });
+    expect(rest).toEqual([]);
+  });
+
+  it('folds a cancellation recorded with one InstallmentVoided per installment (logs before the twenty-fourth round) to the same state', () => {
+    const history = startedHistory('WS2022DC-P1Y', 'monthly', purchasedAt);
+    const cancellation = subscriptionDecider.decide({ type: 'CancelSubscription', at: '2026-01-06T00:00:00.000Z' }, fold(history));
+    const before = oneVoidPerEvent(cancellation);
+    expect(before.map((event) => event.type)).toEqual(['SubscriptionCancelled', ...Array<string>(11).fill('InstallmentVoided')]);
+    expect(fold([...history, ...before])).toEqual(fold([...history, ...cancellation]));
+    spec.given([...history, ...before]).when({ type: 'CancelSubscription', at: '2026-01-06T00:00:00.000Z' }).thenThrows('ALREADY_CANCELLED');
   });
 
   it('is allowed one millisecond before 7 days', () => {

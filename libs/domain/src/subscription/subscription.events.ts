@@ -87,6 +87,11 @@ export type SubscriptionCancelled = DomainEvent<
   }
 >;
 
+/**
+ * One future installment withdrawn on cancellation. Written until the twenty-fourth round, one
+ * event per installment; a cancellation now records `FutureInstallmentsVoided` instead. Logs hold
+ * both, so every fold still reads this one.
+ */
 export type InstallmentVoided = DomainEvent<
   'InstallmentVoided',
   {
@@ -97,6 +102,24 @@ export type InstallmentVoided = DomainEvent<
     sequence: number;
     dueAt: string;
     amount: Money;
+    voidedAt: string;
+    invoicePeriod: string;
+  }
+>;
+
+/**
+ * The installments of the cancelled term not billed yet, withdrawn in one fact with the
+ * cancellation (SPEC: "future installments are voided"). Each yields a `void` ledger entry.
+ */
+export type FutureInstallmentsVoided = DomainEvent<
+  'FutureInstallmentsVoided',
+  {
+    subscriptionId: string;
+    customerId: string;
+    orderId: string;
+    termNumber: number;
+    /** In schedule order. */
+    installments: Installment[];
     voidedAt: string;
     invoicePeriod: string;
   }
@@ -118,5 +141,6 @@ export type SubscriptionEvent =
   | AutoRenewChanged
   | SubscriptionCancelled
   | InstallmentVoided
+  | FutureInstallmentsVoided
   | SubscriptionRenewed
   | SubscriptionExpired;

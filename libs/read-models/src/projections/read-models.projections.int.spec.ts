@@ -33,10 +33,13 @@ const FOLDED_EVENT_TYPES = [
   'InstallmentBilled',
   'AutoRenewChanged',
   'SubscriptionCancelled',
+  'FutureInstallmentsVoided',
   'InstallmentVoided',
   'SubscriptionRenewed',
   'SubscriptionExpired',
 ];
+/** Folded as logs written before hold them, no longer recorded: the standard history has none, a test of its own does. */
+const RECORDED_BEFORE_EVENT_TYPES = ['InstallmentVoided'];
 
 describe.each(readModelDialects)('read-model projection on $name', (dialect) => {
   let opened: OpenedReadModels;
@@ -277,12 +280,31 @@ describe.each(readModelDialects)('read-model projection on $name', (dialect) => 
     expect(orderState.subscriptionLines).toEqual({ [id]: 'cancelled' });
   });
 
-  it('InstallmentVoided leaves the cancelled subscription as SubscriptionCancelled left it', async () => {
+  it('FutureInstallmentsVoided leaves the cancelled subscription as SubscriptionCancelled left it', async () => {
     const customer = await currentCustomer();
     const placed = await log.placeOrder(customer.customerId, [AZURE_MONTHLY], '2025-02-01T12:00:00.000Z');
     const started = await log.startSubscriptions(placed);
     const id = placed.subscriptionIds[1]!;
     const cancelled = await log.cancelSubscription(id, '2025-02-03T10:00:00.000Z');
+    const [cancellation, ...voided] = cancelled.events;
+    await projectEvents(db, [...customer.events, ...placed.events, ...started.events, cancellation!]);
+    const afterCancellation = await subscriptionRow(id);
+
+    await projectEvents(db, voided);
+
+    expect(voided.map((event) => event.type)).toEqual(['FutureInstallmentsVoided']);
+    expect((voided[0]!.data as { installments: { sequence: number }[] }).installments.map((installment) => installment.sequence)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const row = await subscriptionRow(id);
+    expect(row).toEqual(afterCancellation);
+    expect(subscriptionStateOf(row)).toEqual(await log.fold(subscriptionStream(id), subscriptionDecider));
+  });
+
+  it('InstallmentVoided, one per installment as logs before the twenty-fourth round hold them, leaves the cancelled subscription as SubscriptionCancelled left it', async () => {
+    const customer = await currentCustomer();
+    const placed = await log.placeOrder(customer.customerId, [AZURE_MONTHLY], '2025-02-01T12:00:00.000Z');
+    const started = await log.startSubscriptions(placed);
+    const id = placed.subscriptionIds[1]!;
+    const cancelled = await log.cancelSubscriptionOneVoidPerEvent(id, '2025-02-03T10:00:00.000Z');
     const [cancellation, ...voided] = cancelled.events;
     await projectEvents(db, [...customer.events, ...placed.events, ...started.events, cancellation!]);
     const afterCancellation = await subscriptionRow(id);
@@ -358,7 +380,7 @@ describe.each(readModelDialects)('read-model projection on $name', (dialect) => 
     const events = await log.allEvents();
     await projectEvents(db, events);
 
-    expect(new Set(events.map((event) => event.type))).toEqual(new Set(FOLDED_EVENT_TYPES));
+    expect(new Set(events.map((event) => event.type))).toEqual(new Set(FOLDED_EVENT_TYPES.filter((type) => !RECORDED_BEFORE_EVENT_TYPES.includes(type))));
     const customers = await db.selectFrom('customers').select('id').execute();
     expect(customers).toHaveLength(3);
     for (const { id } of customers) expect((await log.store.readStream(customerStream(id))).length).toBe(1);

@@ -134,6 +134,8 @@ function expectedPublicTypes(event: RecordedEvent): string[] {
     case 'InstallmentBilled':
     case 'InstallmentVoided':
       return ['ledger.entry_recorded'];
+    case 'FutureInstallmentsVoided':
+      return (event.data['installments'] as unknown[]).map(() => 'ledger.entry_recorded');
     default:
       return [];
   }

@@ -1,3 +1,4 @@
+import { compareLedgerEntries } from '@csp/domain/ledger/ledger-checksum';
 import { supportRequestDecider } from '@csp/domain/support-request/support-request.decider';
 import { supportRequestStream } from '@csp/domain/support-request/support-request.events';
 import { NO_STREAM, positionToString, type JsonObject, type RecordedEvent } from '@csp/event-store';
@@ -14,7 +15,7 @@ import { v4 as uuid } from 'uuid';
 import type { ReadModelDb } from '../../schema';
 import { generationRunner } from '../../projection-runner';
 import { ProjectionGenerations } from '../../projection/projection-generations';
-import { ledgerEntryOfRow, ledgerProjection, type LedgerEntriesTable } from './ledger.projection';
+import { ledgerEntryOfRow, ledgerProjection, type LedgerEntriesTable, type PartneredLedgerEntry } from './ledger.projection';
 
 type Data = Record<string, unknown> & { amount: { amount: number; currency: string } };
 
@@ -83,12 +84,15 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     expect(refund.kind).toBe('refund');
     expect(Number(refund.amount)).toBe(-(cancellation.data['refund'] as Data['amount']).amount);
     expect(refund.invoice_period).toBe('2025-03');
-    const voids = only(cancelled.events, 'InstallmentVoided');
-    expect(voids.length).toBeGreaterThan(0);
-    for (const voided of voids) {
-      const row = await rowOf(`${voided.id}:0`);
-      expect([row.kind, Number(row.amount), row.invoice_period]).toEqual(['void', -(voided.data as Data).amount.amount, '2025-03']);
+    const [voided] = only(cancelled.events, 'FutureInstallmentsVoided') as [RecordedEvent];
+    const installments = voided.data['installments'] as { sequence: number; amount: Data['amount'] }[];
+    expect(installments.length).toBeGreaterThan(0);
+    for (const [index, installment] of installments.entries()) {
+      const row = await rowOf(`${voided.id}:${index}`);
+      expect([row.kind, Number(row.amount), row.invoice_period, row.position]).toEqual(['void', -installment.amount.amount, '2025-03', positionToString(voided.position)]);
+      expect(row.reason).toMatch(new RegExp(`^installment ${installment.sequence} of term 1 withdrawn`));
     }
+    expect((await rows()).filter((row) => row.kind === 'void')).toHaveLength(installments.length);
     const [perpetual] = credited.events as [RecordedEvent];
     const credit = await rowOf(`${perpetual.id}:0`);
     expect([credit.kind, Number(credit.amount), credit.invoice_period, credit.subscription_id]).toEqual([
@@ -97,6 +101,30 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
       '2025-03',
       null,
     ]);
+  });
+
+  it('voids the same installments from a log that recorded one InstallmentVoided each, under those events’ ids', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z' });
+    const now = await log.placeOrder(customer.customerId, [AZURE_MONTHLY], '2025-02-01T12:00:00.000Z');
+    const before = await log.placeOrder(customer.customerId, [AZURE_MONTHLY], '2025-02-01T12:00:00.000Z');
+    const started = [...(await log.startSubscriptions(now)).events, ...(await log.startSubscriptions(before)).events];
+    const cancelledNow = await log.cancelSubscription(now.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+    const cancelledBefore = await log.cancelSubscriptionOneVoidPerEvent(before.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+
+    await projectEvents(db, [...customer.events, ...now.events, ...before.events, ...started, ...cancelledNow.events, ...cancelledBefore.events], [ledgerProjection]);
+
+    const voidsOf = async (subscriptionId: string) =>
+      (await rows())
+        .filter((row) => row.kind === 'void' && row.subscription_id === subscriptionId)
+        .map((row) => ledgerEntryOfRow(row))
+        .sort(compareLedgerEntries);
+    const [voidsNow, voidsBefore] = [await voidsOf(now.subscriptionIds[1]!), await voidsOf(before.subscriptionIds[1]!)];
+    expect(voidsNow).toHaveLength(11);
+    const withoutSource = (entries: PartneredLedgerEntry[]) =>
+      entries.map(({ id: _id, position: _position, orderId: _orderId, subscriptionId: _subscriptionId, ...entry }) => entry);
+    expect(withoutSource(voidsBefore)).toEqual(withoutSource(voidsNow));
+    const legacyVoids = only(cancelledBefore.events, 'InstallmentVoided');
+    expect(voidsBefore.map(({ id, position }) => [id, position])).toEqual(legacyVoids.map((event) => [`${event.id}:0`, positionToString(event.position)]));
   });
 
   it('SupportRequestApproved credits the approved amount, naming the request', async () => {
@@ -134,16 +162,20 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
   it('keeps log order by the numeric position, and a second generation folded from zero holds identical rows', async () => {
     await writeStandardHistory(log);
     const events = await log.allEvents();
-    const expectedIds = events
+    // One entry per event, none for a cancellation that refunds nothing, one per installment a FutureInstallmentsVoided withdraws.
+    const entryCount = (event: RecordedEvent): number => {
+      if (event.type === 'SubscriptionCancelled') return (event.data['refund'] as Data['amount']).amount === 0 ? 0 : 1;
+      if (event.type === 'FutureInstallmentsVoided') return (event.data['installments'] as unknown[]).length;
+      return 1;
+    };
+    const expected = events
       .filter((event) => ledgerProjection.handles.includes(event.type) && event.type !== 'CustomerRegistered')
-      .flatMap((event) => (event.type === 'SubscriptionCancelled' && (event.data['refund'] as Data['amount']).amount === 0 ? [] : [`${event.id}:0`]));
+      .flatMap((event) => Array.from({ length: entryCount(event) }, (_, index) => ({ id: `${event.id}:${index}`, position: positionToString(event.position) })));
 
     await projectEvents(db, events, [ledgerProjection]);
     const first = await rows();
-    expect(first.map((row) => row.id)).toEqual(expectedIds);
-    expect(first.map((row) => row.position)).toEqual(
-      events.filter((event) => expectedIds.includes(`${event.id}:0`)).map((event) => positionToString(event.position)),
-    );
+    // The reader's order: SQL orders by position, ids of one position (one event) by their index.
+    expect(first.map((row) => ledgerEntryOfRow(row)).sort(compareLedgerEntries).map(({ id, position }) => ({ id, position }))).toEqual(expected);
     expect(new Set(first.map((row) => row.kind))).toEqual(new Set(['charge', 'refund', 'void', 'credit']));
 
     const generations = new ProjectionGenerations(db);

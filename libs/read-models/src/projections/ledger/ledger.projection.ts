@@ -49,6 +49,7 @@ export const LEDGER_ENTRY_EVENT_TYPES = [
   'InstallmentBilled',
   'SubscriptionCancelled',
   'InstallmentVoided',
+  'FutureInstallmentsVoided',
   'PerpetualLineCancelled',
   'SupportRequestApproved',
 ] as const;

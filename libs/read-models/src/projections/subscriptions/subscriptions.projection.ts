@@ -35,6 +35,7 @@ const SUBSCRIPTION_EVENTS: readonly SubscriptionEvent['type'][] = [
   'AutoRenewChanged',
   'SubscriptionCancelled',
   'InstallmentVoided',
+  'FutureInstallmentsVoided',
   'SubscriptionRenewed',
   'SubscriptionExpired',
 ];
