@@ -93,6 +93,29 @@ describe('secondary indexes deferred while a generation is folded from zero, on 
     expect(await deferredRows(db)).toEqual([]);
   });
 
+  it('sorts through temporary files while it builds them, and gives the connection its in-memory temporary store back, also after a failed build', async () => {
+    const tempStore = async () => (await sql<{ temp_store: number }>`pragma temp_store`.execute(db)).rows[0]!.temp_store;
+    const [FILE, MEMORY] = [1, 2];
+    expect(await tempStore()).toBe(MEMORY);
+    const generations = new ProjectionGenerations(db);
+    const fresh = await generations.create(ordersProjection);
+    await generations.deferSecondaryIndexes(ordersProjection, fresh);
+    const duringBuilds: Promise<number>[] = [];
+
+    // Kysely hands the one SQLite connection out in request order: this read runs before the index's transaction.
+    await generations.buildDeferredIndexes(ordersProjection, fresh, ({ built, total }) => void (built < total && duringBuilds.push(tempStore())));
+
+    expect(await Promise.all(duringBuilds)).toEqual([FILE, FILE]);
+    expect(await tempStore()).toBe(MEMORY);
+    const broken = await generations.create(ordersProjection);
+    await db
+      .insertInto('projection_deferred_indexes')
+      .values({ index_name: `orders__g${broken.generation}_broken`, projection: 'orders', generation: broken.generation, definition: 'create index broken on no_such_table (x)' })
+      .execute();
+    await expect(generations.buildDeferredIndexes(ordersProjection, broken)).rejects.toThrow(/no_such_table/);
+    expect(await tempStore()).toBe(MEMORY);
+  });
+
   it('discarding a build forgets what it deferred', async () => {
     const generations = new ProjectionGenerations(db);
     const fresh = await generations.create(ordersProjection);

@@ -23,7 +23,8 @@ export interface SqliteConnectionOptions extends Database.Options {
  * folding thread for a 2 GB read store on a 1M-event log, 3.6 GB with the journals in memory, and
  * the rebuild 10 to 20 % faster. A journal lives for one statement or one savepoint, so memory holds
  * at most the pages one of them changes. Temporary tables and sorts too large for the page cache
- * are kept in memory as well, instead of in files.
+ * are kept in memory as well, instead of in files (except while a rebuild builds the indexes it
+ * deferred: `ProjectionGenerations.buildDeferredIndexes` sorts through files).
  */
 export function openSqliteConnection(file: string, { pageCacheKib = PAGE_CACHE_KIB, ...options }: SqliteConnectionOptions = {}): Database.Database {
   const db = new Database(file, options);
