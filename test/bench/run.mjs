@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topSelfTime } from './support/cpu-profile.mjs';
-import { compileTrivialApp, root, rssMb, runScript, startService, startTrivialApp } from './support/processes.mjs';
+import { compileTrivialApp, root, rssMb, runScript, startService, startTrivialApp, storageWriteBytes } from './support/processes.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -143,6 +143,7 @@ async function purchasesAtRate(service, customers, rate) {
   const measured = timings.filter((timing) => timing.sentAt >= RAMP_UP_SECONDS * 1000).map((timing) => timing.ms);
   return {
     requestsPerSecond: Math.round(result.effectiveRps),
+    answered: timings.length,
     p50: percentile(measured, 50),
     p90: percentile(measured, 90),
     p99: percentile(measured, 99),
@@ -195,12 +196,14 @@ function cancelRequests(service, bought) {
 async function probeProjectionLag(service, customers, until) {
   const lags = [];
   let lagging = 0;
+  let purchases = 0;
   for (let index = 0; Date.now() < until; index++) {
     const customer = customers[index % customers.length];
     const bought = await call(service, 'POST', `/v1/customers/${customer}/orders`, JSON.parse(ONE_LINE));
     const position = bought.headers.get('x-log-position');
     await bought.arrayBuffer();
     if (bought.status !== 201 || !position) continue;
+    purchases++;
     const started = performance.now();
     const timed = async (headers) => {
       const response = await call(service, 'GET', `/v1/customers/${customer}`, undefined, headers);
@@ -214,7 +217,7 @@ async function probeProjectionLag(service, customers, until) {
     lags.push(Math.max(0, fresh.ms - control.ms));
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { lags, lagging };
+  return { lags, lagging, purchases };
 }
 
 async function httpRuns() {
@@ -232,15 +235,27 @@ async function httpRuns() {
     await settle(service, customers);
     log(`HTTP purchases offered at ${OFFERED_RATE}/s (${RAMP_UP_SECONDS} s ramp-up, then measured), projection lag probes alongside`);
     const until = Date.now() + (RAMP_UP_SECONDS + DURATION) * 1000;
-    const [atRate, { lags, lagging }] = await Promise.all([
+    const writtenBefore = storageWriteBytes(service.child.pid);
+    const loadStarted = performance.now();
+    const [atRate, { lags, lagging, purchases: probePurchases }] = await Promise.all([
       purchasesAtRate(service, customers, OFFERED_RATE),
       new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
+    const written = writtenBefore === null ? null : storageWriteBytes(service.child.pid) - writtenBefore;
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
     return {
       purchase,
       cancel,
       purchaseAt500: { offeredPerSecond: OFFERED_RATE, ...atRate },
       projectionLag: { samples: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), lagging503: lagging },
+      // What the service wrote to storage while it answered the offered load and the probes (ramp-up included).
+      storageWritesAt500:
+        written === null
+          ? null
+          : {
+              megabytesPerSecond: Math.round((written / 1024 / 1024 / loadSeconds) * 10) / 10,
+              kilobytesPerPurchase: Math.round((written / 1024 / (atRate.answered + probePurchases)) * 10) / 10,
+            },
       rssAfterHttp: rssMb(service.child.pid),
     };
   } finally {
@@ -276,6 +291,13 @@ function printTable(results) {
     ['HTTP cancellations (32 conn.)', `${results.http.cancel.requestsPerSecond}/s p50 ${results.http.cancel.p50} p99 ${results.http.cancel.p99} ms`, `${results.ratios.httpCancelVsTrivialPost} of trivial (target ≥ 0.4)`],
     ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms (${results.http.purchaseAt500.p99WithRampUp} with ramp-up), ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
     ['projection lag under that load', `p50 ${results.latencyMs.projectionLagP50} p99 ${results.latencyMs.projectionLagP99} ms (${results.http.projectionLag.samples} probes, ${results.http.projectionLag.lagging503} answered 503)`, 'target p99 < 10 ms'],
+    [
+      'storage writes during that load',
+      results.http.storageWritesAt500
+        ? `${results.http.storageWritesAt500.megabytesPerSecond} MB/s, ${results.http.storageWritesAt500.kilobytesPerPurchase} KB per purchase`
+        : 'not counted by this kernel (/proc/<pid>/io)',
+      '',
+    ],
     ['bus purchases, 1 caller', `${results.bus.purchase1.commandsPerSecond}/s (${results.bus.purchase1.eventsPerSecond} events/s)`, ''],
     ['bus purchases, 64 callers, first round', `${results.bus.purchase64Cold.commandsPerSecond}/s (${results.bus.purchase64Cold.eventsPerSecond} events/s)`, 'V8 still compiling; not the figure'],
     ['bus purchases, 64 callers', `${results.bus.purchase64.commandsPerSecond}/s (${results.bus.purchase64.eventsPerSecond} events/s, ${results.bus.purchase64.bytesPerEvent} B each)`, `${results.ratios.busDurableVsRawBatch} of raw batch (target ≥ 0.5); ${results.ratios.busDurableVsPurchaseSizedRawBatch} of purchase-sized`],
@@ -360,6 +382,7 @@ try {
       projectionLagP50: http.projectionLag.p50,
       projectionLagP99: http.projectionLag.p99,
     },
+    io: { storageKbPerPurchaseAt500: http.storageWritesAt500?.kilobytesPerPurchase ?? null, storageMbPerSecondAt500: http.storageWritesAt500?.megabytesPerSecond ?? null },
     rebuild,
     memoryMb: { rssAfterHttp: http.rssAfterHttp, rssAfterRebuild: rebuildRun.rssMb },
     references: { ...appends, rawScan: scan, trivialPostExpress, trivialPostFastify: fastify },

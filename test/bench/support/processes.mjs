@@ -38,6 +38,22 @@ export function rssMb(pid) {
   return Math.round((kib / 1024) * 10) / 10;
 }
 
+/**
+ * Bytes a process has caused to be written to storage so far (`write_bytes` in /proc/<pid>/io:
+ * counted when pages are dirtied, write-ahead logs and their copies into the files alike), or null
+ * where the kernel does not keep the count.
+ */
+export function storageWriteBytes(pid) {
+  let io;
+  try {
+    io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  } catch {
+    return null;
+  }
+  const count = /^write_bytes: (\d+)$/m.exec(io)?.[1];
+  return count === undefined ? null : Number(count);
+}
+
 function startProcess(args, env) {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
