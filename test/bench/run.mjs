@@ -241,7 +241,8 @@ async function httpRuns() {
       purchasesAtRate(service, customers, OFFERED_RATE),
       new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
-    const written = writtenBefore === null ? null : storageWriteBytes(service.child.pid) - writtenBefore;
+    const writtenAfter = storageWriteBytes(service.child.pid);
+    const written = writtenBefore === null || writtenAfter === null ? null : writtenAfter - writtenBefore;
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     return {
       purchase,
