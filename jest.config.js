@@ -44,6 +44,7 @@ module.exports = {
       roots: ['<rootDir>/test/e2e'],
       testMatch: ['**/*.e2e.spec.ts'],
       setupFiles: ['<rootDir>/test/support/e2e-on-postgres.setup.ts'],
+      globalSetup: '<rootDir>/test/support/e2e-on-postgres.global-setup.ts',
       globalTeardown: '<rootDir>/test/support/e2e-on-postgres.teardown.ts',
     },
   ],

@@ -6,7 +6,6 @@ import type { EventCodec, EventStore, RecordedEvent } from '@csp/event-store';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { LifecycleTicker } from '@csp/engine/scheduling/lifecycle-ticker.service
 import { openEventStore } from '@csp/engine/stores/stores';
 import { startEsdbTestServer, type EsdbTestServer } from '@csp/testing/esdb-test-server';
 import { TEST_POSTGRES_URL } from '@csp/testing/test-postgres-url';
+import { readModelsSchemaFor } from './e2e-schema-names';
 import { checkingAnswers, validatorFor, type OpenApiAnswerValidator } from './openapi-answer-validator';
 
 /**
@@ -41,11 +41,6 @@ async function onTestPostgres<T>(work: (client: Client) => Promise<T>): Promise<
   } finally {
     await client.end();
   }
-}
-
-/** The `csp_e2e_` prefix is what the PostgreSQL e2e project's teardown sweeps. */
-export function readModelsSchemaFor(dataDir: string): string {
-  return `csp_e2e_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
 }
 
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256-0123456789';
