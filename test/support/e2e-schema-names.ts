@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Names of the PostgreSQL schemas the e2e suite puts read models in. Every test run on this machine
- * shares one database, and a run's teardown must not drop the schemas of another run still going
- * (a CI clone beside a local `npm test`: one run's sweep dropped the other's schema while its app was
- * starting, "relation read_store_log_binding does not exist"). So each run names its schemas
+ * shares one database, and a run's teardown must not drop the schemas of another run still going (a
+ * CI clone beside a local `npm test`; the likeliest cause of one app that failed at its start with
+ * "relation read_store_log_binding does not exist"). So each run names its schemas
  * `csp_e2e_<run>_<data directory hash>`, where `<run>` is the second it started in base 36 and a
  * random part, and its teardown drops its own and those of runs started more than a day ago.
  */
