@@ -1,13 +1,13 @@
 import { Client } from 'pg';
 import { TEST_POSTGRES_URL } from '../../libs/testing/src/test-postgres-url';
-import { isSweptAfterRun, schemaRunOfThisProcess } from './e2e-schema-names';
+import { isSweptAfterRun, currentSchemaRun } from './e2e-schema-names';
 
 /**
  * Drops the per-data-directory schemas this run's tests leave behind (tests with their own data
  * directories), and those of runs that ended without a teardown; never another run's still going.
  */
 export default async function dropE2eSchemas(): Promise<void> {
-  const run = schemaRunOfThisProcess();
+  const run = currentSchemaRun();
   const client = new Client({ connectionString: TEST_POSTGRES_URL });
   await client.connect();
   try {

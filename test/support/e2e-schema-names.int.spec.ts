@@ -1,19 +1,18 @@
 import { TEST_POSTGRES_URL } from '@csp/testing/test-postgres-url';
 import { Client } from 'pg';
 import dropE2eSchemas from './e2e-on-postgres.teardown';
-import { isSweptAfterRun, readModelsSchemaFor, startSchemaRun } from './e2e-schema-names';
+import { isSweptAfterRun, readModelsSchemaFor, SCHEMA_RUN_ENV, startSchemaRun } from './e2e-schema-names';
 
-const RUN_ENV = 'CSP_E2E_SCHEMA_RUN';
 const NOW = new Date('2026-12-04T12:00:00.000Z');
 const runStartedAt = (date: Date, random: string): string => `${Math.floor(date.getTime() / 1000).toString(36)}_${random}`;
 const hoursBefore = (hours: number): Date => new Date(NOW.getTime() - hours * 3_600_000);
 
 describe('the e2e read-model schemas of one test run', () => {
   let runBefore: string | undefined;
-  beforeEach(() => (runBefore = process.env[RUN_ENV]));
+  beforeEach(() => (runBefore = process.env[SCHEMA_RUN_ENV]));
   afterEach(() => {
-    if (runBefore === undefined) delete process.env[RUN_ENV];
-    else process.env[RUN_ENV] = runBefore;
+    if (runBefore === undefined) delete process.env[SCHEMA_RUN_ENV];
+    else process.env[SCHEMA_RUN_ENV] = runBefore;
   });
 
   it('are named after the run and the data directory, as PostgreSQL and the read store accept them', () => {
@@ -60,7 +59,7 @@ describe('the e2e read-model schemas of one test run', () => {
       }
       expect(await existing()).toHaveLength(4);
 
-      process.env[RUN_ENV] = ownRun;
+      process.env[SCHEMA_RUN_ENV] = ownRun;
       await dropE2eSchemas();
 
       expect(await existing()).toEqual([other]);

@@ -9,7 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
  * random part, and its teardown drops its own and those of runs started more than a day ago.
  */
 const PREFIX = 'csp_e2e_';
-const RUN_ENV = 'CSP_E2E_SCHEMA_RUN';
+/** Where a run's name passes from jest's global setup to its workers and its teardown. */
+export const SCHEMA_RUN_ENV = 'CSP_E2E_SCHEMA_RUN';
 const STALE_AFTER_SECONDS = 24 * 60 * 60;
 
 function newRun(now: Date): string {
@@ -18,18 +19,12 @@ function newRun(now: Date): string {
 
 /** Names this run's schemas from now on; the jest workers started after it inherit the name. */
 export function startSchemaRun(now = new Date()): string {
-  return (process.env[RUN_ENV] = newRun(now));
-}
-
-/** Outside a jest run with its global setup, each process is a run of its own. */
-let processRun: string | undefined;
-function currentRun(): string {
-  return process.env[RUN_ENV] ?? (processRun ??= newRun(new Date()));
+  return (process.env[SCHEMA_RUN_ENV] = newRun(now));
 }
 
 /** The schema of a data directory's read models: the same for every restart on that directory in this run. */
 export function readModelsSchemaFor(dataDir: string): string {
-  return `${PREFIX}${currentRun()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  return `${PREFIX}${currentSchemaRun()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
 }
 
 /**
@@ -46,9 +41,9 @@ export function isSweptAfterRun(schema: string, run: string, now = new Date()): 
   return Number.isFinite(startedAt) && now.getTime() / 1000 - startedAt > STALE_AFTER_SECONDS;
 }
 
-/** The run named by `startSchemaRun` in this process, for its teardown. */
-export function schemaRunOfThisProcess(): string {
-  const run = process.env[RUN_ENV];
-  if (run === undefined) throw new Error(`${RUN_ENV} is not set: the e2e-postgres global setup did not name this run`);
+/** The run `startSchemaRun` named, in jest's process (the teardown) or a worker it started. */
+export function currentSchemaRun(): string {
+  const run = process.env[SCHEMA_RUN_ENV];
+  if (run === undefined) throw new Error(`${SCHEMA_RUN_ENV} is not set: the e2e-postgres global setup did not name this run`);
   return run;
 }
