@@ -74,11 +74,12 @@ function startProcess(args, env) {
 /**
  * The built service (`npm run build` first) on the embedded default stores in `dataDir`, as
  * `npm start` runs it. Resolves once /health answers, with the development AdminAgent token it prints.
+ * `checkout`: the repository whose dist/ runs (this one unless another build is compared).
  */
-export async function startService({ dataDir, nodeArgs = [], env = {} }) {
+export async function startService({ dataDir, nodeArgs = [], env = {}, checkout = root }) {
   const port = await freePort();
   // The V8 flags `npm start` and the image give the service.
-  const service = startProcess(['--heap-growing-percent=50', '--no-sparkplug', '--max-semi-space-size=8', ...nodeArgs, join(root, 'dist/apps/api/src/main.js')], {
+  const service = startProcess(['--heap-growing-percent=50', '--no-sparkplug', '--max-semi-space-size=8', ...nodeArgs, join(checkout, 'dist/apps/api/src/main.js')], {
     PORT: String(port),
     DATA_DIR: dataDir,
     NODE_ENV: 'development',
