@@ -10,9 +10,9 @@
 //
 // A is this checkout's dist/ as it is. B is the dist/ of `--against` (another checkout, built with
 // `npm run build` there), or this one's, with each `--env` added to the service's environment.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { root } from './support/processes.mjs';
 import { httpRuns } from './support/service-load.mjs';
@@ -25,22 +25,30 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '8' },
   },
 });
+function refuse(message) {
+  process.stderr.write(`paired.mjs: ${message}\n`);
+  process.exit(2);
+}
+
 const PAIRS = Number(values.pairs);
 const DURATION = Number(values.duration);
-if (!Number.isInteger(PAIRS) || PAIRS < 1) throw new Error(`--pairs takes a whole number of at least 1, got ${values.pairs}`);
-if (!(DURATION > 0)) throw new Error(`--duration takes seconds, got ${values.duration}`);
-if (values.against === undefined && values.env.length === 0) throw new Error('say what B is: --against <checkout>, --env NAME=value, or both');
+if (!Number.isInteger(PAIRS) || PAIRS < 1) refuse(`--pairs takes a whole number of at least 1, got ${values.pairs}`);
+if (!(DURATION > 0)) refuse(`--duration takes seconds, got ${values.duration}`);
+if (values.against === undefined && values.env.length === 0) refuse('say what B is: --against <checkout>, --env NAME=value, or both');
 const envOfB = Object.fromEntries(
   values.env.map((assignment) => {
     const equals = assignment.indexOf('=');
-    if (equals < 1) throw new Error(`--env takes NAME=value, got ${assignment}`);
+    if (equals < 1) refuse(`--env takes NAME=value, got ${assignment}`);
     return [assignment.slice(0, equals), assignment.slice(equals + 1)];
   }),
 );
 const builds = {
   A: { checkout: root, env: {} },
-  B: { checkout: values.against ?? root, env: envOfB },
+  B: { checkout: values.against === undefined ? root : resolve(values.against), env: envOfB },
 };
+for (const [name, { checkout }] of Object.entries(builds)) {
+  if (!existsSync(join(checkout, 'dist/apps/api/src/main.js'))) refuse(`${name} (${checkout}) has no built service: run \`npm run build\` there first`);
+}
 const work = mkdtempSync(join(tmpdir(), 'csp-paired-'));
 const startedAt = Date.now();
 
