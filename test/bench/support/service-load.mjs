@@ -25,12 +25,12 @@ export function summary(result) {
   };
 }
 
-export function percentile(values, p) {
+function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? null : Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
 }
 
-export function call(service, method, path, body, headers = {}) {
+function call(service, method, path, body, headers = {}) {
   return fetch(`${service.base}${path}`, {
     method,
     headers: { authorization: `Bearer ${service.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -181,9 +181,9 @@ async function probeProjectionLag(service, customers, until) {
 }
 
 /**
- * The service's HTTP phase of the benchmark, on a fresh `dataDir`: purchases and cancellations at
- * 32 connections (`seconds` each after a 2 s warm-up), then, once the read models have caught up,
- * purchases offered at 500/s with projection-lag probes alongside. `checkout` is the repository
+ * The service's HTTP phase of the benchmark, on a fresh `dataDir`: purchases at 32 connections for
+ * `seconds` after a 2 s warm-up, the cancellation of every subscription they bought, then, once the
+ * read models have caught up, purchases offered at 500/s for `seconds` with projection-lag probes alongside. `checkout` is the repository
  * whose built dist/ runs (another checkout's, to compare two builds); `env` is added to the service's.
  */
 export async function httpRuns({ dataDir, checkout = root, env = {}, seconds, log }) {
