@@ -47,27 +47,30 @@ export async function registerCustomers(service) {
   return customers;
 }
 
-/** Purchases over HTTP, each for the next customer in turn; every bought subscription lands in `bought`. */
-export function purchaseRequests(service, customers, bought) {
-  let next = 0;
+/** autocannon's options for one kind of request, sent as the service's development AdminAgent at 32 connections. */
+function asAdminAgent(service, request) {
   return {
     url: service.base,
     connections: CONNECTIONS,
     headers: { authorization: `Bearer ${service.token}`, 'content-type': 'application/json' },
-    requests: [
-      {
-        method: 'POST',
-        body: ONE_LINE,
-        setupRequest: (request, context) => {
-          context.customer = customers[next++ % customers.length];
-          return { ...request, path: `/v1/customers/${context.customer}/orders` };
-        },
-        onResponse: (status, body, context) => {
-          if (status === 201) bought.push([context.customer, JSON.parse(body).lineItems[0].subscriptionId]);
-        },
-      },
-    ],
+    requests: [request],
   };
+}
+
+/** Purchases over HTTP, each for the next customer in turn; every bought subscription lands in `bought`. */
+export function purchaseRequests(service, customers, bought) {
+  let next = 0;
+  return asAdminAgent(service, {
+    method: 'POST',
+    body: ONE_LINE,
+    setupRequest: (request, context) => {
+      context.customer = customers[next++ % customers.length];
+      return { ...request, path: `/v1/customers/${context.customer}/orders` };
+    },
+    onResponse: (status, body, context) => {
+      if (status === 201) bought.push([context.customer, JSON.parse(body).lineItems[0].subscriptionId]);
+    },
+  });
 }
 
 /**
@@ -131,21 +134,14 @@ async function settle(service, customers) {
 }
 
 function cancelRequests(service, bought) {
-  return {
-    url: service.base,
-    connections: CONNECTIONS,
-    headers: { authorization: `Bearer ${service.token}`, 'content-type': 'application/json' },
-    requests: [
-      {
-        method: 'PATCH',
-        body: JSON.stringify({ status: 'cancelled' }),
-        setupRequest: (request) => {
-          const [customer, subscription] = bought.pop();
-          return { ...request, path: `/v1/customers/${customer}/subscriptions/${subscription}` };
-        },
-      },
-    ],
-  };
+  return asAdminAgent(service, {
+    method: 'PATCH',
+    body: JSON.stringify({ status: 'cancelled' }),
+    setupRequest: (request) => {
+      const [customer, subscription] = bought.pop();
+      return { ...request, path: `/v1/customers/${customer}/subscriptions/${subscription}` };
+    },
+  });
 }
 
 /**
