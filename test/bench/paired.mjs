@@ -1,9 +1,9 @@
 // Two builds, or one build with and without a setting, compared on this shared and noisy machine:
 // the benchmark's HTTP phase (purchases and cancellations at 32 connections, then purchases offered
 // at 500/s with projection-lag probes) run for each in turn, the order swapped every pair so a
-// machine that slows down or speeds up over the minutes favours neither. One pair of whole
-// benchmark runs has shown the same build at 22 ms and at 63 ms of p99; a change is judged by the
-// medians of several pairs, not by one run.
+// machine that slows down or speeds up over the minutes favours neither. The same build has given
+// 21.7 and 63.4 ms of p99 at 500/s in two runs minutes apart; a change is judged by the medians of
+// several pairs, not by one run.
 //
 //   node test/bench/paired.mjs --against <checkout>    [--pairs 3] [--duration 8]
 //   node test/bench/paired.mjs --env NAME=value ...    [--pairs 3] [--duration 8]
