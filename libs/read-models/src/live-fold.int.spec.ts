@@ -48,6 +48,33 @@ function turnCountingMember(until: LogPosition): { member: LiveFoldMember; turns
   return { member, turnsSeenByBatch, reached };
 }
 
+/** A member that notes when each batch's fold began and how many events it held, and resolves each `folded` it is asked for. */
+function timingMember(): { member: LiveFoldMember; batches: { startedAt: number; events: number }[]; foldedCount: (count: number) => Promise<void> } {
+  let position: LogPosition | undefined;
+  let total = 0;
+  const batches: { startedAt: number; events: number }[] = [];
+  const waiting: { count: number; resolve: () => void }[] = [];
+  const member: LiveFoldMember = {
+    name: 'timing',
+    get position() {
+      return position;
+    },
+    foldInto: async (_trx, events) => {
+      batches.push({ startedAt: performance.now(), events: events.length });
+    },
+    folded: (last, count) => {
+      position = last;
+      total += count;
+      for (const waiter of waiting.filter(({ count: wanted }) => total >= wanted)) waiter.resolve();
+    },
+    failed: (error) => {
+      throw error;
+    },
+  };
+  const foldedCount = (count: number) => (total >= count ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ count, resolve })));
+  return { member, batches, foldedCount };
+}
+
 describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
   let read: OpenedReadModels;
   let db: ReadModelDb;
@@ -262,6 +289,45 @@ describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
   // A backlog on SQLite is read and folded without any real I/O: unless the fold yields, the thread's
   // timers and messages (the projection worker's position reports) wait for the whole backlog, and
   // every event read stays reachable until the loop turns.
+  describe('with commits spaced', () => {
+    const SPACING_MS = 300;
+
+    it('folds what comes within the spacing after a fold together, once the spacing has passed', async () => {
+      const timing = timingMember();
+      const spaced = new LiveFold(store, db, { commitSpacingMs: SPACING_MS });
+      try {
+        await spaced.join(timing.member);
+        await append('First');
+        await timing.foldedCount(1);
+        await append('Second', 'Third');
+        await timing.foldedCount(3);
+      } finally {
+        await spaced.close();
+      }
+      expect(timing.batches.map(({ events }) => events)).toEqual([1, 2]);
+      // Timers round to whole milliseconds.
+      expect(timing.batches[1]!.startedAt - timing.batches[0]!.startedAt).toBeGreaterThanOrEqual(SPACING_MS - 1);
+    });
+
+    it('folds an event that comes after a quiet spell at once', async () => {
+      const timing = timingMember();
+      const spaced = new LiveFold(store, db, { commitSpacingMs: SPACING_MS });
+      let appendedAt = 0;
+      try {
+        await spaced.join(timing.member);
+        await append('First');
+        await timing.foldedCount(1);
+        await new Promise((resolve) => setTimeout(resolve, SPACING_MS + 100));
+        appendedAt = performance.now();
+        await append('AfterQuiet');
+        await timing.foldedCount(2);
+      } finally {
+        await spaced.close();
+      }
+      expect(timing.batches[1]!.startedAt - appendedAt).toBeLessThan(SPACING_MS - 50);
+    });
+  });
+
   it('lets the event loop turn between the batches of a backlog, live and catching up', async () => {
     const backlog = Array.from({ length: 20 }, () => ({ id: randomUUID(), type: 'Backlog', data: {} }));
     await store.appendToStream(`fold-${randomUUID()}`, backlog, { expectedRevision: 'no_stream' });
@@ -272,7 +338,7 @@ describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
     expect(catchingUp.turnsSeenByBatch).toEqual([0, 1, 2, 3]);
 
     const live = turnCountingMember(head);
-    const smallBatches = new LiveFold(store, db, 5);
+    const smallBatches = new LiveFold(store, db, { batchSize: 5 });
     try {
       await smallBatches.join(live.member);
       await live.reached;

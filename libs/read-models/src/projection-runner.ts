@@ -93,7 +93,7 @@ export class ProjectionRunner implements LiveFoldMember {
   ) {
     this.progress.setMaxListeners(0);
     this.handles = options.handles ? new Set(options.handles) : undefined;
-    this.liveFold = options.until ? undefined : (options.liveFold ?? new LiveFold(store, db, options.batchSize ?? DEFAULT_BATCH_SIZE));
+    this.liveFold = options.until ? undefined : (options.liveFold ?? new LiveFold(store, db, { batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE }));
   }
 
   get name(): string {

@@ -6,6 +6,7 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
 import { Metrics } from '../observability/metrics.service';
+import { ENGINE_LIVE_FOLD } from './live-fold-pacing';
 import { ProjectionWorkerHost } from './projection-worker-host';
 import { PROJECTIONS } from './projections.token';
 import { SupervisedProjection, type ProjectionState } from './supervised-projection';
@@ -43,7 +44,7 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     const onProgress = (name: string, position: LogPosition) => metrics.setProjectionPosition(name, Number(position.commit));
     this.worker?.onProgress(onProgress);
     if (!this.external && !this.worker) {
-      const liveFold = new LiveFold(store, db);
+      const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
       this.onThisThread = {
         liveFold,
         projections: definitions.map((definition) => new SupervisedProjection(definition, store, db, { onProgress, logger: new Logger(`Projection ${definition.name}`) }, liveFold)),

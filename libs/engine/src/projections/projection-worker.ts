@@ -7,6 +7,7 @@ import { LiveFold, projectionRegistry } from '@csp/read-models';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { engineEventCodec } from '../stores/event-codec';
 import { openReadModels, openSqliteLog } from '../stores/stores';
+import { ENGINE_LIVE_FOLD } from './live-fold-pacing';
 import type { FromProjectionWorker, LogLevel, ProjectionWorkerData, ToProjectionWorker } from './projection-worker.protocol';
 import { SupervisedProjection, type ProjectionLogger, type ProjectionState } from './supervised-projection';
 import { lowerThisThreadsPriority } from './thread-priority';
@@ -68,7 +69,7 @@ async function run(port: MessagePort, { config, masterKey, commitSignal }: Proje
   const db = await openReadModels(config, projectionRegistry, { walCheckpoints: 'another-connection' });
   const log = openSqliteLog(config);
   const store = new CodecEventStore(log, engineEventCodec(new KeyVault(db, Buffer.from(masterKey), new SystemClock())));
-  const liveFold = new LiveFold(store, db);
+  const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
   const progress = new ProgressReports(port);
   const projections = projectionRegistry.map(
     (definition) =>
