@@ -56,8 +56,31 @@ describe('a subscription state as the subscriptions table keeps it', () => {
     expect(state.term.number).toBe(2);
     const stored = storedSubscriptionState(state);
 
-    expect(JSON.parse(stored).profile.term).toEqual(state.profile.term);
+    expect(JSON.parse(stored).profile.term).toMatchObject({ number: 1, start: state.profile.term.start });
+    expect(JSON.parse(stored).term).toMatchObject({ number: 2, start: state.term.start });
     expect(subscriptionStateFromStored(stored)).toEqual(state);
+  });
+
+  it('keeps installments as two lists, a third of their size as objects', () => {
+    const state = stateAfter(startedMonthly());
+    const stored = JSON.parse(storedSubscriptionState(state));
+
+    expect(stored.term).not.toHaveProperty('installments');
+    expect(stored.term.dueAt).toEqual(state.term.installments.map((installment) => installment.dueAt));
+    expect(stored.term.amounts).toEqual(state.term.installments.map((installment) => installment.amount.amount));
+    expect(JSON.stringify(stored.term).length).toBeLessThan(JSON.stringify(state.term).length / 2);
+  });
+
+  it('keeps installments as objects when they are not numbered from 1 in the price currency', () => {
+    const state = stateAfter(startedMonthly());
+    const [first, ...rest] = state.term.installments;
+    for (const installments of [rest, [{ ...first!, amount: money(first!.amount.amount, 'USD') }, ...rest]]) {
+      const unusual = { ...state, term: { ...state.term, installments } };
+      const stored = storedSubscriptionState(unusual);
+
+      expect(JSON.parse(stored).term.installments).toEqual(installments);
+      expect(subscriptionStateFromStored(stored)).toEqual(unusual);
+    }
   });
 
   it('reads a row written whole before, and stores it with the term once when written again', () => {
