@@ -61,7 +61,7 @@ describe('a subscription state as the subscriptions table keeps it', () => {
     expect(subscriptionStateFromStored(stored)).toEqual(state);
   });
 
-  it('keeps installments as two lists, a third of their size as objects', () => {
+  it('keeps installments as two lists, less than half their size as objects', () => {
     const state = stateAfter(startedMonthly());
     const stored = JSON.parse(storedSubscriptionState(state));
 
