@@ -76,6 +76,8 @@ const READ_AHEAD_PAGES = 4;
 const QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024;
 /** Bounds the rows one filtered read may skip, so a rare prefix never scans the whole log in one blocking call. */
 const SCAN_WINDOW = 10_000n;
+/** SQLite's largest integer: a page read without an upper bound, as the read-ahead thread reads. */
+const MAX_POSITION = 2n ** 63n - 1n;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
@@ -314,6 +316,7 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
         after,
         pageSize: this.readPageSize,
         pagesAhead: READ_AHEAD_PAGES,
+        readPageHere: (from, limit) => this.pageStatement(0).all(from, MAX_POSITION, limit) as EventTuple[],
       });
       for await (const rows of pages) {
         this.assertOpen();
