@@ -1,6 +1,7 @@
 // A rebuild of every registered projection from the start of a log in one pass, as `npm run cli --
-// projections rebuild --all` does it (built dist/), in its own process so its resident memory is its own.
-// Prints one JSON line. Usage: node test/bench/rebuild.bench.mjs --data-dir <dir with events.db>
+// projections rebuild --all` does it (built dist/), in its own process so its resident memory is its own;
+// `npm run bench` starts it with the CLI's node flags (`cliNodeArgs`). Prints one JSON line.
+// Usage: node [--max-semi-space-size=32] test/bench/rebuild.bench.mjs --data-dir <dir with events.db>
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

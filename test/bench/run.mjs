@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topSelfTime } from './support/cpu-profile.mjs';
-import { compileTrivialApp, root, runScript, startService, startTrivialApp } from './support/processes.mjs';
+import { cliNodeArgs, compileTrivialApp, root, runScript, startService, startTrivialApp } from './support/processes.mjs';
 import { CONNECTIONS, ONE_LINE, httpRuns, purchaseRequests, registerCustomers, summary } from './support/service-load.mjs';
 
 const { values } = parseArgs({
@@ -126,7 +126,7 @@ try {
   log('raw scan of that log');
   const { scan } = await runScript('test/bench/references.bench.mjs', ['--dir', work, '--scan', join(fixture.dataDir, 'events.db')]);
   log('rebuild of every projection');
-  const rebuildRun = await runScript('test/bench/rebuild.bench.mjs', ['--data-dir', fixture.dataDir]);
+  const rebuildRun = await runScript('test/bench/rebuild.bench.mjs', ['--data-dir', fixture.dataDir], {}, cliNodeArgs());
   const profile = values.profile ? (log('CPU profile of the service under purchases'), await profilePurchases()) : undefined;
 
   const rebuild = {

@@ -128,9 +128,20 @@ export async function startTrivialApp(compiled, adapter) {
   return { ...app, base: `http://127.0.0.1:${port}` };
 }
 
+/**
+ * The node flags `npm run cli` starts the CLI with (package.json's `cli` script), so a benchmark of
+ * what the CLI does runs as the CLI runs.
+ */
+export function cliNodeArgs() {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const launch = scripts.cli.match(/\bnode((?: --[^\s]+)*) dist\/apps\/cli\/src\/main\.js/);
+  if (!launch) throw new Error(`package.json's cli script no longer starts dist/apps/cli/src/main.js: ${scripts.cli}`);
+  return launch[1].trim().split(' ').filter(Boolean);
+}
+
 /** Runs a benchmark script in its own process (its own heap and RSS); it prints one JSON line last. */
-export async function runScript(script, args = [], env = {}) {
-  const run = startProcess([join(root, script), ...args], env);
+export async function runScript(script, args = [], env = {}, nodeArgs = []) {
+  const run = startProcess([...nodeArgs, join(root, script), ...args], env);
   const code = await run.exited;
   const output = run.output();
   if (code !== 0) throw new Error(`${script} failed (${code}):\n${output.slice(-2000)}`);
