@@ -79,8 +79,9 @@ export interface LogReadAheadOptions {
  * decoding the log, and the second core sat mostly idle. Until the thread is ready (it takes 80 to
  * 100 ms to start a V8 isolate, load the driver and open the file, against 13 to 14 ms for a page
  * read here), pages are read on the calling thread, and the thread starts after the last of them.
- * Each page is a page of rows as SQLite returns them; the caller decodes them. Ends at the first page shorter than `pageSize` (the head,
- * as it stood when that page was read). Leaving the loop early ends the thread.
+ * Each page is a page of rows as SQLite returns them; the caller decodes them. Ends at the first
+ * page shorter than `pageSize` (the head, as it stood when that page was read). Leaving the loop
+ * early ends the thread.
  *
  * @example
  *   const options = { file, busyTimeoutMs: 5000, columns, after: 0n, pageSize: 500, pagesAhead: 4, readPageHere };
