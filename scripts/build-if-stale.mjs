@@ -34,7 +34,8 @@ function newestSourceMs() {
   return newest;
 }
 
-if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestSourceMs()) process.exit(0);
-process.stderr.write('building dist/ (sources changed since the last build)...\n');
+const built = existsSync(stamp);
+if (built && statSync(stamp).mtimeMs >= newestSourceMs()) process.exit(0);
+process.stderr.write(`building dist/ (${built ? 'sources changed since the last build' : 'not built yet'})...\n`);
 const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
 process.exit(build.status ?? 1);
