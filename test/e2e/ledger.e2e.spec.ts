@@ -185,6 +185,13 @@ describe('GET /v1/ledger and /v1/ledger/periods/{YYYY-MM}', () => {
 
     expect(byDomain.body).toEqual(byGuid.body);
     expect(byGuid.body.totalCount).toBe(16);
+    // A customer's entries are found by its events' positions; the other filters narrow those.
+    const customerVoids = await ledger(`?customerId=${customer.id}&kind=void`);
+    const customerNovember = await ledger(`?customerId=${customer.id}&invoicePeriod=2026-11`);
+    expect(customerVoids.body.items.length).toBeGreaterThan(0);
+    expect(customerVoids.body.items).toEqual(byGuid.body.items.filter((entry: Entry) => entry.kind === 'void'));
+    expect(customerNovember.body.items.length).toBeGreaterThan(0);
+    expect(customerNovember.body.items).toEqual(byGuid.body.items.filter((entry: Entry) => entry.invoicePeriod === '2026-11'));
     expect(voids.body.items.map((entry: Entry) => entry.amount.amount)).toEqual(monthlyInstallments.slice(1).map((amount) => -amount));
     expect(voids.body.totals).toEqual([{ currency: 'EUR', charges: 0, refunds: 0, credits: 0, voids: -withdrawn, net: 0 }]);
     expect(november.body.items.map((entry: Entry) => entry.kind)).toEqual(['charge', 'charge']);

@@ -44,10 +44,21 @@ export class LedgerReader {
   /** From the live projection; with `upTo`, only entries of events at or before that position. */
   async current(filter: LedgerFilter, upTo?: LogPosition): Promise<PartneredLedgerEntry[]> {
     let query = this.db.selectFrom('ledger_entries').selectAll();
-    if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
-    if (filter.customerId !== undefined) query = query.where('customer_id', '=', filter.customerId);
-    if (filter.invoicePeriod !== undefined) query = query.where('invoice_period', '=', filter.invoicePeriod);
-    if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+    const { customerId } = filter;
+    if (customerId !== undefined) {
+      // By the positions of the customer's events (see `LedgerCustomerPositionsTable`); the other
+      // filters are applied to those few entries below. Given them in SQL, SQLite (no statistics)
+      // reads every entry of the partner through a partner index instead.
+      query = query
+        .where('customer_id', '=', customerId)
+        .where('position_commit', 'in', (select) =>
+          select.selectFrom('ledger_customer_positions').select('position_commit').where('customer_id', '=', customerId),
+        );
+    } else {
+      if (filter.partnerId !== undefined) query = query.where('partner_id', '=', filter.partnerId);
+      if (filter.invoicePeriod !== undefined) query = query.where('invoice_period', '=', filter.invoicePeriod);
+      if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+    }
     if (upTo) {
       const [commit, prepare] = [upTo.commit.toString(), upTo.prepare.toString()];
       query = query.where((where) =>
@@ -58,8 +69,9 @@ export class LedgerReader {
       );
     }
     const rows = await query.orderBy('position_commit').orderBy('position_prepare').execute();
+    const entries = rows.map(ledgerEntryOfRow);
     // Ids of one position are ordered in JS: PostgreSQL's collation need not be code-unit order.
-    return rows.map(ledgerEntryOfRow).sort(compareLedgerEntries);
+    return (customerId === undefined ? entries : entries.filter((entry) => matches(entry, filter))).sort(compareLedgerEntries);
   }
 
   /** Replayed from the log up to the moment `asOf` names. */

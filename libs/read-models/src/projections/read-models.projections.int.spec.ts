@@ -400,6 +400,7 @@ describe.each(readModelDialects)('read-model projection on $name', (dialect) => 
         ...rows,
         ledger: await target.selectFrom('ledger_entries').selectAll().orderBy('id').execute(),
         ledgerCustomers: await target.selectFrom('ledger_customers').selectAll().orderBy('customer_id').execute(),
+        ledgerCustomerPositions: await target.selectFrom('ledger_customer_positions').selectAll().orderBy('customer_id').orderBy('position_commit').execute(),
         feed: await target.selectFrom('integration_events').selectAll().orderBy('id').execute(),
         feedCustomers: await target.selectFrom('integration_event_customers').selectAll().orderBy('customer_id').execute(),
       };

@@ -11,6 +11,7 @@ import {
   writeStandardHistory,
 } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
+import { sql } from 'kysely';
 import { v4 as uuid } from 'uuid';
 import type { ReadModelDb } from '../../schema';
 import { generationRunner } from '../../projection-runner';
@@ -102,6 +103,63 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
       null,
     ]);
   });
+
+  const customerPositions = async () =>
+    (await db.selectFrom('ledger_customer_positions').selectAll().execute())
+      .map((row) => `${row.customer_id}@${row.position_commit}`)
+      .sort();
+  const positionsOfEntries = async () => [...new Set((await rows()).map((row) => `${row.customer_id}@${row.position_commit}`))].sort();
+
+  it("keeps one customer position per event that gave entries, however many it gave: a cancellation's refund and voids give two", async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z' });
+    const other = await log.registerCustomer({ at: '2025-01-10T09:30:00.000Z' });
+    const placed = await log.placeOrder(customer.customerId, [AZURE_MONTHLY], '2025-02-01T12:00:00.000Z');
+    const started = await log.startSubscriptions(placed);
+    const otherPlaced = await log.placeOrder(other.customerId, [WS_MONTHLY], '2025-02-01T12:30:00.000Z');
+    const otherStarted = await log.startSubscriptions(otherPlaced);
+    const cancelled = await log.cancelSubscription(placed.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+
+    await projectEvents(
+      db,
+      [...customer.events, ...other.events, ...placed.events, ...started.events, ...otherPlaced.events, ...otherStarted.events, ...cancelled.events],
+      [ledgerProjection],
+    );
+
+    const entries = await rows();
+    const stored = await customerPositions();
+    expect(entries.filter((row) => row.kind === 'void').length).toBeGreaterThan(1);
+    expect(stored).toEqual(await positionsOfEntries());
+    const sourceEvents = [...started.events, ...otherStarted.events, ...cancelled.events].filter((event) => entries.some((row) => row.id.startsWith(`${event.id}:`)));
+    expect(stored).toHaveLength(sourceEvents.length);
+    expect(stored.filter((key) => key.startsWith(`${customer.customerId}@`))).toHaveLength(3);
+  });
+
+  it('a generation migrated from before customer positions takes them from its entries and drops the customer index', async () => {
+    await writeStandardHistory(log);
+    await projectEvents(db, await log.allEvents(), [ledgerProjection]);
+    const folded = await customerPositions();
+    expect(folded.length).toBeGreaterThan(3);
+    // The store as 0001 left it: no positions table, the customer index of the entries.
+    await sql`drop view ledger_customer_positions`.execute(db);
+    await sql`drop table ledger_customer_positions__g1`.execute(db);
+    await sql`create index ledger_entries__g1_partner_customer on ledger_entries__g1 (partner_id, customer_id)`.execute(db);
+    await sql`delete from ledger__g1_migrations where name = '0002_customer_positions'`.execute(db);
+    expect(await indexNames()).toContain('ledger_entries__g1_partner_customer');
+
+    await new ProjectionGenerations(db).ensureActive([ledgerProjection]);
+
+    expect(await customerPositions()).toEqual(folded);
+    expect(await indexNames()).not.toContain('ledger_entries__g1_partner_customer');
+    expect(await indexNames()).toContain('ledger_customer_positions__g1_customer');
+  });
+
+  async function indexNames(): Promise<string[]> {
+    const query =
+      dialect.name === 'sqlite'
+        ? sql<{ name: string }>`select name from sqlite_master where type = 'index'`
+        : sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`;
+    return (await query.execute(db)).rows.map((row) => row.name);
+  }
 
   it('voids the same installments from a log that recorded one InstallmentVoided each, under those events’ ids', async () => {
     const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z' });
