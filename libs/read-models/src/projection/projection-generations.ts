@@ -31,17 +31,23 @@ export class ProjectionGenerations {
 
   /**
    * Every projection has an active generation afterwards: a projection new to this store gets
-   * generation 1 (empty, folding from zero), an existing one runs its pending migrations. Views
-   * are (re)made, so a migration that added a column shows through them.
+   * generation 1 (empty, folding from zero), an existing one runs its pending migrations. So does
+   * every generation still being built: a build that a restart resumes folds with this code, into
+   * tables made by the code before it. Views are (re)made, so a migration that added a column
+   * shows through them.
    */
   async ensureActive(definitions: readonly AnyProjection[]): Promise<ProjectionGeneration[]> {
     const active: ProjectionGeneration[] = [];
+    const generations = await this.list();
     for (const definition of definitions) {
       let generation = await this.active(definition.name);
       if (generation) {
         await this.migrate(definition, generation.generation);
       } else {
         generation = await this.createFirst(definition);
+      }
+      for (const build of generations.filter(({ name, status }) => name === definition.name && status === 'building')) {
+        await this.migrate(definition, build.generation);
       }
       await this.db.transaction().execute((trx) => pointViewsAt(trx, definition, generation.generation));
       active.push(generation);

@@ -153,6 +153,22 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     expect(await indexNames()).toContain('ledger_customer_positions__g1_customer');
   });
 
+  it('a generation still being built gets the migrations it lacks when the store is opened', async () => {
+    const generations = new ProjectionGenerations(db);
+    const build = await generations.create(ledgerProjection);
+    expect(build).toMatchObject({ generation: 2, status: 'building' });
+    // Made by the code before 0002, then left unfinished.
+    await sql`drop table ledger_customer_positions__g2`.execute(db);
+    await sql`create index ledger_entries__g2_partner_customer on ledger_entries__g2 (partner_id, customer_id)`.execute(db);
+    await sql`delete from ledger__g2_migrations where name = '0002_customer_positions'`.execute(db);
+
+    await generations.ensureActive([ledgerProjection]);
+
+    expect(await indexNames()).toContain('ledger_customer_positions__g2_customer');
+    expect(await indexNames()).not.toContain('ledger_entries__g2_partner_customer');
+    expect(await generations.building('ledger')).toMatchObject({ generation: 2 });
+  });
+
   async function indexNames(): Promise<string[]> {
     const query =
       dialect.name === 'sqlite'
