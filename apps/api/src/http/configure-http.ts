@@ -1,6 +1,8 @@
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER, requestIdOf } from '@csp/engine/observability/logging';
 import { Metrics } from '@csp/engine/observability/metrics.service';
 import { parseJsonBodies } from './json-body-parser';
@@ -13,6 +15,7 @@ import { allowLargeSupportRequestBodies } from './support-request-body';
 import { createValidationPipe } from './validation.pipe';
 import { answerWrongMethod } from './wrong-method';
 import { timeRequests } from '../observability/request-duration';
+import { logRequests } from '../observability/request-log';
 import { buildOpenApiDocument, DEFAULT_DOCS, type DocsInfo } from '../openapi/openapi-document';
 
 export interface HttpOptions {
@@ -33,7 +36,7 @@ export function createHttpAdapter(): FastifyAdapter {
     // parameter too long for a reference is refused by validation, within HTTP_MAX_HEADER_BYTES.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 * 1024 },
     clientErrorHandler: answerClientError,
-    // Request logging (pino-http) takes the id Fastify gives the request.
+    // Request lines and error logs carry the id Fastify gives the request.
     genReqId: requestIdOf,
     // A path that is not percent-encoded UTF-8 is refused while routing, before Nest's handlers (and metrics) run.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
@@ -51,6 +54,7 @@ export function configureHttp(app: NestFastifyApplication, options: HttpOptions 
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = findMetrics(app);
   if (metrics) timeRequests(fastify, metrics);
+  logRequests(fastify, () => PinoLogger.root as Logger | undefined);
   answerWrongMethod(fastify);
   allowLargeSupportRequestBodies(fastify);
   fastify.decorateRequest('principal', undefined);

@@ -50,11 +50,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   /** Also for refusals Fastify makes before Nest's handlers run. */
   answer(exception: unknown, reply: FastifyReply): void {
-    const problem = this.toProblem(exception);
+    // The request's id (its X-Request-Id) is in every line logged here: the caller of a 500 or 503
+    // was told the cause has been logged, and this is how an operator finds it.
+    const reqId = reply.request.id;
+    const problem = this.toProblem(exception, reqId);
     this.metrics?.recordHttpError(problem.code);
     if (reply.sent || reply.raw.headersSent) {
       // A streamed answer already promised success; cutting the connection keeps a truncated body from looking complete.
-      this.logger.error(`failed after the response started: ${problem.code}`);
+      this.logger.error({ reqId }, `failed after the response started: ${problem.code}`);
       reply.raw.destroy();
       return;
     }
@@ -65,14 +68,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     void reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   }
 
-  private toProblem(exception: unknown): ProblemDocument {
+  private toProblem(exception: unknown, reqId: string): ProblemDocument {
     const storageFault = storageFailureKind(exception);
-    if (storageFault) return this.storageFailure(exception, storageFault);
+    if (storageFault) return this.storageFailure(exception, storageFault, reqId);
     if (exception instanceof DomainError) {
       return problemDocument(STATUS_BY_CATEGORY[exception.category], exception.code, exception.message, withFieldCodes(exception.details));
     }
     if (exception instanceof EventStoreUnavailableError) {
-      this.logger.warn(exception.message);
+      this.logger.warn({ reqId }, exception.message);
       return problemDocument(503, 'EVENT_STORE_UNAVAILABLE', 'The event log cannot be reached right now; retry with the same Idempotency-Key');
     }
     if (exception instanceof EventTooLargeError) {
@@ -91,11 +94,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status >= 500) return this.unexpected(exception, status);
+      if (status >= 500) return this.unexpected(exception, status, reqId);
       return problemDocument(status, codeForStatus(status), exception.message, status === 400 ? { errors: [] } : {});
     }
     if (isFrameworkClientError(exception)) return this.fromFramework(exception);
-    return this.unexpected(exception, 500);
+    return this.unexpected(exception, 500, reqId);
   }
 
   /**
@@ -103,8 +106,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
    * `STORAGE_FULL` or `STORAGE_UNAVAILABLE` with `Retry-After`, never a bare 500: the request was
    * sound, and what it would have written was not written. The cause goes to the log.
    */
-  private storageFailure(exception: unknown, kind: StorageFailureKind): ProblemDocument {
-    this.logger.error(`storage fault (${kind}) while serving a request: ${exception instanceof Error ? exception.message : String(exception)}`);
+  private storageFailure(exception: unknown, kind: StorageFailureKind, reqId: string): ProblemDocument {
+    this.logger.error({ reqId }, `storage fault (${kind}) while serving a request: ${exception instanceof Error ? exception.message : String(exception)}`);
     const details = { retryAfterSeconds: RETRY_AFTER_SECONDS[kind] };
     return kind === 'full'
       ? problemDocument(503, 'STORAGE_FULL', 'the service has run out of storage space; nothing was written; retry later with the same Idempotency-Key', details)
@@ -112,8 +115,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   /** Server-side messages can name hosts, queries and credentials: they go to the log only. */
-  private unexpected(exception: unknown, status: number): ProblemDocument {
-    this.logger.error(exception instanceof Error ? exception : `non-error thrown: ${String(exception)}`);
+  private unexpected(exception: unknown, status: number, reqId: string): ProblemDocument {
+    if (exception instanceof Error) this.logger.error({ reqId, err: exception }, `unexpected ${exception.name} while serving a request`);
+    else this.logger.error({ reqId }, `non-error thrown: ${String(exception)}`);
     return problemDocument(status, codeForStatus(status), 'the service could not answer; the cause has been logged');
   }
 

@@ -22,7 +22,6 @@ export const REDACTED_PATHS = [
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** A caller's id is kept for cross-service tracing only if it cannot smuggle odd characters into logs. */
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const UNLOGGED_ROUTES = new Set(['/health', '/metrics']);
 
 export interface LoggingInput {
   env: Readonly<Record<string, string | undefined>>;
@@ -32,6 +31,13 @@ export interface LoggingInput {
 /**
  * nestjs-pino parameters: JSON lines for machines; pino-pretty only for a developer's terminal.
  * `LOG_LEVEL` wins; otherwise `info`, or `silent` under Jest (which sets NODE_ENV=test).
+ *
+ * nestjs-pino makes its root logger from `pinoHttp` (with pino-http's `req`/`res`/`err`
+ * serializers) but applies pino-http's middleware to no route (`forRoutes: []`): that middleware
+ * made every request a child logger, serialising and redacting its headers whether or not a line
+ * was written, and bound it through AsyncLocalStorage, whose promise hooks then slowed every
+ * `await` of the request. The api's request lines come from a Fastify hook instead
+ * (`apps/api/src/observability/request-log.ts`); README "Thirtieth round".
  */
 export function buildLoggerParams({ env, stdoutIsTty }: LoggingInput): Params {
   const pretty = stdoutIsTty && env.NODE_ENV !== 'production' && env.NODE_ENV !== 'test';
@@ -39,11 +45,9 @@ export function buildLoggerParams({ env, stdoutIsTty }: LoggingInput): Params {
     pinoHttp: {
       level: logLevel(env),
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      customLogLevel: (_request, response, error) =>
-        error !== undefined || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-      autoLogging: { ignore: (request) => UNLOGGED_ROUTES.has(request.url ?? '') },
       ...(pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
     },
+    forRoutes: [],
   };
 }
 
