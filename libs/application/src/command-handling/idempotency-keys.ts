@@ -87,12 +87,12 @@ export class IdempotencyKeys {
       // turn its answer into an error. A later reuse of the key is then caught by the stream's own
       // check where it targets the same resource.
       if (!(error instanceof WrongExpectedRevisionError)) {
-        this.logger.warn(`could not remember an Idempotency-Key (${commandType}): ${String(error)}`);
+        this.logger.warn({ correlationId: context.correlationId }, `could not remember an Idempotency-Key (${commandType}): ${String(error)}`);
         return;
       }
       // Already remembered: by this request's earlier run, or by a different request racing this one.
       if ((await this.recordedHash(context)) !== idempotency.requestHash) {
-        this.logger.warn(`Idempotency-Key reused concurrently for different requests (${commandType})`);
+        this.logger.warn({ correlationId: context.correlationId }, `Idempotency-Key reused concurrently for different requests (${commandType})`);
       }
     }
   }

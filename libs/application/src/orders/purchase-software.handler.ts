@@ -117,7 +117,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
       const position = await this.lifecycle.fulfil(placed, context, started, orderIsNew);
       return placed.backfilled ? later(position, await this.advanceBackfill(placed, context, now)) : position;
     } catch (error) {
-      this.logger.warn(`order ${placed.orderId} is placed; its subscriptions are retried shortly (${String(error)})`);
+      this.logger.warn({ correlationId: context.correlationId }, `order ${placed.orderId} is placed; its subscriptions are retried shortly (${String(error)})`);
       const unstarted = placed.lineItems.filter((line) => line.subscriptionId && !started.includes(line.subscriptionId));
       if (unstarted.length > 0) this.owed.finishSoon(placed, { principal: context.principal, correlationId: context.correlationId });
       return undefined;
@@ -129,7 +129,7 @@ export class PurchaseSoftwareHandler implements ICommandHandler<PurchaseSoftware
     try {
       return await this.advanceBackfill(placed, context, now);
     } catch (error) {
-      this.logger.warn(`order ${placed.orderId} is placed with its subscriptions; the lifecycle scheduler catches them up (${String(error)})`);
+      this.logger.warn({ correlationId: context.correlationId }, `order ${placed.orderId} is placed with its subscriptions; the lifecycle scheduler catches them up (${String(error)})`);
       return undefined;
     }
   }
