@@ -4,7 +4,7 @@ import {
   sqliteReadModels,
   type OpenedReadModels,
 } from '@csp/testing/read-model-dialects';
-import { PAGE_CACHE_KIB } from '@csp/event-store';
+import { PAGE_CACHE_KIB, WalCheckpointer } from '@csp/event-store';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
@@ -298,6 +298,18 @@ describe('openSqliteReadModels write-ahead log checkpoints', () => {
     expect(await fileSize()).toBeGreaterThan(sizeBefore + 20_000_000);
     const rows = await sql<{ count: number }>`SELECT count(*) AS count FROM padding`.execute(checkpointing);
     expect(Number(rows.rows[0]!.count)).toBe(2000);
+  });
+
+  it('hands the checkpointer thread the interval to sync the write-ahead log at, in pages for the restart threshold', async () => {
+    const starts = jest.spyOn(WalCheckpointer, 'start');
+    try {
+      await open({ everyMs: 250, restartPastBytes: 64 * 1024 * 1024, syncLogEveryMs: 15 });
+      expect(starts).toHaveBeenCalledWith(
+        expect.objectContaining({ file: join(dir, 'read-models.db'), intervalMs: 250, restartPastFrames: (64 * 1024 * 1024) / READ_STORE_PAGE_SIZE, syncLogEveryMs: 15 }),
+      );
+    } finally {
+      starts.mockRestore();
+    }
   });
 
   it('does not copy in its commits when another connection does', async () => {

@@ -44,7 +44,7 @@ export interface SqliteReadStoreOptions extends ReadStoreOptions {
   /**
    * Who copies the write-ahead log into the file: `on-commit` (default), the commit that crosses
    * SQLite's threshold; `{ everyMs }`, a checkpointer thread this store starts (see
-   * `WalCheckpointer`, also for `restartWaitMs`); `another-connection`, neither: a store on the same
+   * `WalCheckpointer`, also for `restartWaitMs` and `syncLogEveryMs`); `another-connection`, neither: a store on the same
    * file opened with `{ everyMs }` does it (the projection worker's, beside the service's). With
    * `writerGivesWay`, a backlog folded through `foldHistory` lets the log be started over between two
    * of its transactions (see `WalCheckpointer.giveWay`).
@@ -52,7 +52,7 @@ export interface SqliteReadStoreOptions extends ReadStoreOptions {
   walCheckpoints?:
     | 'on-commit'
     | 'another-connection'
-    | { everyMs: number; restartWaitMs?: number; restartPastBytes?: number; writerGivesWay?: boolean };
+    | { everyMs: number; restartWaitMs?: number; restartPastBytes?: number; syncLogEveryMs?: number; writerGivesWay?: boolean };
   /** The connection's page cache in KiB (see `PAGE_CACHE_KIB`, the default). */
   pageCacheKib?: number;
 }
@@ -103,6 +103,7 @@ export async function openSqliteReadModels(filePath: string, options: SqliteRead
           ...(checkpoints.restartPastBytes !== undefined
             ? { restartPastFrames: Math.ceil(checkpoints.restartPastBytes / Number(database.pragma('page_size', { simple: true }))) }
             : {}),
+          ...(checkpoints.syncLogEveryMs !== undefined ? { syncLogEveryMs: checkpoints.syncLogEveryMs } : {}),
           ...(checkpoints.writerGivesWay ? { writerGivesWay: true } : {}),
           busyTimeoutMs: BUSY_TIMEOUT_MS,
           onFailure: (message) => process.emitWarning(`the checkpoint of ${filePath} failed (tried again at the next interval): ${message}`),

@@ -211,6 +211,39 @@ describe('WalCheckpointer', () => {
     reader.exec('COMMIT');
   });
 
+  // The syncs run on the checkpointer's thread beside its copies: a writer at synchronous = NORMAL
+  // keeps committing through them, nothing is reported, and the thread still ends with its last file
+  // (a sync timer left running would keep it alive, and stop() would never resolve).
+  it('syncs the write-ahead log between copies without getting in the copies\' or the writer\'s way', async () => {
+    const readStore = file('read-models.db');
+    readStore.db.pragma('synchronous = NORMAL');
+    const reports: string[] = [];
+    const checkpointer = WalCheckpointer.start({
+      file: readStore.path,
+      intervalMs: 30,
+      busyTimeoutMs: 1000,
+      restartPastFrames: 500,
+      syncLogEveryMs: 5,
+      onFailure: (message) => reports.push(message),
+    });
+    running.push(checkpointer);
+    const insert = readStore.db.prepare('INSERT INTO padding (text) VALUES (?)');
+    let rows = 0;
+    while (rows < 3000) {
+      readStore.db.transaction(() => {
+        for (let row = 0; row < 10; row++) insert.run('x'.repeat(3000));
+      })();
+      rows += 10;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await stop(checkpointer);
+
+    expect(reports).toEqual([]);
+    expect(readStore.db.prepare('SELECT count(*) AS rows FROM padding').get()).toEqual({ rows });
+    // Started over past 500 frames (2 MB) while 9 MB were written: the copies went on beside the syncs.
+    expect((await stat(`${readStore.path}-wal`)).size).toBeLessThan(6_000_000);
+  });
+
   // Each thread is an isolate of its own (about 10 MiB resident): the service's two files share one.
   it('runs every checkpointer of the process on one thread', async () => {
     const threads = async () => (await readdir('/proc/self/task')).length;

@@ -29,6 +29,7 @@ import { Worker } from 'node:worker_threads';
  */
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { openSync, fdatasyncSync, closeSync } = require('node:fs');
 const Database = require(workerData.driver);
 const FEW_FRAMES = 32;
 const MOST_PASSES = 6;
@@ -103,18 +104,44 @@ parentPort.on('message', (message) => {
         report(message.id, error);
       }
     }, message.intervalMs);
-    files.set(message.id, { db, timer });
+    files.set(message.id, { db, timer, logSync: message.syncLogEveryMs > 0 ? syncLogEvery(message, db) : undefined });
   } else if (message.type === 'remove') {
     const file = files.get(message.id);
     files.delete(message.id);
     if (file) {
       clearInterval(file.timer);
+      clearInterval(file.logSync);
       file.db.close();
     }
     parentPort.postMessage({ type: 'removed', id: message.id });
     if (message.last) parentPort.close();
   }
 });
+// Only when another connection has committed since the last sync (data_version tells): an idle file
+// is not synced. A log not there (yet, or any more) is nothing to sync; any other failure is
+// reported once until a sync succeeds again.
+function syncLogEvery(message, db) {
+  const logFile = message.file + '-wal';
+  let syncedVersion;
+  let failing = false;
+  return setInterval(() => {
+    let fd;
+    try {
+      const version = db.pragma('data_version', { simple: true });
+      if (version === syncedVersion) return;
+      fd = openSync(logFile, 'r');
+      fdatasyncSync(fd);
+      syncedVersion = version;
+      failing = false;
+    } catch (error) {
+      if (error.code === 'ENOENT') return;
+      if (!failing) report(message.id, 'syncing the write-ahead log: ' + error.message);
+      failing = true;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }, message.syncLogEveryMs);
+}
 `;
 
 const DEFAULT_RESTART_WAIT_MS = 20;
@@ -144,6 +171,16 @@ export interface WalCheckpointerOptions {
    * of them against a larger log.
    */
   restartPastFrames?: number;
+  /**
+   * Between copies, sync the write-ahead log itself (`fdatasync` of `<file>-wal`) this often, when
+   * the file's writers have committed since the last sync. Default: never. A writer at
+   * `synchronous = NORMAL` leaves its frames to the operating system, and each copy then syncs all
+   * of them at once before copying: for the service's read store at 500 purchases/s, about 16 MB
+   * every 250 ms, 20 to 45 ms each, while every commit of the event log waited behind it on the same
+   * disk. Synced as they come, each copy finds little left to sync. Syncing earlier than SQLite
+   * would is never less durable.
+   */
+  syncLogEveryMs?: number;
   /** Reported through `onFailure` when the log could not be started over for this long. Default 60 s. */
   stuckReportMs?: number;
   /**
@@ -205,12 +242,13 @@ class CheckpointerThread {
     busyTimeoutMs,
     restartWaitMs = DEFAULT_RESTART_WAIT_MS,
     restartPastFrames = 0,
+    syncLogEveryMs = 0,
     stuckReportMs = DEFAULT_STUCK_REPORT_MS,
     onFailure,
   }: WalCheckpointerOptions, restartTurn: SharedArrayBuffer | undefined): number {
     const id = this.nextId++;
     this.failureReports.set(id, onFailure);
-    this.worker.postMessage({ type: 'add', id, file, intervalMs, busyTimeoutMs, restartWaitMs, restartPastFrames, stuckReportMs, restartTurn });
+    this.worker.postMessage({ type: 'add', id, file, intervalMs, busyTimeoutMs, restartWaitMs, restartPastFrames, syncLogEveryMs, stuckReportMs, restartTurn });
     return id;
   }
 
