@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Level, Logger } from 'pino';
 
-/** Probed every few seconds by orchestrators and scrapers: a line each would drown the log. */
-const UNLOGGED_PATHS = new Set(['/health', '/metrics']);
+/** Routes probed every few seconds by orchestrators and scrapers: a line each would drown the log. */
+const UNLOGGED_ROUTES = new Set(['/health', '/health/ready', '/metrics']);
 
 /** A failure of the service is an error, a refused request a warning, the rest information. */
 export function requestLogLevel(statusCode: number): Level {
@@ -21,7 +21,7 @@ export function logRequests(fastify: FastifyInstance, loggerOf: () => Logger | u
   fastify.addHook('onResponse', (request, reply, done) => {
     const level = requestLogLevel(reply.statusCode);
     const logger = loggerOf();
-    if (logger?.isLevelEnabled(level) && !UNLOGGED_PATHS.has(request.url)) {
+    if (logger?.isLevelEnabled(level) && !UNLOGGED_ROUTES.has(request.routeOptions.url ?? '')) {
       logger[level](
         { req: request, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
         reply.statusCode >= 500 ? 'request errored' : 'request completed',

@@ -22,6 +22,7 @@ async function appLogging(logger: Logger | undefined): Promise<FastifyInstance> 
   logRequests(app, () => logger);
   app.get('/ok', async () => ({ ok: true }));
   app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async () => ({ status: 'ok' }));
   app.get('/broken', async () => {
     throw new Error('boom');
   });
@@ -50,10 +51,11 @@ describe('request lines', () => {
     expect(JSON.stringify(lines)).not.toMatch(/eyJ|sid=42/);
   });
 
-  it('logs refusals as warnings and failures as errors, and leaves health probes out', async () => {
+  it('logs refusals as warnings and failures as errors, and leaves the health probes out', async () => {
     const lines: Record<string, unknown>[] = [];
     const app = await appLogging(serviceLogger('info', lines));
     await app.inject({ method: 'GET', url: '/health' });
+    await app.inject({ method: 'GET', url: '/health/ready?verbose=1' });
     await app.inject({ method: 'GET', url: '/missing' });
     await app.inject({ method: 'GET', url: '/broken' });
     await app.close();
