@@ -166,9 +166,16 @@ export class LiveFold {
       await this.serialized(() => this.foldBatch(batch));
       if (ended) return;
       await nextTurn();
-      const spacingLeft = this.commitSpacingMs - (performance.now() - foldStarted);
-      if (spacingLeft > 0 && !this.closed) await new Promise((resolve) => setTimeout(resolve, spacingLeft));
+      // A timer counts from the event loop's clock, which can be a few milliseconds behind when it is
+      // set after a long turn, so it may fire early: the spacing is measured again until it has passed.
+      for (let spacingLeft = this.spacingLeft(foldStarted); spacingLeft > 0 && !this.closed; spacingLeft = this.spacingLeft(foldStarted)) {
+        await new Promise((resolve) => setTimeout(resolve, spacingLeft));
+      }
     }
+  }
+
+  private spacingLeft(foldStarted: number): number {
+    return this.commitSpacingMs - (performance.now() - foldStarted);
   }
 
   private async foldBatch(batch: RecordedEvent[]): Promise<void> {
