@@ -7,9 +7,11 @@
 //
 //   node test/bench/paired.mjs --against <checkout>    [--pairs 3] [--duration 8]
 //   node test/bench/paired.mjs --env NAME=value ...    [--pairs 3] [--duration 8]
+//   node test/bench/paired.mjs --node-arg=--a-v8-flag   [--pairs 3] [--duration 8]
 //
 // A is this checkout's dist/ as it is. B is the dist/ of `--against` (another checkout, built with
-// `npm run build` there), or this one's, with each `--env` added to the service's environment.
+// `npm run build` there), or this one's, with each `--env` added to the service's environment and each
+// `--node-arg` to its node command line (after the flags `npm start` gives it).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
   options: {
     against: { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
+    'node-arg': { type: 'string', multiple: true, default: [] },
     pairs: { type: 'string', default: '3' },
     duration: { type: 'string', default: '8' },
   },
@@ -34,7 +37,10 @@ const PAIRS = Number(values.pairs);
 const DURATION = Number(values.duration);
 if (!Number.isInteger(PAIRS) || PAIRS < 1) refuse(`--pairs takes a whole number of at least 1, got ${values.pairs}`);
 if (!(DURATION > 0)) refuse(`--duration takes seconds, got ${values.duration}`);
-if (values.against === undefined && values.env.length === 0) refuse('say what B is: --against <checkout>, --env NAME=value, or both');
+const changesOfB = [...values.env, ...values['node-arg']];
+if (values.against === undefined && changesOfB.length === 0) {
+  refuse('say what B is: --against <checkout>, --env NAME=value, --node-arg=--flag, or several of them');
+}
 const envOfB = Object.fromEntries(
   values.env.map((assignment) => {
     const equals = assignment.indexOf('=');
@@ -43,8 +49,8 @@ const envOfB = Object.fromEntries(
   }),
 );
 const builds = {
-  A: { checkout: root, env: {} },
-  B: { checkout: values.against === undefined ? root : resolve(values.against), env: envOfB },
+  A: { checkout: root, env: {}, nodeArgs: [] },
+  B: { checkout: values.against === undefined ? root : resolve(values.against), env: envOfB, nodeArgs: values['node-arg'] },
 };
 for (const [name, { checkout }] of Object.entries(builds)) {
   if (!existsSync(join(checkout, 'dist/apps/api/src/main.js'))) refuse(`${name} (${checkout}) has no built service: run \`npm run build\` there first`);
@@ -93,7 +99,7 @@ function printRow(label, row) {
 }
 
 try {
-  log(`A: ${builds.A.checkout}; B: ${builds.B.checkout}${values.env.length > 0 ? ` with ${values.env.join(' ')}` : ''}; ${PAIRS} pairs of ${DURATION} s runs`);
+  log(`A: ${builds.A.checkout}; B: ${builds.B.checkout}${changesOfB.length > 0 ? ` with ${changesOfB.join(' ')}` : ''}; ${PAIRS} pairs of ${DURATION} s runs`);
   const runs = { A: [], B: [] };
   for (let pair = 1; pair <= PAIRS; pair++) {
     for (const name of pair % 2 === 1 ? ['A', 'B'] : ['B', 'A']) {

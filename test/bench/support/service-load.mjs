@@ -180,10 +180,11 @@ async function probeProjectionLag(service, customers, until) {
  * The service's HTTP phase of the benchmark, on a fresh `dataDir`: purchases at 32 connections for
  * `seconds` after a 2 s warm-up, the cancellation of every subscription they bought, then, once the
  * read models have caught up, purchases offered at 500/s for `seconds` with projection-lag probes alongside. `checkout` is the repository
- * whose built dist/ runs (another checkout's, to compare two builds); `env` is added to the service's.
+ * whose built dist/ runs (another checkout's, to compare two builds); `env` is added to the service's,
+ * `nodeArgs` to its node command line.
  */
-export async function httpRuns({ dataDir, checkout = root, env = {}, seconds, log }) {
-  const service = await startService({ dataDir, checkout, env });
+export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = [], seconds, log }) {
+  const service = await startService({ dataDir, checkout, env, nodeArgs });
   try {
     const customers = await registerCustomers(service);
     const bought = [];
