@@ -78,8 +78,7 @@ function startProcess(args, env) {
  */
 export async function startService({ dataDir, nodeArgs = [], env = {}, checkout = root }) {
   const port = await freePort();
-  // The V8 flags `npm start` and the image give the service.
-  const service = startProcess(['--heap-growing-percent=50', '--no-sparkplug', '--max-semi-space-size=8', ...nodeArgs, join(checkout, 'dist/apps/api/src/main.js')], {
+  const service = startProcess([...serviceNodeArgs(checkout), ...nodeArgs, join(checkout, 'dist/apps/api/src/main.js')], {
     PORT: String(port),
     DATA_DIR: dataDir,
     NODE_ENV: 'development',
@@ -133,9 +132,18 @@ export async function startTrivialApp(compiled, adapter) {
  * what the CLI does runs as the CLI runs.
  */
 export function cliNodeArgs() {
-  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const launch = scripts.cli.match(/\bnode((?: --[^\s]+)*) dist\/apps\/cli\/src\/main\.js/);
-  if (!launch) throw new Error(`package.json's cli script no longer starts dist/apps/cli/src/main.js: ${scripts.cli}`);
+  return nodeArgsOfScript(root, 'cli', 'dist/apps/cli/src/main.js');
+}
+
+/** The V8 flags `npm start` (and the image) give the service, as `checkout`'s package.json has them. */
+function serviceNodeArgs(checkout) {
+  return nodeArgsOfScript(checkout, 'start', 'dist/apps/api/src/main.js');
+}
+
+function nodeArgsOfScript(checkout, script, entry) {
+  const { scripts } = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8'));
+  const launch = new RegExp(`\\bnode((?: --[^\\s]+)*) ${entry.replaceAll('.', '\\.')}`).exec(scripts[script]);
+  if (!launch) throw new Error(`package.json's ${script} script no longer starts ${entry}: ${scripts[script]}`);
   return launch[1].trim().split(' ').filter(Boolean);
 }
 
