@@ -1,14 +1,17 @@
 // A rebuild of every registered projection from the start of a log in one pass, as `npm run cli --
 // projections rebuild --all` does it (built dist/), in its own process so its resident memory is its own;
-// `npm run bench` starts it with the CLI's node flags (`cliNodeArgs`). Prints one JSON line.
-// Usage: node [--max-semi-space-size=32] test/bench/rebuild.bench.mjs --data-dir <dir with events.db>
+// `npm run bench` starts it with the CLI's node flags (`cliNodeArgs`). Prints one JSON line, with the
+// time to the last folded batch and the time building the deferred indexes after it.
+// `--projections a,b` rebuilds only those: the whole rebuild's time less the time without one
+// projection is what that projection costs (see "Where a rebuild spends its time" in the README).
+// Usage: node [--max-semi-space-size=32] test/bench/rebuild.bench.mjs --data-dir <dir with events.db> [--projections a,b]
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, rssMb } from './support/processes.mjs';
 
-const { values } = parseArgs({ options: { 'data-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, projections: { type: 'string' } } });
 const dataDir = values['data-dir'];
 const require = createRequire(import.meta.url);
 const built = (path) => require(join(root, 'dist', path));
@@ -24,15 +27,25 @@ const db = await openReadModels(config, projectionRegistry, REBUILD_READ_STORE);
 try {
   const operations = new ProjectionOperations(store, db, projectionRegistry);
   const events = Number((await store.headPosition())?.commit ?? 0n);
+  const names = values.projections?.split(',') ?? projectionRegistry.map(({ name }) => name);
   const started = performance.now();
-  const results = await operations.rebuildTogether(projectionRegistry.map(({ name }) => name));
+  let lastBatchAt = started;
+  let indexesStartedAt;
+  const results = await operations.rebuildTogether(names, {
+    onProgress: () => (lastBatchAt = performance.now()),
+    onIndexProgress: () => (indexesStartedAt ??= performance.now()),
+  });
+  const finished = performance.now();
   const projections = results.map(({ name, generation, eventsFolded }) => ({ name, generation, eventsFolded }));
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (finished - started) / 1000;
+  const tenths = (milliseconds) => Math.round(milliseconds / 100) / 10;
   console.log(
     JSON.stringify({
       events,
       projections,
       seconds: Math.round(seconds * 10) / 10,
+      foldSeconds: tenths(lastBatchAt - started),
+      indexSeconds: indexesStartedAt === undefined ? 0 : tenths(finished - indexesStartedAt),
       eventsPerSecond: Math.round(events / seconds),
       rssMb: rssMb(process.pid),
     }),
