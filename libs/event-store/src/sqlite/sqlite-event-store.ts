@@ -642,6 +642,14 @@ function tampered(
 }
 
 /**
+ * Rows an older log's adoption hashes per transaction. Read all at once, a 1M-event log written
+ * before hashes took 1.7 GB to open (a few million would not open at all); hashed a page at a time,
+ * each page moving the chain's head with it, memory stays flat and a start that is cut short goes on
+ * from the last page at the next one.
+ */
+const ADOPTION_PAGE_ROWS = 5_000;
+
+/**
  * Gives a log its identity when it has none (new, or written before logs had one) and hashes the
  * rows an older version wrote after the last hashed one, so the chain covers the whole log from now.
  * Unhashed rows before a hashed one are left as they are: verification reports them.
@@ -650,7 +658,7 @@ function addChainToOlderLog(db: Database.Database): void {
   const columns = db.pragma('table_info(events)') as { name: string }[];
   db.transaction(() => {
     if (!columns.some((column) => column.name === 'hash')) db.exec('ALTER TABLE events ADD COLUMN hash TEXT');
-    let identity = db.prepare('SELECT log_id, head_position, head_hash FROM log_identity WHERE singleton = 1').get() as IdentityRow | undefined;
+    const identity = db.prepare('SELECT log_id FROM log_identity WHERE singleton = 1').get();
     if (!identity) {
       const logId = uuid();
       db.prepare('INSERT INTO log_identity (singleton, log_id, created_at, head_position, head_hash) VALUES (1, ?, ?, 0, ?)').run(
@@ -658,20 +666,25 @@ function addChainToOlderLog(db: Database.Database): void {
         new Date().toISOString(),
         logId,
       );
-      identity = { log_id: logId, head_position: 0n, head_hash: logId };
     }
-    const unhashed = db
-      .prepare(`SELECT ${EVENT_COLUMNS}, hash FROM events WHERE position > ? AND hash IS NULL ORDER BY position`)
-      .all(identity.head_position) as EventRow[];
-    if (unhashed.length === 0) return;
-    const setHash = db.prepare('UPDATE events SET hash = ? WHERE position = ?');
-    let previous = identity.head_hash;
+  }).immediate();
+  const selectHead = db.prepare('SELECT head_position, head_hash FROM log_identity WHERE singleton = 1');
+  const selectUnhashed = db.prepare(`SELECT ${EVENT_COLUMNS}, hash FROM events WHERE position > ? AND hash IS NULL ORDER BY position LIMIT ${ADOPTION_PAGE_ROWS}`);
+  const setHash = db.prepare('UPDATE events SET hash = ? WHERE position = ?');
+  const moveHead = db.prepare('UPDATE log_identity SET head_position = ?, head_hash = ? WHERE singleton = 1');
+  const hashNextPage = db.transaction((): boolean => {
+    const head = selectHead.get() as Pick<IdentityRow, 'head_position' | 'head_hash'>;
+    const unhashed = selectUnhashed.all(head.head_position) as EventRow[];
+    if (unhashed.length === 0) return false;
+    let previous = head.head_hash;
     for (const row of unhashed) {
       previous = eventHash(previous, row.position, row.stream_name, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at);
       setHash.run(previous, row.position);
     }
-    db.prepare('UPDATE log_identity SET head_position = ?, head_hash = ? WHERE singleton = 1').run(unhashed[unhashed.length - 1]!.position, previous);
-  }).immediate();
+    moveHead.run(unhashed[unhashed.length - 1]!.position, previous);
+    return unhashed.length === ADOPTION_PAGE_ROWS;
+  });
+  while (hashNextPage.immediate());
 }
 
 function toRecordedEvent([position, streamName, revision, id, type, data, metadata, recordedAt]: EventTuple): RecordedEvent {

@@ -106,6 +106,36 @@ describe('SqliteEventStore log identity and hash chain', () => {
     expect((await store.readStream('old-1')).map((event) => event.data)).toEqual([{ amount: 5 }, { amount: 6 }]);
   });
 
+  /** `count` rows as a version before hashes wrote them, after whatever the file holds, in one stream. */
+  const writeUnhashedRows = (count: number, streamName: string) => {
+    const legacy = new Database(file);
+    legacy.exec(`CREATE TABLE IF NOT EXISTS events (position INTEGER PRIMARY KEY AUTOINCREMENT, stream_name TEXT NOT NULL, revision INTEGER NOT NULL,
+      event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
+      UNIQUE (stream_name, revision)) STRICT`);
+    const insert = legacy.prepare('INSERT INTO events (stream_name, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    legacy.transaction(() => {
+      for (let revision = 0; revision < count; revision++) insert.run(streamName, revision, uuid(), 'Old', `{"amount":${revision}}`, '{}', '2026-01-01T00:00:00.000Z');
+    })();
+    legacy.close();
+  };
+
+  it('hashes an older log of many pages into one chain, its head on the last row', async () => {
+    writeUnhashedRows(12_345, 'old-many');
+    const store = open();
+    expect(await store.verifyLog()).toEqual({ intact: true, eventsChecked: 12_345, lastPosition: position(12_345) });
+    await store.appendToStream('new-1', events(1), { expectedRevision: NO_STREAM });
+    expect(await store.verifyLog({ fromPosition: position(12_340) })).toEqual({ intact: true, eventsChecked: 7, lastPosition: position(12_346) });
+  });
+
+  it('goes on from the chain\'s head where hashing an older log stopped short, as after a start that was killed', async () => {
+    await writeFiveAndClose();
+    // What a cut-short adoption leaves: hashed rows up to the head, unhashed ones after it.
+    writeUnhashedRows(7_000, 'old-after-head');
+    const store = open();
+    expect(await store.verifyLog()).toEqual({ intact: true, eventsChecked: 7_005, lastPosition: position(7_005) });
+    expect((await store.readStream('old-after-head')).at(-1)?.data).toEqual({ amount: 6_999 });
+  });
+
   it('verifies a log whose older links are JSON-array links and whose newer ones are length-prefixed, and finds edits in either', async () => {
     await writeFiveAndClose();
     // Relink positions 1..5 as the versions before length-prefixed links wrote them.
