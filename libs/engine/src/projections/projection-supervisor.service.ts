@@ -13,6 +13,26 @@ import { SupervisedProjection, type ProjectionState } from './supervised-project
 
 const EXTERNAL_POLL_MS = 20;
 
+/**
+ * How often a start that is still folding the log says how far it got. The service answers nothing
+ * until its read models have caught up, which on a 1M-event log and an empty read store took about
+ * a minute and a half with no line logged.
+ */
+export const CATCH_UP_REPORT_MS = 5_000;
+
+/** The line a start still catching up logs: the projection furthest behind against the log's head. */
+export function catchUpReport(folded: ReadonlyMap<string, LogPosition>, names: readonly string[], head: LogPosition, secondsSoFar: number): string {
+  const furthestBehind = names.reduce((least, name) => {
+    const commit = folded.get(name)?.commit ?? 0n;
+    return commit < least ? commit : least;
+  }, head.commit);
+  const percent = Number((furthestBehind * 1000n) / head.commit) / 10;
+  return (
+    `catching up with the log before answering (${secondsSoFar} s so far): every projection has folded up to position ${furthestBehind} ` +
+    `of ${head.commit} (${percent} %); on a large log, npm run cli -- projections rebuild --all before the start is faster (one pass for all of them)`
+  );
+}
+
 export interface ProjectionHealth {
   name: string;
   state: ProjectionState | 'external';
@@ -30,6 +50,9 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
   private readonly onThisThread: { projections: SupervisedProjection[]; liveFold: LiveFold } | undefined;
   private readonly external: boolean;
   private destroyed = false;
+  private readonly logger = new Logger('ProjectionSupervisor');
+  /** What each projection has folded, as last reported. */
+  private readonly folded = new Map<string, LogPosition>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -41,7 +64,10 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
   ) {
     this.external = config.projections === 'external';
     this.names = definitions.map(({ name }) => name);
-    const onProgress = (name: string, position: LogPosition) => metrics.setProjectionPosition(name, Number(position.commit));
+    const onProgress = (name: string, position: LogPosition) => {
+      this.folded.set(name, position);
+      metrics.setProjectionPosition(name, Number(position.commit));
+    };
     this.worker?.onProgress(onProgress);
     if (!this.external && !this.worker) {
       const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
@@ -70,8 +96,23 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.worker?.start();
-    await Promise.all(this.onThisThread?.projections.map((projection) => projection.start()) ?? []);
+    const startedAt = Date.now();
+    const reports = setInterval(() => void this.reportCatchUp(startedAt), CATCH_UP_REPORT_MS);
+    try {
+      await this.worker?.start();
+      await Promise.all(this.onThisThread?.projections.map((projection) => projection.start()) ?? []);
+    } finally {
+      clearInterval(reports);
+    }
+  }
+
+  private async reportCatchUp(startedAt: number): Promise<void> {
+    const head = await this.store.headPosition().catch(() => undefined);
+    if (!head) return;
+    // Nest holds the start's lines until the server listens, so that a start refused by its checks
+    // prints only its one line; a start this long has passed them and says what it is doing.
+    Logger.flush();
+    this.logger.log(catchUpReport(this.folded, this.names, head, Math.round((Date.now() - startedAt) / 1000)));
   }
 
   async onModuleDestroy(): Promise<void> {
