@@ -1,5 +1,6 @@
 import { LifecycleScheduler } from '@csp/application/fulfilment/lifecycle-scheduler';
 import { Clock } from '@csp/application/ports/clock.port';
+import { DomainError } from '@csp/domain/shared/domain-error';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
@@ -64,7 +65,11 @@ export class LifecycleTicker implements OnApplicationBootstrap, OnModuleDestroy 
     this.passStartedAt = Date.now();
     this.inFlight = this.runNow()
       .catch((error: unknown) => {
-        if (!this.stopping) this.logger.error(`lifecycle pass failed: ${String(error)}`);
+        if (this.stopping) return;
+        // A start that folds a large log first: the pass waits for the read models, not a fault.
+        if (error instanceof DomainError && error.code === 'PROJECTION_LAGGING') {
+          this.logger.log('lifecycle pass put off to the next tick: the read models are still catching up with the log');
+        } else this.logger.error(`lifecycle pass failed: ${String(error)}`);
       })
       .finally(() => (this.lastPassEndedAt = Date.now()));
   }
