@@ -105,9 +105,15 @@ export class ProjectionRunner implements LiveFoldMember {
     return this.current;
   }
 
+  /** Reads where its checkpoint stands, so it can be folded with others (`foldHistory`) before it starts, or without starting. */
+  async loadCheckpoint(): Promise<LogPosition | undefined> {
+    this.current = await readCheckpoint(this.db, this.name);
+    return this.current;
+  }
+
   /** Resolves once the history is caught up; live following continues in the background. */
   async start(): Promise<void> {
-    this.current = await readCheckpoint(this.db, this.name);
+    await this.loadCheckpoint();
     // Callers may already be waiting (the lifecycle ticker starts alongside this runner): tell them
     // where the read models stand, or a wait for a position the checkpoint already covers would
     // only end at its timeout, since catching up applies nothing new then.

@@ -7,6 +7,7 @@ import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
 import { Metrics } from '../observability/metrics.service';
 import { ENGINE_LIVE_FOLD } from './live-fold-pacing';
+import { catchUpTogether } from './catch-up-together';
 import { ProjectionWorkerHost } from './projection-worker-host';
 import { PROJECTIONS } from './projections.token';
 import { SupervisedProjection, type ProjectionState } from './supervised-projection';
@@ -15,8 +16,7 @@ const EXTERNAL_POLL_MS = 20;
 
 /**
  * How often a start that is still folding the log says how far it got. The service answers nothing
- * until its read models have caught up, which on a 1M-event log and an empty read store took about
- * a minute and a half with no line logged.
+ * until its read models have caught up: about 50 s on a 1M-event log and an empty read store.
  */
 export const CATCH_UP_REPORT_MS = 5_000;
 
@@ -29,7 +29,7 @@ export function catchUpReport(folded: ReadonlyMap<string, LogPosition>, names: r
   const percent = Number((furthestBehind * 1000n) / head.commit) / 10;
   return (
     `catching up with the log before answering (${secondsSoFar} s so far): every projection has folded up to position ${furthestBehind} ` +
-    `of ${head.commit} (${percent} %); on a large log, npm run cli -- projections rebuild --all before the start is faster (one pass for all of them)`
+    `of ${head.commit} (${percent} %); npm run cli -- projections rebuild --all before the start folds a large log faster (its indexes built at the end)`
   );
 }
 
@@ -53,6 +53,7 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
   private readonly logger = new Logger('ProjectionSupervisor');
   /** What each projection has folded, as last reported. */
   private readonly folded = new Map<string, LogPosition>();
+  private readonly onProgress: (name: string, position: LogPosition) => void;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -64,10 +65,10 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
   ) {
     this.external = config.projections === 'external';
     this.names = definitions.map(({ name }) => name);
-    const onProgress = (name: string, position: LogPosition) => {
+    const onProgress = (this.onProgress = (name: string, position: LogPosition) => {
       this.folded.set(name, position);
       metrics.setProjectionPosition(name, Number(position.commit));
-    };
+    });
     this.worker?.onProgress(onProgress);
     if (!this.external && !this.worker) {
       const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
@@ -100,7 +101,11 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     const reports = setInterval(() => void this.reportCatchUp(startedAt), CATCH_UP_REPORT_MS);
     try {
       await this.worker?.start();
-      await Promise.all(this.onThisThread?.projections.map((projection) => projection.start()) ?? []);
+      if (this.onThisThread) {
+        const { projections } = this.onThisThread;
+        await catchUpTogether(this.store, this.db, projections.map(({ definition }) => definition), this.onProgress);
+        await Promise.all(projections.map((projection) => projection.start()));
+      }
     } finally {
       clearInterval(reports);
     }

@@ -7,6 +7,7 @@ import { LiveFold, projectionRegistry } from '@csp/read-models';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { engineEventCodec } from '../stores/event-codec';
 import { openReadModels, openSqliteLog } from '../stores/stores';
+import { catchUpTogether } from './catch-up-together';
 import { ENGINE_LIVE_FOLD } from './live-fold-pacing';
 import type { FromProjectionWorker, LogLevel, ProjectionWorkerData, ToProjectionWorker } from './projection-worker.protocol';
 import { SupervisedProjection, type ProjectionLogger, type ProjectionState } from './supervised-projection';
@@ -99,6 +100,7 @@ async function run(port: MessagePort, { config, masterKey, commitSignal }: Proje
     if (message.type === 'stop') stopping ??= stop();
   });
 
+  await catchUpTogether(store, db, projectionRegistry, (projection, position) => progress.report(projection, position));
   await Promise.all(projections.map((projection) => projection.start()));
   // A projection whose checkpoint was at the head already folded nothing: say where it stands.
   for (const projection of projections) {

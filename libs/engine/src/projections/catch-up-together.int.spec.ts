@@ -1,0 +1,80 @@
+import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
+import { NO_STREAM, SqliteEventStore, type EventStore, type LogPosition } from '@csp/event-store';
+import { openSqliteReadModels, projectionRegistry, readActiveCheckpoints, type ReadModelDb } from '@csp/read-models';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { catchUpTogether } from './catch-up-together';
+
+/** The real SQLite store, counting how often the whole log is read (as pages or one by one). */
+class CountedReads implements EventStore {
+  logReads = 0;
+
+  constructor(private readonly inner: SqliteEventStore) {}
+
+  appendToStream: EventStore['appendToStream'] = (...args) => this.inner.appendToStream(...args);
+  readStream: EventStore['readStream'] = (...args) => this.inner.readStream(...args);
+  subscribeToAll: EventStore['subscribeToAll'] = (...args) => this.inner.subscribeToAll(...args);
+  headPosition: EventStore['headPosition'] = () => this.inner.headPosition();
+  close: EventStore['close'] = () => this.inner.close();
+  readAll: EventStore['readAll'] = (...args) => {
+    this.logReads++;
+    return this.inner.readAll(...args);
+  };
+}
+
+function registration(): { type: string; data: CustomerRegistered['data'] } {
+  const customerId = uuidv7();
+  return {
+    type: 'CustomerRegistered',
+    data: { customerId, partnerId: 'partner-1', companyName: customerId, domain: `${customerId}.example`, country: 'DE', registeredAt: '2026-11-30T00:00:00.000Z' },
+  };
+}
+
+describe('catchUpTogether', () => {
+  let dir: string;
+  let store: CountedReads;
+  let db: ReadModelDb;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'csp-catch-up-'));
+    store = new CountedReads(SqliteEventStore.open(join(dir, 'events.db')));
+    db = await openSqliteReadModels(join(dir, 'read-models.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const register = async (count: number) => {
+    for (let index = 0; index < count; index++) await store.appendToStream(`customer-${uuidv7()}`, [{ id: uuidv7(), ...registration() }], { expectedRevision: NO_STREAM });
+  };
+  const checkpoints = async () => [...(await readActiveCheckpoints(db)).entries()].map(([name, position]) => [name, position?.commit]);
+
+  it('folds every projection of an empty read store to the head in one read of the log', async () => {
+    await register(25);
+    const heard = new Map<string, LogPosition>();
+    await catchUpTogether(store, db, projectionRegistry, (name, position) => heard.set(name, position));
+    expect(store.logReads).toBe(1);
+    expect(await checkpoints()).toEqual(projectionRegistry.map(({ name }) => [name, 25n]));
+    expect([...heard.values()].map((position) => position.commit)).toEqual(projectionRegistry.map(() => 25n));
+    expect((await db.selectFrom('customers').select('id').execute()).length).toBe(25);
+  });
+
+  it('reads the log once for each position the checkpoints stand at, and not at all when they stand at the head', async () => {
+    await register(10);
+    await catchUpTogether(store, db, projectionRegistry.filter(({ name }) => name === 'customers'), () => undefined);
+    await register(5);
+    store.logReads = 0;
+    await catchUpTogether(store, db, projectionRegistry, () => undefined);
+    expect(store.logReads).toBe(2);
+    expect(await checkpoints()).toEqual(projectionRegistry.map(({ name }) => [name, 15n]));
+    expect((await db.selectFrom('customers').select('id').execute()).length).toBe(15);
+
+    store.logReads = 0;
+    await catchUpTogether(store, db, projectionRegistry, () => undefined);
+    expect(store.logReads).toBe(0);
+  });
+});
