@@ -306,10 +306,10 @@ describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
       }
       expect(timing.batches.map(({ events }) => events)).toEqual([1, 2]);
       // The spacing counts from the start of a batch's fold; the member's clock starts inside the
-      // transaction, whose BEGIN took up to a few milliseconds longer for the first batch than for
-      // the second on a loaded CI machine (296.6 ms apart measured there). Without the spacing the
+      // transaction, whose BEGIN took longer for the first batch than for the second on loaded CI
+      // machines (296.6 and, on PostgreSQL, 286.9 ms apart measured there). Without the spacing the
       // second batch would start within a few milliseconds of the first.
-      expect(timing.batches[1]!.startedAt - timing.batches[0]!.startedAt).toBeGreaterThanOrEqual(SPACING_MS - 10);
+      expect(timing.batches[1]!.startedAt - timing.batches[0]!.startedAt).toBeGreaterThanOrEqual(SPACING_MS - 50);
     });
 
     it('folds an event that comes after a quiet spell at once', async () => {
