@@ -1,6 +1,6 @@
 import type { AppendOptions, AppendResult, EventStore, EventToAppend, StreamAppend } from '@csp/event-store';
 import { E2eApp } from '../support/e2e-harness';
-import { ForwardingEventStore } from './support/forwarding-event-store';
+import { ForwardingEventStore } from '@csp/testing/forwarding-event-store';
 import { placeOrder, registerCustomer } from './support/e2e-support';
 
 /** The log as the engine sees it, noting the streams of each append it is asked for. */

@@ -13,7 +13,7 @@
  */
 import type { AppendOptions, AppendResult, EventStore, EventToAppend } from '@csp/event-store';
 import { E2eApp } from '../../support/e2e-harness';
-import { ForwardingEventStore } from './forwarding-event-store';
+import { ForwardingEventStore } from '@csp/testing/forwarding-event-store';
 
 export class SimulatedCrash extends Error {
   constructor(readonly append: number) {

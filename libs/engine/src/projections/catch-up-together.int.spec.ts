@@ -1,6 +1,7 @@
 import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
-import { NO_STREAM, SqliteEventStore, type EventStore, type LogPosition } from '@csp/event-store';
+import { NO_STREAM, SqliteEventStore, type LogPosition, type ReadAllOptions, type RecordedEvent } from '@csp/event-store';
 import { openSqliteReadModels, projectionRegistry, readActiveCheckpoints, type ReadModelDb } from '@csp/read-models';
+import { ForwardingEventStore } from '@csp/testing/forwarding-event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,20 +9,13 @@ import { v7 as uuidv7 } from 'uuid';
 import { catchUpTogether } from './catch-up-together';
 
 /** The real SQLite store, counting how often the whole log is read (as pages or one by one). */
-class CountedReads implements EventStore {
+class CountedReads extends ForwardingEventStore {
   logReads = 0;
 
-  constructor(private readonly inner: SqliteEventStore) {}
-
-  appendToStream: EventStore['appendToStream'] = (...args) => this.inner.appendToStream(...args);
-  readStream: EventStore['readStream'] = (...args) => this.inner.readStream(...args);
-  subscribeToAll: EventStore['subscribeToAll'] = (...args) => this.inner.subscribeToAll(...args);
-  headPosition: EventStore['headPosition'] = () => this.inner.headPosition();
-  close: EventStore['close'] = () => this.inner.close();
-  readAll: EventStore['readAll'] = (...args) => {
+  override readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
     this.logReads++;
-    return this.inner.readAll(...args);
-  };
+    return this.inner.readAll(options);
+  }
 }
 
 function registration(): { type: string; data: CustomerRegistered['data'] } {

@@ -1,5 +1,6 @@
 import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
-import { SqliteEventStore, type EventStore, type LogSubscription, type RecordedEvent } from '@csp/event-store';
+import { SqliteEventStore, type LogSubscription, type RecordedEvent, type SubscribeOptions } from '@csp/event-store';
+import { ForwardingEventStore } from '@csp/testing/forwarding-event-store';
 import { openSqliteReadModels, projectionRegistry, type ReadModelDb } from '@csp/read-models';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,19 +11,11 @@ import { Metrics } from '../observability/metrics.service';
 import { ProjectionSupervisor } from './projection-supervisor.service';
 
 /** The real SQLite store whose first live subscription breaks after one event, as a dropped connection would. */
-class FirstSubscriptionBreaks implements EventStore {
+class FirstSubscriptionBreaks extends ForwardingEventStore {
   subscriptions = 0;
 
-  constructor(private readonly inner: EventStore) {}
-
-  appendToStream: EventStore['appendToStream'] = (...args) => this.inner.appendToStream(...args);
-  readStream: EventStore['readStream'] = (...args) => this.inner.readStream(...args);
-  readAll: EventStore['readAll'] = (...args) => this.inner.readAll(...args);
-  headPosition: EventStore['headPosition'] = () => this.inner.headPosition();
-  close: EventStore['close'] = () => this.inner.close();
-
-  subscribeToAll(...args: Parameters<EventStore['subscribeToAll']>): LogSubscription {
-    const subscription = this.inner.subscribeToAll(...args);
+  override subscribeToAll(options?: SubscribeOptions): LogSubscription {
+    const subscription = this.inner.subscribeToAll(options);
     if (++this.subscriptions > 1) return subscription;
     return {
       close: () => subscription.close(),
