@@ -10,3 +10,4 @@ export * from './codec/codec-event-store';
 export * from './sqlite/wal-checkpointer';
 export * from './sqlite/sqlite-connection';
 export * from './sqlite/commit-signal';
+export * from './thread-name';

@@ -2,7 +2,7 @@
 // here, beside the service's main thread, so a request never waits behind a projection's batch.
 import { SystemClock } from '@csp/application/ports/clock.port';
 import { KeyVault } from '@csp/application/keys/key-vault';
-import { CodecEventStore, CommitSignal, positionToString, type LogPosition } from '@csp/event-store';
+import { CodecEventStore, CommitSignal, nameThisThread, positionToString, type LogPosition } from '@csp/event-store';
 import { LiveFold, projectionRegistry } from '@csp/read-models';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { engineEventCodec } from '../stores/event-codec';
@@ -121,6 +121,7 @@ async function run(port: MessagePort, { config, masterKey, commitSignal }: Proje
 
 if (!parentPort) throw new Error('projection-worker runs as a worker thread of the service (PROJECTIONS=worker)');
 const port = parentPort;
+nameThisThread('csp-projections');
 run(port, workerData as ProjectionWorkerData).catch((error: unknown) => {
   // Thrown on: the worker's 'error' event tells the service, which restarts it.
   setImmediate(() => {

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { nameThisThreadSource } from '../thread-name';
 import { fromWireError, type WireError } from './log-writer-thread.protocol';
 
 /**
@@ -10,6 +11,7 @@ import { fromWireError, type WireError } from './log-writer-thread.protocol';
  */
 const READER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+${nameThisThreadSource('csp-log-reader')}
 const Database = require(workerData.driver);
 const { file, busyTimeoutMs, columns, pageSize } = workerData;
 const ready = new Int32Array(workerData.ready);

@@ -5,7 +5,9 @@ import { CommitSignal } from './commit-signal';
 import { toWireError, type FromLogWriter, type LogWriterThreadData, type ToLogWriter, type WireError } from './log-writer-thread.protocol';
 import { SqliteLogWriter } from './sqlite-log-writer';
 import { openSqliteConnection } from './sqlite-connection';
+import { nameThisThread } from '../thread-name';
 
+nameThisThread('csp-log-writer');
 const port = parentPort!;
 const { file, busyTimeoutMs, backgroundCheckpoints, commitSignal } = workerData as LogWriterThreadData;
 const signal = commitSignal && new CommitSignal(commitSignal);

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { nameThisThreadSource } from '../thread-name';
 
 /**
  * The thread's whole program. Plain CommonJS run with `eval`, so it needs no build step and runs the
@@ -29,6 +30,7 @@ import { Worker } from 'node:worker_threads';
  */
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+${nameThisThreadSource('csp-checkpoints')}
 const { openSync, fdatasyncSync, closeSync } = require('node:fs');
 const Database = require(workerData.driver);
 const FEW_FRAMES = 32;
