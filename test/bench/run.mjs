@@ -61,6 +61,16 @@ async function profilePurchases() {
   return topSelfTime(join(profileDir, file), 20);
 }
 
+/** `request 261, csp-projections 209, ... µs (655)`: a request's CPU time in each thread group, largest first. */
+function cpuByThread(perRequest) {
+  if (!perRequest) return 'not measured (no /proc/<pid>/task here)';
+  const { total, ...groups } = perRequest;
+  const parts = Object.entries(groups)
+    .sort((a, b) => b[1] - a[1])
+    .map(([group, micros]) => `${group.replace(/^csp-/, '')} ${micros}`);
+  return `${parts.join(', ')} µs (${total})`;
+}
+
 function printTable(results) {
   const rows = [
     ['fsync of a 4 KiB write', `${results.references.fsync4KiBPerSecond}/s`, ''],
@@ -72,6 +82,8 @@ function printTable(results) {
     ['trivial POST, Fastify (32 conn.)', `${results.references.trivialPostFastify.requestsPerSecond}/s p50 ${results.references.trivialPostFastify.p50} p99 ${results.references.trivialPostFastify.p99} ms`, `${results.ratios.fastifyVsExpressTrivialPost} of Express`],
     ['HTTP purchases (32 conn.)', `${results.http.purchase.requestsPerSecond}/s p50 ${results.http.purchase.p50} p99 ${results.http.purchase.p99} ms`, `${results.ratios.httpPurchaseVsTrivialPost} of trivial (target ≥ 0.4)`],
     ['HTTP cancellations (32 conn.)', `${results.http.cancel.requestsPerSecond}/s p50 ${results.http.cancel.p50} p99 ${results.http.cancel.p99} ms`, `${results.ratios.httpCancelVsTrivialPost} of trivial (target ≥ 0.4)`],
+    ['  CPU per purchase, by thread', cpuByThread(results.cpuMicrosPerRequest.purchase), ''],
+    ['  CPU per cancellation, by thread', cpuByThread(results.cpuMicrosPerRequest.cancel), ''],
     ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms (${results.http.purchaseAt500.p99WithRampUp} with ramp-up), ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
     ['projection lag under that load', `p50 ${results.latencyMs.projectionLagP50} p99 ${results.latencyMs.projectionLagP99} ms (${results.http.projectionLag.samples} probes, ${results.http.projectionLag.lagging503} answered 503)`, 'target p99 < 10 ms'],
     [
@@ -170,6 +182,7 @@ try {
     io: { storageKbPerPurchaseAt500: http.storageWritesAt500?.kilobytesPerPurchase ?? null, storageMbPerSecondAt500: http.storageWritesAt500?.megabytesPerSecond ?? null },
     rebuild,
     memoryMb: { rssAfterHttp: http.rssAfterHttp, rssAfterRebuild: rebuildRun.rssMb },
+    cpuMicrosPerRequest: http.cpuMicrosPerRequest,
     references: { ...appends, rawScan: scan, trivialPostExpress, trivialPostFastify: fastify },
     http,
     bus,

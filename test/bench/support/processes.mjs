@@ -1,7 +1,7 @@
 // Starting and watching the processes a benchmark measures: the built service, the trivial
 // reference app, and benchmark scripts that answer one JSON line.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -52,6 +52,57 @@ export function storageWriteBytes(pid) {
   }
   const count = /^write_bytes: (\d+)$/m.exec(io)?.[1];
   return count === undefined ? null : Number(count);
+}
+
+/** The kernel's clock ticks per second, in which /proc counts CPU time. */
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU seconds (user and system) each group of a process's threads has used so far, from
+ * /proc/<pid>/task: `request thread` (the main thread), each thread the engine names (`csp-…`, see
+ * `nameThisThread`), and `helpers` for the rest (V8's garbage-collection and compiler threads,
+ * libuv's pool). Null where the kernel gives no per-thread counts. A thread that ended is no longer
+ * counted, so compare two readings only across a phase in which the named threads live on.
+ */
+export function threadCpuSeconds(pid) {
+  let threads;
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  const seconds = {};
+  for (const thread of threads) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+    } catch {
+      continue; // ended between the listing and the read
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    // Fields after the name: state is the first; utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const group = thread === String(pid) ? 'request thread' : name.startsWith('csp-') ? name : 'helpers';
+    seconds[group] = (seconds[group] ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  }
+  return seconds;
+}
+
+/** Microseconds of CPU per request in each thread group between two `threadCpuSeconds` readings, and their total. */
+export function cpuMicrosPerRequest(before, after, requests) {
+  if (!before || !after || requests === 0) return null;
+  const perRequest = {};
+  for (const [group, seconds] of Object.entries(after)) {
+    perRequest[group] = Math.round(((seconds - (before[group] ?? 0)) * 1e6) / requests);
+  }
+  perRequest.total = Object.values(perRequest).reduce((sum, micros) => sum + micros, 0);
+  return perRequest;
 }
 
 function startProcess(args, env) {

@@ -3,7 +3,7 @@
 // and `paired.mjs` (two builds alternated).
 import autocannon from 'autocannon';
 import { loadTest } from 'loadtest';
-import { rssMb, root, startService, storageWriteBytes } from './processes.mjs';
+import { cpuMicrosPerRequest, rssMb, root, startService, storageWriteBytes, threadCpuSeconds } from './processes.mjs';
 
 export const CONNECTIONS = 32;
 export const OFFERED_RATE = 500;
@@ -190,9 +190,13 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
     const bought = [];
     log('HTTP purchases (warm-up, then measured)');
     await autocannon({ ...purchaseRequests(service, customers, bought), duration: 2 });
+    const pid = service.child.pid;
+    const cpuBeforePurchases = threadCpuSeconds(pid);
     const purchase = summary(await autocannon({ ...purchaseRequests(service, customers, bought), duration: seconds }));
+    const cpuAfterPurchases = threadCpuSeconds(pid);
     log(`HTTP cancellations (${bought.length} subscriptions bought)`);
     const cancel = summary(await autocannon({ ...cancelRequests(service, bought), amount: bought.length }));
+    const cpuAfterCancellations = threadCpuSeconds(pid);
     log('settling: read models caught up, write-ahead logs copied');
     await settle(service, customers);
     log(`HTTP purchases offered at ${OFFERED_RATE}/s (${RAMP_UP_SECONDS} s ramp-up, then measured), projection lag probes alongside`);
@@ -209,6 +213,11 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
     return {
       purchase,
       cancel,
+      // Where each request's CPU went, thread by thread (the measured runs only, not their warm-up).
+      cpuMicrosPerRequest: {
+        purchase: cpuMicrosPerRequest(cpuBeforePurchases, cpuAfterPurchases, purchase.requests),
+        cancel: cpuMicrosPerRequest(cpuAfterPurchases, cpuAfterCancellations, cancel.requests),
+      },
       purchaseAt500: { offeredPerSecond: OFFERED_RATE, ...atRate },
       projectionLag: { samples: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), lagging503: lagging },
       // What the service wrote to storage while it answered the offered load and the probes (ramp-up included).
