@@ -1,6 +1,7 @@
 import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
 import { NO_STREAM, SqliteEventStore, type LogPosition, type ReadAllOptions, type RecordedEvent } from '@csp/event-store';
-import { openSqliteReadModels, projectionRegistry, readActiveCheckpoints, type ReadModelDb } from '@csp/read-models';
+import { openSqliteReadModels, ProjectionGenerations, projectionRegistry, readActiveCheckpoints, type ReadModelDb } from '@csp/read-models';
+import { sql } from 'kysely';
 import { ForwardingEventStore } from '@csp/testing/forwarding-event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,39 @@ class CountedReads extends ForwardingEventStore {
     this.logReads++;
     return this.inner.readAll(options);
   }
+}
+
+/** The real SQLite store, whose log reads fail after `eventsBeforeFailure` events: a start cut short. */
+class FailingReads extends ForwardingEventStore {
+  constructor(
+    inner: ForwardingEventStore['inner'],
+    private readonly eventsBeforeFailure: number,
+  ) {
+    super(inner);
+  }
+
+  override readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
+    const events = this.inner.readAll(options);
+    const limit = this.eventsBeforeFailure;
+    return (async function* () {
+      let read = 0;
+      for await (const event of events) {
+        if (++read > limit) throw new Error('the log could not be read');
+        yield event;
+      }
+    })();
+  }
+}
+
+/** Every index of the read store's generation tables, by name, with its definition. */
+async function generationIndexes(db: ReadModelDb): Promise<Record<string, string>> {
+  const { rows } = await sql<{ name: string; sql: string }>`
+    select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name glob '*__g[0-9]*' order by name`.execute(db);
+  return Object.fromEntries(rows.map((row) => [row.name, row.sql]));
+}
+
+async function deferredIndexCount(db: ReadModelDb): Promise<number> {
+  return (await db.selectFrom('projection_deferred_indexes').select('index_name').execute()).length;
 }
 
 function registration(): { type: string; data: CustomerRegistered['data'] } {
@@ -54,6 +88,25 @@ describe('catchUpTogether', () => {
     expect(store.logReads).toBe(1);
     expect(await checkpoints()).toEqual(projectionRegistry.map(({ name }) => [name, 25n]));
     expect([...heard.values()].map((position) => position.commit)).toEqual(projectionRegistry.map(() => 25n));
+    expect((await db.selectFrom('customers').select('id').execute()).length).toBe(25);
+  });
+
+  it('folds an empty read store without its secondary indexes, and a start cut short leaves them for the next to build', async () => {
+    await register(25);
+    const reference = await openSqliteReadModels(join(dir, 'reference.db'));
+    await new ProjectionGenerations(reference).ensureActive(projectionRegistry);
+    const indexesOfFreshGenerations = await generationIndexes(reference);
+    await reference.destroy();
+
+    const cutShort = new FailingReads(store, 10);
+    await expect(catchUpTogether(cutShort, db, projectionRegistry, () => undefined)).rejects.toThrow('the log could not be read');
+    expect(await deferredIndexCount(db)).toBeGreaterThan(0);
+    expect(Object.keys(await generationIndexes(db)).length).toBeLessThan(Object.keys(indexesOfFreshGenerations).length);
+
+    await catchUpTogether(store, db, projectionRegistry, () => undefined);
+    expect(await deferredIndexCount(db)).toBe(0);
+    expect(await generationIndexes(db)).toEqual(indexesOfFreshGenerations);
+    expect(await checkpoints()).toEqual(projectionRegistry.map(({ name }) => [name, 25n]));
     expect((await db.selectFrom('customers').select('id').execute()).length).toBe(25);
   });
 

@@ -1,6 +1,22 @@
 import { comparePositions, positionToString, type EventStore, type LogPosition } from '@csp/event-store';
-import { foldHistory, generationRunner, ProjectionGenerations, type AnyProjection, type ProjectionRunner, type ReadModelDb } from '@csp/read-models';
+import {
+  foldHistory,
+  generationRunner,
+  ProjectionGenerations,
+  type AnyProjection,
+  type ProjectionGeneration,
+  type ProjectionRunner,
+  type ReadModelDb,
+} from '@csp/read-models';
 import { REBUILD_BATCH_SIZE } from './projection-operations';
+
+/** What the checkpoints of generations that have folded nothing are grouped under. */
+const FROM_THE_START = 'start';
+
+interface Answering {
+  projection: AnyProjection;
+  generation: ProjectionGeneration;
+}
 
 /**
  * Folds the answering generations of `projections` up to the log's head before their runners start:
@@ -9,6 +25,11 @@ import { REBUILD_BATCH_SIZE } from './projection-operations';
  * --all` folds. Each runner's own start then folds only what was appended meanwhile. Left to the
  * runners, each read the log on its own in 500-event transactions: a start on a 1M-event log with
  * an empty read store caught up in 112 s, against 38 s for the rebuild.
+ *
+ * Generations that have folded nothing yet are folded as a rebuild folds its fresh ones: without
+ * their plain secondary indexes, each built once at the end (`deferSecondaryIndexes`). A start
+ * killed before then leaves them recorded as deferred, and the next start builds them once its
+ * folds are done, as it does for any generation that has some.
  */
 export async function catchUpTogether(
   store: EventStore,
@@ -19,15 +40,26 @@ export async function catchUpTogether(
   const head = await store.headPosition();
   if (!head) return;
   const generations = new ProjectionGenerations(db);
-  const behindByPosition = new Map<string, ProjectionRunner[]>();
+  const answering: Answering[] = [];
+  const behindByPosition = new Map<string, { runners: ProjectionRunner[]; generations: Answering[] }>();
   for (const projection of projections) {
     const generation = (await generations.active(projection.name)) ?? (await generations.ensureActive([projection]))[0]!;
+    answering.push({ projection, generation });
     // `until`: these runners fold history only; the live log is the started runners' work.
     const runner = generationRunner(store, db, projection, generation, { until: head, onProgress: (position) => onProgress(projection.name, position) });
     const checkpoint = await runner.loadCheckpoint();
     if (checkpoint && comparePositions(checkpoint, head) >= 0) continue;
-    const key = checkpoint ? positionToString(checkpoint) : 'start';
-    behindByPosition.set(key, [...(behindByPosition.get(key) ?? []), runner]);
+    const key = checkpoint ? positionToString(checkpoint) : FROM_THE_START;
+    const group = behindByPosition.get(key) ?? { runners: [], generations: [] };
+    group.runners.push(runner);
+    group.generations.push({ projection, generation });
+    behindByPosition.set(key, group);
   }
-  for (const runners of behindByPosition.values()) await foldHistory(store, db, runners, head, REBUILD_BATCH_SIZE);
+  for (const [key, group] of behindByPosition) {
+    if (key === FROM_THE_START) {
+      for (const { projection, generation } of group.generations) await generations.deferSecondaryIndexes(projection, generation);
+    }
+    await foldHistory(store, db, group.runners, head, REBUILD_BATCH_SIZE);
+  }
+  for (const { projection, generation } of answering) await generations.buildDeferredIndexes(projection, generation);
 }

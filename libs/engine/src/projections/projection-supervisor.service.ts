@@ -29,7 +29,7 @@ export function catchUpReport(folded: ReadonlyMap<string, LogPosition>, names: r
   const percent = Number((furthestBehind * 1000n) / head.commit) / 10;
   return (
     `catching up with the log before answering (${secondsSoFar} s so far): every projection has folded up to position ${furthestBehind} ` +
-    `of ${head.commit} (${percent} %); npm run cli -- projections rebuild --all before the start folds a large log faster (its indexes built at the end)`
+    `of ${head.commit} (${percent} %); npm run cli -- projections rebuild --all before the start folds a large log faster`
   );
 }
 
