@@ -61,7 +61,7 @@ async function profilePurchases() {
   return topSelfTime(join(profileDir, file), 20);
 }
 
-/** `request 261, csp-projections 209, ... µs (655)`: a request's CPU time in each thread group, largest first. */
+/** `request thread 266, projections 210, ... µs (648)`: a request's CPU time in each thread group, largest first. */
 function cpuByThread(perRequest) {
   if (!perRequest) return 'not measured (no /proc/<pid>/task here)';
   const { total, ...groups } = perRequest;
