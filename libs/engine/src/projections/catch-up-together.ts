@@ -41,7 +41,7 @@ export async function catchUpTogether(
   if (!head) return;
   const generations = new ProjectionGenerations(db);
   const answering: Answering[] = [];
-  const behindByPosition = new Map<string, { runners: ProjectionRunner[]; generations: Answering[] }>();
+  const behindByPosition = new Map<string, (Answering & { runner: ProjectionRunner })[]>();
   for (const projection of projections) {
     const generation = (await generations.active(projection.name)) ?? (await generations.ensureActive([projection]))[0]!;
     answering.push({ projection, generation });
@@ -50,16 +50,13 @@ export async function catchUpTogether(
     const checkpoint = await runner.loadCheckpoint();
     if (checkpoint && comparePositions(checkpoint, head) >= 0) continue;
     const key = checkpoint ? positionToString(checkpoint) : FROM_THE_START;
-    const group = behindByPosition.get(key) ?? { runners: [], generations: [] };
-    group.runners.push(runner);
-    group.generations.push({ projection, generation });
-    behindByPosition.set(key, group);
+    behindByPosition.set(key, [...(behindByPosition.get(key) ?? []), { projection, generation, runner }]);
   }
-  for (const [key, group] of behindByPosition) {
+  for (const [key, behind] of behindByPosition) {
     if (key === FROM_THE_START) {
-      for (const { projection, generation } of group.generations) await generations.deferSecondaryIndexes(projection, generation);
+      for (const { projection, generation } of behind) await generations.deferSecondaryIndexes(projection, generation);
     }
-    await foldHistory(store, db, group.runners, head, REBUILD_BATCH_SIZE);
+    await foldHistory(store, db, behind.map(({ runner }) => runner), head, REBUILD_BATCH_SIZE);
   }
   for (const { projection, generation } of answering) await generations.buildDeferredIndexes(projection, generation);
 }
