@@ -114,8 +114,7 @@ describe('npm run cli -- projections', () => {
     const first = await placeOrder(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);
     const second = await placeOrder(app, customer.id, [{ skuId: SKU.office, quantity: 2, billingCycle: 'oneTime' }]);
     await get(app, `/v1/customers/${customer.id}/orders`, await app.token({ roles: ['AdminAgent'] }), second.position);
-    await app.stop({ keepData: true });
-    app = await E2eApp.start({ dataDir: app.dataDir });
+    app = await app.restart();
     // A service restarted later folds on from there; stop it first so the rebuilt state can be read as it was.
     await app.app.close();
 

@@ -90,8 +90,20 @@ export class E2eApp {
     private readonly answers: OpenApiAnswerValidator,
   ) {}
 
-  static async start(options: StartOptions = {}): Promise<E2eApp> {
-    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'csp-e2e-'));
+  static start(options: StartOptions = {}): Promise<E2eApp> {
+    return E2eApp.open(options.dataDir ?? mkdtempSync(join(tmpdir(), 'csp-e2e-')), options, options.dataDir === undefined);
+  }
+
+  /**
+   * Stops this app keeping its data and starts another on the same directory, which then owns the
+   * directory as this one did: a temporary directory is still removed when the restarted app stops.
+   */
+  async restart(options: Omit<StartOptions, 'dataDir'> = {}): Promise<E2eApp> {
+    await this.stop({ keepData: true });
+    return E2eApp.open(this.dataDir, options, this.ownsDataDir);
+  }
+
+  private static async open(dataDir: string, options: StartOptions, ownsDataDir: boolean): Promise<E2eApp> {
     const clock = new ManualClock(options.now ?? '2026-11-30T08:00:00.000Z');
     const esdbServer = onEventStoreDb() ? await startEsdbTestServer({ port: 0, file: join(dataDir, 'esdb-log.jsonl') }) : undefined;
     const env: NodeJS.ProcessEnv = {
@@ -120,7 +132,7 @@ export class E2eApp {
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     const answers = validatorFor((await request(app.getHttpServer()).get('/docs-json').expect(200)).text, options.adjustOpenApiDocument);
-    return new E2eApp(app, clock, dataDir, env, options.dataDir === undefined, esdbServer, answers);
+    return new E2eApp(app, clock, dataDir, env, ownsDataDir, esdbServer, answers);
   }
 
   /** A supertest agent whose every answer must match the served OpenAPI document (status, media type, body, contract headers). */
