@@ -8,6 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configFromEnv } from '@csp/engine/config/engine-config';
+import { letWorkerThreadsSizeTheirYoungGeneration } from '@csp/engine/config/worker-young-generation';
 import { boundUrl, listenAddressFromEnv, nestLoggerBeforeStart, startupFailureText, type ListenAddress } from '@csp/engine/config/startup';
 import { configureHttp, createHttpAdapter } from './http/configure-http';
 import { stopGracefullyOnSignals } from './http/graceful-shutdown';
@@ -16,6 +17,7 @@ import { applyServerLimits } from './http/server-limits';
 let listen: (ListenAddress & { portVariable: string }) | undefined;
 
 async function bootstrap(): Promise<void> {
+  letWorkerThreadsSizeTheirYoungGeneration();
   const config = configFromEnv();
   listen = { ...listenAddressFromEnv(process.env, { portVariable: 'PORT', defaultPort: 3000 }), portVariable: 'PORT' };
   // abortOnError off: a failure while wiring the modules reaches the one-line report below instead of
