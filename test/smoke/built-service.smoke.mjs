@@ -147,6 +147,36 @@ async function refusesProductionWithoutSecret() {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+/** The names of a process's threads, from /proc. */
+function threadNames(pid) {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
+}
+
+/** A start whose read store is gone folds the log in a catch-up thread that ends, then answers all of it. */
+async function startsOnAnEmptyReadStore({ dataDir, base, env, acknowledged }) {
+  for (const file of ['read-models.db', 'read-models.db-wal', 'read-models.db-shm']) rmSync(join(dataDir, file), { force: true });
+  const third = start('dist/apps/api/src/main.js', [], { ...env, LOG_LEVEL: 'info' });
+  try {
+    await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200 && TOKEN_PRINTED.test(third.output()), 'empty read store: ready');
+    check('empty read store: the start says it caught up in a thread of its own', /caught up with the log in [\d.]+ s, in a thread of its own that has ended/.test(third.output()), third.output().slice(-800));
+    const threads = threadNames(third.child.pid);
+    check(
+      'empty read store: once ready, the catch-up thread has ended and the projection worker follows the log',
+      !threads.includes('csp-catch-up') && threads.filter((name) => name === 'csp-projections').length === 1,
+      JSON.stringify(threads),
+    );
+    const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(third.output())?.[1];
+    let missing = 0;
+    for (const [id] of acknowledged) {
+      if ((await call(base, token, 'GET', `/v1/customers/${id}`)).status !== 200) missing++;
+    }
+    check(`empty read store: all ${acknowledged.length} registrations answer from the rebuilt read models`, acknowledged.length > 0 && missing === 0, `${missing} missing`);
+  } finally {
+    third.child.kill('SIGTERM');
+    await new Promise((resolve) => third.child.once('exit', resolve));
+  }
+}
+
 async function stopsUnderLoadLosingNothing() {
   const dataDir = mkdtempSync(join(tmpdir(), 'csp-smoke-'));
   const port = await freePort();
@@ -193,6 +223,7 @@ async function stopsUnderLoadLosingNothing() {
       second.child.kill('SIGTERM');
       await new Promise((resolve) => second.child.once('exit', resolve));
     }
+    await startsOnAnEmptyReadStore({ dataDir, base, env, acknowledged });
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

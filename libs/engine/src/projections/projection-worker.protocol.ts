@@ -8,6 +8,11 @@ export interface ProjectionWorkerData {
   masterKey: Uint8Array;
   /** The log's `CommitSignal`: the worker reads the log as soon as it is signalled, not at its next poll. */
   commitSignal: SharedArrayBuffer;
+  /**
+   * `catch-up`: fold what the log holds beyond the checkpoints, then close the stores and end
+   * (`caught-up`); `follow`: catch up with what is left, then follow the log live (`started`).
+   */
+  role: 'catch-up' | 'follow';
 }
 
 export type ToProjectionWorker = { type: 'stop' };
@@ -17,6 +22,8 @@ export type LogLevel = 'log' | 'warn' | 'error' | 'debug' | 'verbose' | 'fatal';
 export type FromProjectionWorker =
   /** Every projection has caught up with the log and follows it live. */
   | { type: 'started' }
+  /** A catch-up thread has folded up to the log's head and closed its stores; it ends next. */
+  | { type: 'caught-up' }
   /** Where projections stand now, by name: one message for all the projections a batch moved. */
   | { type: 'progress'; positions: Record<string, string> }
   | { type: 'states'; states: Record<string, ProjectionState> }

@@ -1,5 +1,7 @@
 // The entry of the projection worker thread (PROJECTIONS=worker): every registered projection folds
 // here, beside the service's main thread, so a request never waits behind a projection's batch.
+// The same entry runs a start's catch-up thread (`role: 'catch-up'`), which ends once it has folded
+// up to the log's head.
 import { SystemClock } from '@csp/application/ports/clock.port';
 import { KeyVault } from '@csp/application/keys/key-vault';
 import { CodecEventStore, CommitSignal, nameThisThread, positionToString, type LogPosition } from '@csp/event-store';
@@ -64,14 +66,23 @@ function giveWayToRequests(port: MessagePort, steps: number): void {
   }
 }
 
-async function run(port: MessagePort, { config, masterKey, commitSignal }: ProjectionWorkerData): Promise<void> {
-  if (config.projectionWorkerNice > 0) giveWayToRequests(port, config.projectionWorkerNice);
+async function run(port: MessagePort, { config, masterKey, commitSignal, role }: ProjectionWorkerData): Promise<void> {
   // The service's store on the same file runs the checkpointer thread.
   const db = await openReadModels(config, projectionRegistry, { walCheckpoints: 'another-connection' });
   const log = openSqliteLog(config);
   const store = new CodecEventStore(log, engineEventCodec(new KeyVault(db, Buffer.from(masterKey), new SystemClock())));
-  const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
   const progress = new ProgressReports(port);
+  if (role === 'catch-up') {
+    await catchUpTogether(store, db, projectionRegistry, (projection, position) => progress.report(projection, position));
+    progress.flush();
+    await store.close();
+    await db.destroy();
+    send(port, { type: 'caught-up' });
+    port.close();
+    return;
+  }
+  if (config.projectionWorkerNice > 0) giveWayToRequests(port, config.projectionWorkerNice);
+  const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
   const projections = projectionRegistry.map(
     (definition) =>
       new SupervisedProjection(
@@ -121,8 +132,9 @@ async function run(port: MessagePort, { config, masterKey, commitSignal }: Proje
 
 if (!parentPort) throw new Error('projection-worker runs as a worker thread of the service (PROJECTIONS=worker)');
 const port = parentPort;
-nameThisThread('csp-projections');
-run(port, workerData as ProjectionWorkerData).catch((error: unknown) => {
+const data = workerData as ProjectionWorkerData;
+nameThisThread(data.role === 'catch-up' ? 'csp-catch-up' : 'csp-projections');
+run(port, data).catch((error: unknown) => {
   // Thrown on: the worker's 'error' event tells the service, which restarts it.
   setImmediate(() => {
     throw error;
