@@ -11,6 +11,7 @@ import { engineEventCodec } from '../stores/event-codec';
 import { openReadModels, openSqliteLog } from '../stores/stores';
 import { catchUpTogether } from './catch-up-together';
 import { ENGINE_LIVE_FOLD } from './live-fold-pacing';
+import { REBUILD_READ_STORE } from './projection-operations';
 import type { FromProjectionWorker, LogLevel, ProjectionWorkerData, ToProjectionWorker } from './projection-worker.protocol';
 import { SupervisedProjection, type ProjectionLogger, type ProjectionState } from './supervised-projection';
 import { lowerThisThreadsPriority } from './thread-priority';
@@ -67,8 +68,9 @@ function giveWayToRequests(port: MessagePort, steps: number): void {
 }
 
 async function run(port: MessagePort, { config, masterKey, commitSignal, role }: ProjectionWorkerData): Promise<void> {
-  // The service's store on the same file runs the checkpointer thread.
-  const db = await openReadModels(config, projectionRegistry, { walCheckpoints: 'another-connection' });
+  // A catch-up folds as a rebuild does, with the rebuild's checkpoints; beside requests, the
+  // service's store on the same file runs the checkpointer thread.
+  const db = await openReadModels(config, projectionRegistry, role === 'catch-up' ? REBUILD_READ_STORE : { walCheckpoints: 'another-connection' });
   const log = openSqliteLog(config);
   const store = new CodecEventStore(log, engineEventCodec(new KeyVault(db, Buffer.from(masterKey), new SystemClock())));
   const progress = new ProgressReports(port);
