@@ -16,7 +16,7 @@ const EXTERNAL_POLL_MS = 20;
 
 /**
  * How often a start that is still folding the log says how far it got. The service answers nothing
- * until its read models have caught up: about 50 s on a 1M-event log and an empty read store.
+ * until its read models have caught up: about 45 s on a 1M-event log and an empty read store.
  */
 export const CATCH_UP_REPORT_MS = 5_000;
 
