@@ -14,8 +14,9 @@ const STOP_TIMEOUT_MS = 10_000;
 /**
  * The worker's young generation: two 8 MiB semi-spaces and room for large objects, as
  * `--max-semi-space-size=8` gave it before the service let its threads size their own (see
- * `letWorkerThreadsSizeTheirYoungGeneration`). Half of it, 8 MiB, held 9.6 MiB less resident after
- * the benchmark's HTTP runs but answered 6 % fewer cancellations (medians of four alternated pairs).
+ * `letWorkerThreadsSizeTheirYoungGeneration`). 8 MiB, the limit it had been given while the flag
+ * overrode it, held 9.6 MiB less resident after the benchmark's HTTP runs but answered 6 % fewer
+ * cancellations (medians of four alternated pairs).
  */
 const WORKER_YOUNG_GENERATION_MB = 24;
 
@@ -77,7 +78,7 @@ export class ProjectionWorkerHost {
    */
   async start(): Promise<void> {
     await this.catchUp();
-    if (this.stopping) throw new Error('the service stopped before the projections had caught up with the log');
+    if (this.stopping) throw new Error('the service stopped before the projection worker had started');
     await this.follow();
   }
 
