@@ -60,7 +60,8 @@ describe('faults: storage failing at run time', () => {
   const cleanups: (() => void)[] = [];
 
   afterEach(async () => {
-    await app?.stop({ keepData: true });
+    // A directory a test gave is kept for its own clean-up; the harness's own temporary one goes.
+    await app?.stop();
     app = undefined;
     for (const cleanup of cleanups.splice(0).reverse()) cleanup();
   });
