@@ -2,7 +2,7 @@
 // as its own process on the embedded default, and again on EventStoreDB through the project's
 // EventStoreDB-protocol test server, both started the way the README says.
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,24 +147,13 @@ async function refusesProductionWithoutSecret() {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-/** The names of a process's threads, from /proc. */
-function threadNames(pid) {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
-}
-
-/** A start whose read store is gone folds the log in a catch-up thread that ends, then answers all of it. */
+/** A start whose read store is gone, with a backlog too small for a catch-up thread: the projection worker folds it and the service answers all of it. */
 async function startsOnAnEmptyReadStore({ dataDir, base, env, acknowledged }) {
   for (const file of ['read-models.db', 'read-models.db-wal', 'read-models.db-shm']) rmSync(join(dataDir, file), { force: true });
   const third = start('dist/apps/api/src/main.js', [], { ...env, LOG_LEVEL: 'info' });
   try {
     await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200 && TOKEN_PRINTED.test(third.output()), 'empty read store: ready');
-    check('empty read store: the start says it caught up in a thread of its own', /caught up with the log in [\d.]+ s, in a thread of its own that has ended/.test(third.output()), third.output().slice(-800));
-    const threads = threadNames(third.child.pid);
-    check(
-      'empty read store: once ready, the catch-up thread has ended and the projection worker follows the log',
-      !threads.includes('csp-catch-up') && threads.filter((name) => name === 'csp-projections').length === 1,
-      JSON.stringify(threads),
-    );
+    check('empty read store, a small log: the projection worker folds it without a catch-up thread', !/caught up with the log in/.test(third.output()), third.output().slice(-800));
     const token = /Development AdminAgent token[^\n]*\n(\S+)/.exec(third.output())?.[1];
     let missing = 0;
     for (const [id] of acknowledged) {
@@ -174,6 +163,49 @@ async function startsOnAnEmptyReadStore({ dataDir, base, env, acknowledged }) {
   } finally {
     third.child.kill('SIGTERM');
     await new Promise((resolve) => third.child.once('exit', resolve));
+  }
+}
+
+/** The names of a process's threads, from /proc. */
+function threadNames(pid) {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
+}
+
+/**
+ * A start on a log of 60,000 events and no read store folds them in a catch-up thread that ends
+ * before the service answers; the projection worker then follows the log from its head.
+ */
+async function foldsABacklogInACatchUpThread() {
+  const work = mkdtempSync(join(tmpdir(), 'csp-smoke-backlog-'));
+  try {
+    const made = spawnSync(process.execPath, [join(root, 'test/bench/log-fixture.mjs'), '--dir', work, '--events', '60000'], { encoding: 'utf8' });
+    const { dataDir } = JSON.parse(made.stdout.trim().split('\n').at(-1));
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = { PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development', AUTH_JWT_SECRET: '', LOG_LEVEL: 'info' };
+    const api = start('dist/apps/api/src/main.js', [], env);
+    try {
+      await waitFor(async () => (await fetch(`${base}/health/ready`)).status === 200 && TOKEN_PRINTED.test(api.output()), 'a backlog: ready', 120_000);
+      check('a backlog: the start says it caught up in a thread of its own', /caught up with the log in [\d.]+ s, in a thread of its own that has ended/.test(api.output()), api.output().slice(-800));
+      const threads = threadNames(api.child.pid);
+      check(
+        'a backlog: once ready, the catch-up thread has ended and one projection worker follows the log',
+        !threads.includes('csp-catch-up') && threads.filter((name) => name === 'csp-projections').length === 1,
+        JSON.stringify(threads),
+      );
+    } finally {
+      api.child.kill('SIGTERM');
+      await new Promise((resolve) => api.child.once('exit', resolve));
+    }
+    const status = spawnSync(process.execPath, [join(root, 'dist/apps/cli/src/main.js'), 'projections', 'status', '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const projections = JSON.parse(status.stdout);
+    check(
+      'a backlog: every projection stands at the head of the log, current',
+      projections.length > 0 && projections.every((projection) => projection.eventsBehind === 0 && projection.state === 'current' && projection.position !== null),
+      status.stdout.slice(0, 800),
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -232,6 +264,7 @@ async function stopsUnderLoadLosingNothing() {
 try {
   console.log('smoke: the built service');
   await stopsUnderLoadLosingNothing();
+  await foldsABacklogInACatchUpThread();
   await refusesProductionWithoutSecret();
   await lifecycleOverHttp('embedded SQLite', { PROJECTION_WORKER_NICE: '10' }, { projectionWorker: true });
   const esdbPort = await freePort();

@@ -20,6 +20,14 @@ const EXTERNAL_POLL_MS = 20;
  */
 export const CATCH_UP_REPORT_MS = 5_000;
 
+/**
+ * The backlog, in events, from which a start folds it in a catch-up thread of its own
+ * (`PROJECTIONS=worker`). The thread costs a start about 150 ms (its modules, its stores) and
+ * saves about 4 µs an event (a 1M-event log folded in 42 to 43 s instead of 46); below this the
+ * worker folds the backlog itself. Positions on the embedded log count its events.
+ */
+export const CATCH_UP_THREAD_FROM_EVENTS = 50_000n;
+
 /** The line a start still catching up logs: the projection furthest behind against the log's head. */
 export function catchUpReport(folded: ReadonlyMap<string, LogPosition>, names: readonly string[], head: LogPosition, secondsSoFar: number): string {
   const furthestBehind = names.reduce((least, name) => {
@@ -100,7 +108,7 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     const startedAt = Date.now();
     const reports = setInterval(() => void this.reportCatchUp(startedAt), CATCH_UP_REPORT_MS);
     try {
-      await this.worker?.start();
+      if (this.worker) await this.worker.start({ backlogInThread: (await this.furthestBehind()) >= CATCH_UP_THREAD_FROM_EVENTS });
       if (this.onThisThread) {
         const { projections } = this.onThisThread;
         await catchUpTogether(this.store, this.db, projections.map(({ definition }) => definition), this.onProgress);
@@ -109,6 +117,16 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     } finally {
       clearInterval(reports);
     }
+  }
+
+  /** How many positions the projection furthest behind trails the log's head by. */
+  private async furthestBehind(): Promise<bigint> {
+    const [head, checkpoints] = await Promise.all([this.store.headPosition(), readActiveCheckpoints(this.db)]);
+    if (!head) return 0n;
+    return this.names.reduce((furthest, name) => {
+      const behind = head.commit - (checkpoints.get(name)?.commit ?? 0n);
+      return behind > furthest ? behind : furthest;
+    }, 0n);
   }
 
   private async reportCatchUp(startedAt: number): Promise<void> {

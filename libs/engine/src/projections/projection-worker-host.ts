@@ -72,13 +72,16 @@ export class ProjectionWorkerHost {
   }
 
   /**
-   * Resolves once every projection in the worker has caught up with the log. A thread of its own
-   * first folds what the log holds beyond the checkpoints, with a young generation sized for it,
-   * and ends; the worker that follows the log then folds only what was appended meanwhile.
+   * Resolves once every projection in the worker has caught up with the log. With `backlogInThread`,
+   * a thread of its own first folds what the log holds beyond the checkpoints, with a young
+   * generation sized for it, and ends; the worker that follows the log then folds only what was
+   * appended meanwhile. Without it, the worker folds the backlog itself.
    */
-  async start(): Promise<void> {
-    await this.catchUp();
-    if (this.stopping) throw new Error('the service stopped before the projection worker had started');
+  async start({ backlogInThread }: { backlogInThread: boolean }): Promise<void> {
+    if (backlogInThread) {
+      await this.catchUp();
+      if (this.stopping) throw new Error('the service stopped before the projection worker had started');
+    }
     await this.follow();
   }
 
@@ -214,7 +217,7 @@ export class ProjectionWorkerHost {
     this.logger.error(`the projection worker stopped (exit code ${code}); starting it again from the checkpoints in ${delayMs} ms`);
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
-      this.start().catch((error: unknown) => {
+      this.follow().catch((error: unknown) => {
         this.logger.error(`the projection worker did not start again: ${String(error)}`);
         if (!this.stopping) this.restartAfterExit(1);
       });
