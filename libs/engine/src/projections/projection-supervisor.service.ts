@@ -86,11 +86,7 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
       };
     }
     metrics.measureOnScrape(async () => {
-      const [head, checkpoints] = await Promise.all([store.headPosition(), readActiveCheckpoints(db)]);
-      for (const { name } of definitions) {
-        const lag = head ? head.commit - (checkpoints.get(name)?.commit ?? 0n) : 0n;
-        metrics.setProjectionLag(name, Number(lag > 0n ? lag : 0n));
-      }
+      for (const [name, lag] of await this.positionsBehind()) metrics.setProjectionLag(name, Number(lag));
     });
   }
 
@@ -119,14 +115,19 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
     }
   }
 
-  /** How many positions the projection furthest behind trails the log's head by. */
-  private async furthestBehind(): Promise<bigint> {
+  /** How many positions each projection's active checkpoint trails the log's head by. */
+  private async positionsBehind(): Promise<Map<string, bigint>> {
     const [head, checkpoints] = await Promise.all([this.store.headPosition(), readActiveCheckpoints(this.db)]);
-    if (!head) return 0n;
-    return this.names.reduce((furthest, name) => {
-      const behind = head.commit - (checkpoints.get(name)?.commit ?? 0n);
-      return behind > furthest ? behind : furthest;
-    }, 0n);
+    return new Map(
+      this.names.map((name) => {
+        const behind = head ? head.commit - (checkpoints.get(name)?.commit ?? 0n) : 0n;
+        return [name, behind > 0n ? behind : 0n];
+      }),
+    );
+  }
+
+  private async furthestBehind(): Promise<bigint> {
+    return [...(await this.positionsBehind()).values()].reduce((furthest, behind) => (behind > furthest ? behind : furthest), 0n);
   }
 
   private async reportCatchUp(startedAt: number): Promise<void> {
