@@ -167,6 +167,41 @@ export interface IntegrationEventDataByType {
   'support_request.decided': SupportRequestDecidedData;
 }
 
+/**
+ * Each type's `data` fields, in the order `integrationEventsOf` writes them (and a consumer sees
+ * them). The feed's store keeps a row's `data` as these fields' values alone; a new field goes at the
+ * end of its list, as the contract only grows.
+ */
+export const INTEGRATION_EVENT_DATA_FIELDS: { readonly [T in IntegrationEventType]: readonly (keyof IntegrationEventDataByType[T])[] } = {
+  'order.placed': ['orderId', 'customerId', 'purchasedAt', 'backfilled', 'lineItems'],
+  'subscription.started': [
+    'subscriptionId',
+    'orderId',
+    'customerId',
+    'lineItemNumber',
+    'skuId',
+    'productId',
+    'title',
+    'friendlyName',
+    'quantity',
+    'billingCycle',
+    'termDuration',
+    'autoRenewEnabled',
+    'termNumber',
+    'termStartDate',
+    'termEndDate',
+    'termPrice',
+  ],
+  'subscription.renewed': ['subscriptionId', 'orderId', 'customerId', 'renewedAt', 'termNumber', 'termStartDate', 'termEndDate', 'termPrice'],
+  'subscription.expired': ['subscriptionId', 'orderId', 'customerId', 'expiredAt'],
+  'subscription.cancelled': ['subscriptionId', 'orderId', 'customerId', 'cancelledAt', 'termNumber', 'refund'],
+  'subscription.autorenew_changed': ['subscriptionId', 'customerId', 'autoRenewEnabled', 'changedAt'],
+  'perpetual.cancelled': ['orderId', 'customerId', 'lineItemNumber', 'cancelledAt', 'credit'],
+  'software.revoked': ['softwareId', 'customerId', 'orderId', 'subscriptionId', 'revokedAt', 'reason'],
+  'ledger.entry_recorded': ['entryId', 'kind', 'customerId', 'orderId', 'subscriptionId', 'supportRequestId', 'amount', 'invoicePeriod', 'reason'],
+  'support_request.decided': ['requestId', 'customerId', 'orderId', 'subscriptionId', 'decision', 'requestedAmount', 'approvedAmount', 'reason', 'decidedAt'],
+};
+
 /** One public event, as the feed lists it and a webhook delivers it. */
 export type IntegrationEvent<Type extends IntegrationEventType = IntegrationEventType> = {
   [T in Type]: {

@@ -1,6 +1,9 @@
 import { comparePositions, positionToString, type RecordedEvent } from '@csp/event-store';
+import { integrationEventsOf } from '@csp/domain/integration-events/integration-event';
 import { CommerceLog, OFFICE, WS_ANNUAL, projectEvents } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
+import { GenerationTablesPlugin } from '../../projection/generation-tables.plugin';
+import { ProjectionGenerations } from '../../projection/projection-generations';
 import type { ReadModelDb } from '../../schema';
 import { integrationEventOfRow, integrationEventsProjection } from './integration-events.projection';
 import { cursorAfterPosition, cursorAtRow, FEED_START, integrationEventsAfter } from './integration-events.queries';
@@ -78,6 +81,63 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
     expect(rest.slice(0, 2).map((row) => row.type)).toEqual(['software.revoked', 'ledger.entry_recorded']);
     expect(afterWholeSource.map((row) => row.id)).toEqual(all.filter((row) => comparePositionText(row.position, all[cancellation]!.position) > 0).map((row) => row.id));
     expect(renewals.map((row) => row.type)).toEqual(['subscription.renewed']);
+  });
+
+  it('stores each event`s data as its fields` values alone and answers every event as the mapping made it, to the byte', async () => {
+    const { events } = await twoPartnerHistory();
+    await projectEvents(db, events, [integrationEventsProjection]);
+    const mapped = new Map(
+      events.flatMap((source) =>
+        integrationEventsOf({ type: source.type, data: source.data }, { eventId: source.id, position: positionToString(source.position) }).map(({ event }) => [event.id, event]),
+      ),
+    );
+
+    const stored = await db.selectFrom('integration_events').selectAll().execute();
+    const answered = [
+      ...(await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })),
+      ...(await integrationEventsAfter(db, { partnerId: 'partner-b', after: FEED_START, limit: 1000 })),
+    ];
+
+    expect(new Set(stored.map((row) => row.type)).size).toBe(9);
+    expect(stored.filter((row) => !row.data.startsWith('[')).map((row) => row.type)).toEqual([]);
+    expect(answered.map((row) => row.id).sort()).toEqual(stored.map((row) => row.id).sort());
+    for (const row of answered) expect(JSON.stringify(integrationEventOfRow(row))).toBe(JSON.stringify(mapped.get(row.id)));
+  });
+
+  it('answers a row version 1 stored (its data whole, its position as text) as it answered it then', async () => {
+    const { events } = await twoPartnerHistory();
+    const customer = events.find((event) => event.type === 'CustomerRegistered' && event.data['partnerId'] === 'partner-a')!;
+    await projectEvents(db, [customer], [integrationEventsProjection]);
+    const data = { subscriptionId: 'sub-1', orderId: 'order-1', customerId: customer.data['customerId'], expiredAt: '2026-02-02T00:00:00.000Z' };
+    const generation = (await new ProjectionGenerations(db).active(integrationEventsProjection.name))!.generation;
+    await db
+      .withPlugin(new GenerationTablesPlugin(integrationEventsProjection.tables, generation))
+      .insertInto('integration_events')
+      .values({
+        id: 'evt-v1:subscription.expired:0',
+        partner_id: 'partner-a',
+        tenant: String(customer.data['customerId']),
+        type: 'subscription.expired',
+        occurred_at: '2026-02-02T00:00:00.000Z',
+        position: '9000.9000',
+        position_commit: '9000',
+        position_prepare: '9000',
+        sequence: 0,
+        data: JSON.stringify(data),
+      })
+      .execute();
+
+    const [row] = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 10 });
+
+    expect(row!.position).toBe('9000.9000');
+    expect(integrationEventOfRow(row!)).toEqual({
+      id: 'evt-v1:subscription.expired:0',
+      type: 'subscription.expired',
+      occurredAt: '2026-02-02T00:00:00.000Z',
+      position: '9000.9000',
+      tenant: customer.data['customerId'],
+      data,
+    });
   });
 
   it('gives the same rows when rebuilt from zero, and never publishes key text', async () => {

@@ -1,7 +1,7 @@
 import type { IntegrationEventType } from '@csp/domain/integration-events/integration-event';
 import type { LogPosition } from '@csp/event-store';
 import type { ReadModelDb } from '../../schema';
-import type { IntegrationEventsTable } from './integration-events.projection';
+import { feedPositionOf, type IntegrationEventsTable } from './integration-events.projection';
 
 /**
  * A place in the integration-event feed: a log position and the place among the events of that
@@ -68,10 +68,17 @@ export async function integrationEventsAfter(db: ReadModelDb, filter: Integratio
       ]),
     );
   }
-  return query.orderBy('position_commit').orderBy('position_prepare').orderBy('sequence').limit(filter.limit).execute();
+  const rows = await query.orderBy('position_commit').orderBy('position_prepare').orderBy('sequence').limit(filter.limit).execute();
+  return rows.map(withPosition);
+}
+
+/** The row with its `position` text, which version 2 of the projection does not store. */
+function withPosition(row: IntegrationEventsTable): IntegrationEventsTable {
+  return { ...row, position: feedPositionOf(row) };
 }
 
 /** One event of a partner's feed by its id. */
 export async function integrationEventById(db: ReadModelDb, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
-  return db.selectFrom('integration_events').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('integration_events').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst();
+  return row && withPosition(row);
 }
