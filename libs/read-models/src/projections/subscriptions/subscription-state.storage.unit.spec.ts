@@ -61,14 +61,51 @@ describe('a subscription state as the subscriptions table keeps it', () => {
     expect(subscriptionStateFromStored(stored)).toEqual(state);
   });
 
-  it('keeps installments as two lists, less than half their size as objects', () => {
+  it('keeps installments as lists, the due instants as their dates and their shared time once, a third of their size as objects', () => {
     const state = stateAfter(startedMonthly());
     const stored = JSON.parse(storedSubscriptionState(state));
 
     expect(stored.term).not.toHaveProperty('installments');
-    expect(stored.term.dueAt).toEqual(state.term.installments.map((installment) => installment.dueAt));
+    expect(stored.term.dueTime).toBe('T00:00:00.000Z');
+    expect(stored.term.dueDates.map((date: string) => date + stored.term.dueTime)).toEqual(state.term.installments.map((installment) => installment.dueAt));
     expect(stored.term.amounts).toEqual(state.term.installments.map((installment) => installment.amount.amount));
-    expect(JSON.stringify(stored.term).length).toBeLessThan(JSON.stringify(state.term).length / 2);
+    expect(JSON.stringify(stored.term).length).toBeLessThan(JSON.stringify(state.term).length / 3);
+  });
+
+  it('keeps due instants whole when they do not share their time of day', () => {
+    const state = stateAfter(startedMonthly());
+    const [first, ...rest] = state.term.installments;
+    for (const dueAt of ['2026-01-01T01:00:00.000Z', '2026-01-01T00:00:00.000+01:00', '2026-01-01']) {
+      const unusual = { ...state, term: { ...state.term, installments: [{ ...first!, dueAt }, ...rest] } };
+      const stored = storedSubscriptionState(unusual);
+
+      expect(JSON.parse(stored).term).not.toHaveProperty('dueDates');
+      expect(JSON.parse(stored).term.dueAt[0]).toBe(dueAt);
+      expect(subscriptionStateFromStored(stored)).toEqual(unusual);
+    }
+  });
+
+  it('keeps a friendly name once when it is the title, and a changed one as it is', () => {
+    const state = stateAfter(startedMonthly());
+    expect(state.profile.friendlyName).toBe(state.profile.title);
+    const renamed = { ...state, profile: { ...state.profile, friendlyName: 'Build servers' } };
+
+    expect(JSON.parse(storedSubscriptionState(state)).profile).not.toHaveProperty('friendlyName');
+    expect(subscriptionStateFromStored(storedSubscriptionState(state))).toEqual(state);
+    expect(JSON.parse(storedSubscriptionState(renamed)).profile.friendlyName).toBe('Build servers');
+    expect(subscriptionStateFromStored(storedSubscriptionState(renamed))).toEqual(renamed);
+  });
+
+  it('reads a row the thirty-fifth round wrote (due instants and the friendly name as text)', () => {
+    const state = stateAfter(startedMonthly());
+    const { installments, ...term } = state.term;
+    const written = JSON.stringify({
+      ...state,
+      profile: { ...state.profile, term: undefined },
+      term: { ...term, dueAt: installments.map((installment) => installment.dueAt), amounts: installments.map((installment) => installment.amount.amount) },
+    });
+
+    expect(subscriptionStateFromStored(written)).toEqual(state);
   });
 
   it('keeps installments as objects when they are not numbered from 1 in the price currency', () => {
