@@ -1,6 +1,6 @@
 import type { BillingCycle, ProductKind, TermDuration } from '../catalogue/sku';
 import type { CustomerEvent } from '../customer/customer.events';
-import { ledgerEntriesOf, type LedgerEntryKind } from '../ledger/ledger-entry';
+import { ledgerEntriesOf, type LedgerEntry, type LedgerEntryKind } from '../ledger/ledger-entry';
 import type { OrderEvent } from '../order/order.events';
 import type { DomainEvent } from '../shared/event';
 import type { Money } from '../shared/money';
@@ -255,20 +255,9 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
     const published = { id: `${source.eventId}:${type}:${ordinal}`, type, occurredAt, position: source.position, tenant, data } as IntegrationEvent;
     return partnerId === undefined ? { event: published } : { event: published, partnerId };
   };
-  const ledgerEntries = (): MappedIntegrationEvent[] =>
-    ledgerEntriesOf(domainEvent, source).map((entry) =>
-      publish('ledger.entry_recorded', entry.customerId, entry.occurredAt, {
-        entryId: entry.id,
-        kind: entry.kind,
-        customerId: entry.customerId,
-        orderId: entry.orderId ?? null,
-        subscriptionId: entry.subscriptionId ?? null,
-        supportRequestId: entry.supportRequestId ?? null,
-        amount: entry.amount,
-        invoicePeriod: entry.invoicePeriod,
-        reason: entry.reason,
-      }),
-    );
+  // Always the last events of their source: the feed reads them from the ledger's entries and
+  // places them after the source's own events (`feedSequenceOfLedgerEntry`).
+  const ledgerEntries = (): MappedIntegrationEvent[] => ledgerEntriesOf(domainEvent, source).map((entry) => ({ event: ledgerEntryRecorded(entry) }));
 
   switch (event.type) {
     case 'OrderPlaced': {
@@ -472,6 +461,61 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
 }
 
 /** The domain event types that yield integration events (the feed's projection folds these). */
+/**
+ * The `ledger.entry_recorded` event of one ledger entry, as `integrationEventsOf` publishes it with
+ * the other events of the entry's source: its id is `<source event id>:ledger.entry_recorded:<n>`
+ * for the entry `<source event id>:<n>`, so it is made from the entry alone (the feed does so from
+ * the ledger's stored entries).
+ */
+export function ledgerEntryRecorded(entry: LedgerEntry): IntegrationEvent<'ledger.entry_recorded'> {
+  const cut = entry.id.lastIndexOf(':');
+  return {
+    id: `${entry.id.slice(0, cut)}:ledger.entry_recorded:${entry.id.slice(cut + 1)}`,
+    type: 'ledger.entry_recorded',
+    occurredAt: entry.occurredAt,
+    position: entry.position,
+    tenant: entry.customerId,
+    data: {
+      entryId: entry.id,
+      kind: entry.kind,
+      customerId: entry.customerId,
+      orderId: entry.orderId ?? null,
+      subscriptionId: entry.subscriptionId ?? null,
+      supportRequestId: entry.supportRequestId ?? null,
+      amount: entry.amount,
+      invoicePeriod: entry.invoicePeriod,
+      reason: entry.reason,
+    },
+  };
+}
+
+/**
+ * Where a ledger entry's `ledger.entry_recorded` stands among the integration events of its source
+ * event (their `sequence` in the feed): after the source's own events, in entry order. The entry's
+ * kind tells its source: a charge or a void stands alone; a refund follows its cancellation and the
+ * revocation; a credit follows a perpetual line's cancellation and revocation, or, naming a support
+ * request, that request's decision.
+ */
+export function feedSequenceOfLedgerEntry(entry: Pick<LedgerEntry, 'id' | 'kind' | 'supportRequestId'>): number {
+  const index = Number(entry.id.slice(entry.id.lastIndexOf(':') + 1));
+  return index + publicEventsBeforeLedgerEntries(entry);
+}
+
+function publicEventsBeforeLedgerEntries({ kind, supportRequestId }: Pick<LedgerEntry, 'kind' | 'supportRequestId'>): number {
+  switch (kind) {
+    case 'charge':
+    case 'void':
+      return 0;
+    case 'refund':
+      return 2;
+    case 'credit':
+      return supportRequestId === undefined ? 2 : 1;
+  }
+}
+
+/** Source events whose only integration events are ledger entries' (`ledger.entry_recorded`). */
+export const LEDGER_ONLY_SOURCE_EVENT_TYPES: ReadonlySet<string> = new Set(['InstallmentBilled', 'InstallmentVoided', 'FutureInstallmentsVoided']);
+
 export const INTEGRATION_SOURCE_EVENT_TYPES = [
   'OrderPlaced',
   'SubscriptionStarted',

@@ -12,7 +12,16 @@ import type {
   Term,
 } from '../subscription/subscription.events';
 import type { SupportRequestApproved, SupportRequestRejected } from '../support-request/support-request.events';
-import { INTEGRATION_EVENT_TYPES, INTEGRATION_SOURCE_EVENT_TYPES, integrationEventsOf } from './integration-event';
+import { ledgerEntriesOf } from '../ledger/ledger-entry';
+import type { DomainEvent } from '../shared/event';
+import {
+  feedSequenceOfLedgerEntry,
+  INTEGRATION_EVENT_TYPES,
+  INTEGRATION_SOURCE_EVENT_TYPES,
+  integrationEventsOf,
+  LEDGER_ONLY_SOURCE_EVENT_TYPES,
+  ledgerEntryRecorded,
+} from './integration-event';
 
 const source = { eventId: 'evt-1', position: '42.42' };
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
@@ -24,6 +33,20 @@ const term: Term = {
   price: eur(120000),
   installments: [{ sequence: 1, dueAt: '2026-01-10T09:00:00.000Z', amount: eur(120000) }],
 };
+
+/**
+ * The feed does not store ledger events: it makes them from the ledger's entries and places them by
+ * `feedSequenceOfLedgerEntry`. Both must give what `integrationEventsOf` publishes for the source.
+ */
+function expectLedgerEventsMadeFromEntries(sourceEvent: DomainEvent): void {
+  const published = integrationEventsOf(sourceEvent, source).map(({ event }) => event);
+  const entries = ledgerEntriesOf(sourceEvent, source);
+  expect(entries.length).toBeGreaterThan(0);
+  const fromEntries = entries.map((entry) => [feedSequenceOfLedgerEntry(entry), JSON.stringify(ledgerEntryRecorded(entry))]);
+  const ledgerEventsPublished = published.flatMap((event, sequence) => (event.type === 'ledger.entry_recorded' ? [[sequence, JSON.stringify(event)]] : []));
+  expect(fromEntries).toEqual(ledgerEventsPublished);
+  expect(published.slice(-entries.length).every((event) => event.type === 'ledger.entry_recorded')).toBe(true);
+}
 
 describe('integration events of domain events', () => {
   it('publishes an order with its lines, under the partner the order names, with an id derived from the source event', () => {
@@ -241,6 +264,7 @@ describe('integration events of domain events', () => {
       reason: 'subscription_cancelled',
     });
     expect(events[2]!.data).toMatchObject({ kind: 'refund', amount: eur(-119342), invoicePeriod: '2026-02', subscriptionId: 'sub-1', entryId: 'evt-1:0' });
+    expectLedgerEventsMadeFromEntries(cancelled);
   });
 
   it('publishes a perpetual cancellation with its credit, the revocation of the line and the credit entry', () => {
@@ -261,6 +285,7 @@ describe('integration events of domain events', () => {
     });
     expect(events[1]!.data).toMatchObject({ softwareId: 'order-9-2', subscriptionId: null, reason: 'perpetual_cancelled' });
     expect(events[2]!.data).toMatchObject({ kind: 'credit', amount: eur(-43900), orderId: 'order-9', subscriptionId: null });
+    expectLedgerEventsMadeFromEntries(cancelled);
   });
 
   it('publishes billed and voided installments as ledger entries only', () => {
@@ -316,6 +341,10 @@ describe('integration events of domain events', () => {
       ['evt-1:ledger.entry_recorded:0', 'ledger.entry_recorded', '2026-01-12T09:00:00.000Z', 'evt-1:0', 'void', eur(-10000), '2026-02'],
       ['evt-1:ledger.entry_recorded:1', 'ledger.entry_recorded', '2026-01-12T09:00:00.000Z', 'evt-1:1', 'void', eur(-9999), '2026-02'],
     ]);
+    for (const ledgerOnly of [billed, voided, schedule]) {
+      expect(LEDGER_ONLY_SOURCE_EVENT_TYPES.has(ledgerOnly.type)).toBe(true);
+      expectLedgerEventsMadeFromEntries(ledgerOnly);
+    }
   });
 
   it('publishes support-request decisions under the partner they name, an approval with its credit entry', () => {
@@ -356,6 +385,7 @@ describe('integration events of domain events', () => {
       decidedAt: '2026-03-15T00:00:00.000Z',
     });
     expect(approval[1]!.event.data).toMatchObject({ kind: 'credit', amount: eur(-3000), supportRequestId: 'req-1' });
+    expectLedgerEventsMadeFromEntries(approved);
     expect(integrationEventsOf(rejected, source)).toEqual([
       {
         partnerId: 'partner-1',

@@ -1,12 +1,14 @@
-import { comparePositions, positionToString, type RecordedEvent } from '@csp/event-store';
+import { comparePositions, positionToString, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { integrationEventsOf } from '@csp/domain/integration-events/integration-event';
 import { CommerceLog, OFFICE, WS_ANNUAL, projectEvents } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import { GenerationTablesPlugin } from '../../projection/generation-tables.plugin';
+import { checkpointName, type AnyProjection } from '../../projection/projection-definition';
 import { ProjectionGenerations } from '../../projection/projection-generations';
 import type { ReadModelDb } from '../../schema';
+import { ledgerProjection } from '../ledger/ledger.projection';
 import { integrationEventOfRow, integrationEventsProjection } from './integration-events.projection';
-import { cursorAfterPosition, cursorAtRow, FEED_START, integrationEventsAfter } from './integration-events.queries';
+import { cursorAfterPosition, cursorAtRow, FEED_START, integrationEventById, integrationEventsAfter } from './integration-events.queries';
 
 describe.each(readModelDialects)('integration-events projection on $name', (dialect) => {
   let opened: OpenedReadModels;
@@ -44,7 +46,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
 
   it('lists a partner its own public events only, in log order, each with an id derived from its source event', async () => {
     const { events } = await twoPartnerHistory();
-    await projectEvents(db, events, [integrationEventsProjection]);
+    await projectFeed(db, events);
 
     const ours = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
 
@@ -65,7 +67,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
 
   it('resumes after any event (also between two events of one source) and filters by type', async () => {
     const { events } = await twoPartnerHistory();
-    await projectEvents(db, events, [integrationEventsProjection]);
+    await projectFeed(db, events);
     const all = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
     const cancellation = all.findIndex((row) => row.type === 'perpetual.cancelled');
 
@@ -85,7 +87,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
 
   it('stores each event`s data as its fields` values alone and answers every event as the mapping made it, to the byte', async () => {
     const { events } = await twoPartnerHistory();
-    await projectEvents(db, events, [integrationEventsProjection]);
+    await projectFeed(db, events);
     const mapped = new Map(
       events.flatMap((source) =>
         integrationEventsOf({ type: source.type, data: source.data }, { eventId: source.id, position: positionToString(source.position) }).map(({ event }) => [event.id, event]),
@@ -98,16 +100,53 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
       ...(await integrationEventsAfter(db, { partnerId: 'partner-b', after: FEED_START, limit: 1000 })),
     ];
 
-    expect(new Set(stored.map((row) => row.type)).size).toBe(9);
+    expect(new Set(stored.map((row) => row.type)).size).toBe(8);
+    expect(stored.filter((row) => row.type === 'ledger.entry_recorded')).toEqual([]);
     expect(stored.filter((row) => !row.data.startsWith('[')).map((row) => row.type)).toEqual([]);
-    expect(answered.map((row) => row.id).sort()).toEqual(stored.map((row) => row.id).sort());
+    expect(answered.map((row) => row.id).sort()).toEqual([...mapped.keys()].sort());
+    expect(answered.filter((row) => row.type === 'ledger.entry_recorded').length).toBeGreaterThan(0);
     for (const row of answered) expect(JSON.stringify(integrationEventOfRow(row))).toBe(JSON.stringify(mapped.get(row.id)));
+  });
+
+  it('answers the ledger`s events from its entries in the order the mapping gives, by id too, and only as far as both projections have folded', async () => {
+    const { events } = await twoPartnerHistory();
+    const half = events.findIndex((event) => event.type === 'FutureInstallmentsVoided' || event.type === 'SubscriptionCancelled');
+    expect(half).toBeGreaterThan(0);
+    await projectFeed(db, events.slice(0, half));
+    const mappedInOrder = (upTo: number) =>
+      events
+        .slice(0, upTo)
+        .filter((event) => ourCustomer(events, event))
+        .flatMap((source) => integrationEventsOf({ type: source.type, data: source.data }, { eventId: source.id, position: positionToString(source.position) }))
+        .map(({ event }) => event.id);
+    const before = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    expect(before.map((row) => row.id)).toEqual(mappedInOrder(half));
+
+    // The feed folds the rest, the ledger not yet: the feed lists nothing past where the ledger stands.
+    await projectEvents(db, events.slice(half), [integrationEventsProjection]);
+    await moveCheckpoints(db, [integrationEventsProjection], events.at(-1)!.position);
+    expect((await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).map((row) => row.id)).toEqual(mappedInOrder(half));
+
+    await projectEvents(db, events.slice(half), [ledgerProjection]);
+    await moveCheckpoints(db, [ledgerProjection], events.at(-1)!.position);
+    const all = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    expect(all.map((row) => row.id)).toEqual(mappedInOrder(events.length));
+    const oneByOne = [];
+    for (let cursor = FEED_START, [next] = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: 1 }); next; ) {
+      oneByOne.push(next.id);
+      cursor = cursorAtRow(next);
+      [next] = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: 1 });
+    }
+    expect(oneByOne).toEqual(all.map((row) => row.id));
+    const ledgerEvent = all.find((row) => row.type === 'ledger.entry_recorded')!;
+    expect(await integrationEventById(db, 'partner-a', ledgerEvent.id)).toEqual(ledgerEvent);
+    expect(await integrationEventById(db, 'partner-b', ledgerEvent.id)).toBeUndefined();
   });
 
   it('answers a row version 1 stored (its data whole, its position as text) as it answered it then', async () => {
     const { events } = await twoPartnerHistory();
     const customer = events.find((event) => event.type === 'CustomerRegistered' && event.data['partnerId'] === 'partner-a')!;
-    await projectEvents(db, [customer], [integrationEventsProjection]);
+    await projectFeed(db, [customer]);
     const data = { subscriptionId: 'sub-1', orderId: 'order-1', customerId: customer.data['customerId'], expiredAt: '2026-02-02T00:00:00.000Z' };
     const generation = (await new ProjectionGenerations(db).active(integrationEventsProjection.name))!.generation;
     await db
@@ -126,6 +165,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
         data: JSON.stringify(data),
       })
       .execute();
+    await moveCheckpoints(db, [ledgerProjection, integrationEventsProjection], { commit: 9000n, prepare: 9000n });
 
     const [row] = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 10 });
 
@@ -142,12 +182,12 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
 
   it('gives the same rows when rebuilt from zero, and never publishes key text', async () => {
     const { events } = await twoPartnerHistory();
-    await projectEvents(db, events, [integrationEventsProjection]);
+    await projectFeed(db, events);
     const first = await db.selectFrom('integration_events').selectAll().orderBy('id').execute();
 
     const again = await dialect.open();
     try {
-      await projectEvents(again.db, events, [integrationEventsProjection]);
+      await projectFeed(again.db, events);
       const rebuilt = await again.db.selectFrom('integration_events').selectAll().orderBy('id').execute();
       expect(rebuilt.map(integrationEventOfRow)).toEqual(first.map(integrationEventOfRow));
     } finally {
@@ -157,6 +197,24 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
     expect(JSON.stringify(first)).not.toMatch(/productKey|[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}/);
   });
 });
+
+/** The feed reads its own rows and the ledger's entries, as far as both projections' checkpoints: both fold `events`. */
+async function projectFeed(db: ReadModelDb, events: readonly RecordedEvent[]): Promise<void> {
+  const projections = [ledgerProjection, integrationEventsProjection];
+  await projectEvents(db, events, projections);
+  await moveCheckpoints(db, projections, events.at(-1)!.position);
+}
+
+async function moveCheckpoints(db: ReadModelDb, projections: readonly AnyProjection[], to: LogPosition): Promise<void> {
+  const generations = new ProjectionGenerations(db);
+  for (const projection of projections) {
+    const name = checkpointName((await generations.active(projection.name))!);
+    const position = positionToString(to);
+    const updatedAt = new Date().toISOString();
+    await db.deleteFrom('projection_checkpoints').where('name', '=', name).execute();
+    await db.insertInto('projection_checkpoints').values({ name, position, updated_at: updatedAt }).execute();
+  }
+}
 
 function comparePositionText(a: string, b: string): number {
   const parse = (text: string) => {

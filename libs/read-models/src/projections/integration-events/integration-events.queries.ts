@@ -1,7 +1,11 @@
-import type { IntegrationEventType } from '@csp/domain/integration-events/integration-event';
-import type { LogPosition } from '@csp/event-store';
+import { feedSequenceOfLedgerEntry, ledgerEntryRecorded, type IntegrationEventType } from '@csp/domain/integration-events/integration-event';
+import { comparePositions, type LogPosition } from '@csp/event-store';
+import { sql } from 'kysely';
+import { readActiveCheckpoints } from '../../active-checkpoints';
 import type { ReadModelDb } from '../../schema';
-import { feedPositionOf, type IntegrationEventsTable } from './integration-events.projection';
+import { ledgerEntryOfRow, ledgerProjection, type LedgerEntriesTable } from '../ledger/ledger.projection';
+import { feedPositionOf, integrationEventsProjection, type IntegrationEventsTable } from './integration-events.projection';
+import { storedEventData } from './stored-event-data';
 
 /**
  * A place in the integration-event feed: a log position and the place among the events of that
@@ -40,36 +44,140 @@ export interface IntegrationEventsFilter {
 }
 
 /**
- * One partner's integration events after a cursor, in feed order (log position, then sequence).
+ * One partner's integration events after a cursor, in feed order (log position, then sequence): the
+ * feed's own rows and, made from the ledger's entries, the `ledger.entry_recorded` events, which the
+ * feed does not store. Only events at or before the position both projections have folded are
+ * listed, so a consumer that resumes after the last one it saw never skips one the slower of the two
+ * adds later.
  *
  * @example
  *   const rows = await integrationEventsAfter(db, { partnerId: 'partner-1', after: FEED_START, limit: 100 });
  */
 export async function integrationEventsAfter(db: ReadModelDb, filter: IntegrationEventsFilter): Promise<IntegrationEventsTable[]> {
+  const folded = await foldedByFeedAndLedger(db);
+  if (folded === undefined) return [];
+  const upTo = filter.upTo !== undefined && comparePositions(filter.upTo, folded) < 0 ? filter.upTo : folded;
+  const types = filter.types ?? [];
+  const storedTypes = types.filter((type) => type !== LEDGER_EVENT);
+  const [stored, ledger] = await Promise.all([
+    types.length === 0 || storedTypes.length > 0 ? storedEventsAfter(db, { ...filter, types: storedTypes, upTo }) : [],
+    types.length === 0 || types.includes(LEDGER_EVENT) ? ledgerEventsAfter(db, { ...filter, upTo }) : [],
+  ]);
+  return inFeedOrder(stored, ledger).slice(0, filter.limit);
+}
+
+const LEDGER_EVENT = 'ledger.entry_recorded';
+
+/** Where both the feed and the ledger stand: undefined while either has folded nothing. */
+async function foldedByFeedAndLedger(db: ReadModelDb): Promise<LogPosition | undefined> {
+  const checkpoints = await readActiveCheckpoints(db);
+  const [feed, ledger] = [checkpoints.get(integrationEventsProjection.name), checkpoints.get(ledgerProjection.name)];
+  if (feed === undefined || ledger === undefined) return undefined;
+  return comparePositions(feed, ledger) <= 0 ? feed : ledger;
+}
+
+interface BoundedFilter extends IntegrationEventsFilter {
+  upTo: LogPosition;
+}
+
+async function storedEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promise<IntegrationEventsTable[]> {
   const [commit, prepare] = [filter.after.commit.toString(), filter.after.prepare.toString()];
+  const [upToCommit, upToPrepare] = [filter.upTo.commit.toString(), filter.upTo.prepare.toString()];
   let query = db
     .selectFrom('integration_events')
     .selectAll()
     .where('partner_id', '=', filter.partnerId)
+    // Implied by the two conditions below; stated, they give the index a range to seek instead of
+    // the partner's whole feed to walk.
+    .where('position_commit', '>=', commit)
+    .where('position_commit', '<=', upToCommit)
     .where((where) =>
       where.or([
         where('position_commit', '>', commit),
         where.and([where('position_commit', '=', commit), where('position_prepare', '>', prepare)]),
         where.and([where('position_commit', '=', commit), where('position_prepare', '=', prepare), where('sequence', '>', filter.after.sequence)]),
       ]),
-    );
-  if (filter.types && filter.types.length > 0) query = query.where('type', 'in', [...filter.types]);
-  if (filter.upTo) {
-    const [upToCommit, upToPrepare] = [filter.upTo.commit.toString(), filter.upTo.prepare.toString()];
-    query = query.where((where) =>
+    )
+    .where((where) =>
       where.or([
         where('position_commit', '<', upToCommit),
         where.and([where('position_commit', '=', upToCommit), where('position_prepare', '<=', upToPrepare)]),
       ]),
     );
-  }
+  if (filter.types && filter.types.length > 0) query = query.where('type', 'in', [...filter.types]);
   const rows = await query.orderBy('position_commit').orderBy('position_prepare').orderBy('sequence').limit(filter.limit).execute();
   return rows.map(withPosition);
+}
+
+/**
+ * The partner's ledger entries after the cursor, as feed rows. Entries of one source event share its
+ * position; `<id>:<n>` ordered by length, then text, is their order `n`.
+ */
+async function ledgerEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promise<IntegrationEventsTable[]> {
+  const [commit, prepare] = [filter.after.commit.toString(), filter.after.prepare.toString()];
+  const [upToCommit, upToPrepare] = [filter.upTo.commit.toString(), filter.upTo.prepare.toString()];
+  const entries = db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('partner_id', '=', filter.partnerId)
+    .where('position_commit', '>=', commit)
+    .where('position_commit', '<=', upToCommit)
+    .where((where) =>
+      where.or([
+        where('position_commit', '<', upToCommit),
+        where.and([where('position_commit', '=', upToCommit), where('position_prepare', '<=', upToPrepare)]),
+      ]),
+    );
+  const atCursor =
+    filter.after.sequence === PAST_EVERY_SEQUENCE
+      ? []
+      : await entries
+          .where('position_commit', '=', commit)
+          .where('position_prepare', '=', prepare)
+          .orderBy(sql`length(id)`)
+          .orderBy('id')
+          .execute();
+  const later = await entries
+    .where((where) => where.or([where('position_commit', '>', commit), where.and([where('position_commit', '=', commit), where('position_prepare', '>', prepare)])]))
+    .orderBy('position_commit')
+    .orderBy('position_prepare')
+    .orderBy(sql`length(id)`)
+    .orderBy('id')
+    .limit(filter.limit)
+    .execute();
+  return [...atCursor.map(feedRowOfLedgerEntry).filter((row) => row.sequence > filter.after.sequence), ...later.map(feedRowOfLedgerEntry)];
+}
+
+/** A ledger entry as the feed row of its `ledger.entry_recorded` event. */
+function feedRowOfLedgerEntry(row: LedgerEntriesTable): IntegrationEventsTable {
+  const entry = ledgerEntryOfRow(row);
+  const event = ledgerEntryRecorded(entry);
+  return {
+    id: event.id,
+    partner_id: row.partner_id,
+    tenant: event.tenant,
+    type: event.type,
+    occurred_at: event.occurredAt,
+    position: feedPositionOf(row),
+    position_commit: row.position_commit,
+    position_prepare: row.position_prepare,
+    sequence: feedSequenceOfLedgerEntry(entry),
+    data: storedEventData(event.type, event.data),
+  };
+}
+
+function inFeedOrder(stored: IntegrationEventsTable[], ledger: IntegrationEventsTable[]): IntegrationEventsTable[] {
+  if (ledger.length === 0) return stored;
+  if (stored.length === 0) return ledger;
+  return [...stored, ...ledger].sort(compareFeedRows);
+}
+
+function compareFeedRows(a: IntegrationEventsTable, b: IntegrationEventsTable): number {
+  const byPosition = comparePositions(
+    { commit: BigInt(a.position_commit), prepare: BigInt(a.position_prepare) },
+    { commit: BigInt(b.position_commit), prepare: BigInt(b.position_prepare) },
+  );
+  return byPosition !== 0 ? byPosition : Number(a.sequence) - Number(b.sequence);
 }
 
 /** The row with its `position` text, which version 2 of the projection does not store. */
@@ -77,8 +185,16 @@ function withPosition(row: IntegrationEventsTable): IntegrationEventsTable {
   return { ...row, position: feedPositionOf(row) };
 }
 
+/** The id of a `ledger.entry_recorded` event, `<source event id>:ledger.entry_recorded:<n>`, names the entry `<source event id>:<n>`. */
+const LEDGER_EVENT_ID_INFIX = `:${LEDGER_EVENT}:`;
+
 /** One event of a partner's feed by its id. */
 export async function integrationEventById(db: ReadModelDb, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
+  if (id.includes(LEDGER_EVENT_ID_INFIX)) {
+    const entryId = id.replace(LEDGER_EVENT_ID_INFIX, ':');
+    const entry = await db.selectFrom('ledger_entries').selectAll().where('partner_id', '=', partnerId).where('id', '=', entryId).executeTakeFirst();
+    return entry && feedRowOfLedgerEntry(entry);
+  }
   const row = await db.selectFrom('integration_events').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst();
   return row && withPosition(row);
 }

@@ -139,11 +139,13 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     await projectEvents(db, await log.allEvents(), [ledgerProjection]);
     const folded = await customerPositions();
     expect(folded.length).toBeGreaterThan(3);
-    // The store as 0001 left it: no positions table, the customer index of the entries.
+    // The store as 0001 left it: no positions table, the customer and position indexes of the entries.
     await sql`drop view ledger_customer_positions`.execute(db);
     await sql`drop table ledger_customer_positions__g1`.execute(db);
     await sql`create index ledger_entries__g1_partner_customer on ledger_entries__g1 (partner_id, customer_id)`.execute(db);
-    await sql`delete from ledger__g1_migrations where name = '0002_customer_positions'`.execute(db);
+    await sql`drop index ledger_entries__g1_partner_position`.execute(db);
+    await sql`create index ledger_entries__g1_position on ledger_entries__g1 (position_commit, position_prepare)`.execute(db);
+    await sql`delete from ledger__g1_migrations where name in ('0002_customer_positions', '0003_partner_position')`.execute(db);
     expect(await indexNames()).toContain('ledger_entries__g1_partner_customer');
 
     await new ProjectionGenerations(db).ensureActive([ledgerProjection]);
@@ -151,6 +153,8 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     expect(await customerPositions()).toEqual(folded);
     expect(await indexNames()).not.toContain('ledger_entries__g1_partner_customer');
     expect(await indexNames()).toContain('ledger_customer_positions__g1_customer');
+    expect(await indexNames()).toContain('ledger_entries__g1_partner_position');
+    expect(await indexNames()).not.toContain('ledger_entries__g1_position');
   });
 
   it('a generation still being built gets the migrations it lacks when the store is opened', async () => {
@@ -160,11 +164,13 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     // Made by the code before 0002, then left unfinished.
     await sql`drop table ledger_customer_positions__g2`.execute(db);
     await sql`create index ledger_entries__g2_partner_customer on ledger_entries__g2 (partner_id, customer_id)`.execute(db);
-    await sql`delete from ledger__g2_migrations where name = '0002_customer_positions'`.execute(db);
+    await sql`drop index ledger_entries__g2_partner_position`.execute(db);
+    await sql`delete from ledger__g2_migrations where name in ('0002_customer_positions', '0003_partner_position')`.execute(db);
 
     await generations.ensureActive([ledgerProjection]);
 
     expect(await indexNames()).toContain('ledger_customer_positions__g2_customer');
+    expect(await indexNames()).toContain('ledger_entries__g2_partner_position');
     expect(await indexNames()).not.toContain('ledger_entries__g2_partner_customer');
     expect(await generations.building('ledger')).toMatchObject({ generation: 2 });
   });

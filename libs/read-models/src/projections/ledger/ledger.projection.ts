@@ -193,6 +193,19 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
         await db.schema.dropIndex(`${table('ledger_entries')}_partner_customer`).ifExists().execute();
       },
     },
+    // The integration-event feed reads a partner's entries in log order (`integrationEventsAfter`);
+    // the ledger's own queries name a partner too.
+    '0003_partner_position': {
+      async up(db) {
+        await db.schema
+          .createIndex(`${table('ledger_entries')}_partner_position`)
+          .ifNotExists()
+          .on(table('ledger_entries'))
+          .columns(['partner_id', 'position_commit', 'position_prepare'])
+          .execute();
+        await db.schema.dropIndex(`${table('ledger_entries')}_position`).ifExists().execute();
+      },
+    },
   }),
   apply(trx, recorded) {
     return foldLedger(trx, [recorded]);
