@@ -2,7 +2,7 @@ import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
 import { ledgerEntriesOf, type LedgerEntry, type LedgerEntryKind } from '@csp/domain/ledger/ledger-entry';
 import type { DomainEvent } from '@csp/domain/shared/event';
 import { positionToString, type RecordedEvent } from '@csp/event-store';
-import type { Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
@@ -190,7 +190,7 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
           .on(table('ledger_customer_positions'))
           .columns(['customer_id', 'position_commit'])
           .execute();
-        await db.schema.dropIndex(`${table('ledger_entries')}_partner_customer`).ifExists().execute();
+        await dropIndexAndItsDeferral(db, `${table('ledger_entries')}_partner_customer`);
       },
     },
     // The integration-event feed reads a partner's entries in log order (`integrationEventsAfter`);
@@ -203,7 +203,7 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
           .on(table('ledger_entries'))
           .columns(['partner_id', 'position_commit', 'position_prepare'])
           .execute();
-        await db.schema.dropIndex(`${table('ledger_entries')}_position`).ifExists().execute();
+        await dropIndexAndItsDeferral(db, `${table('ledger_entries')}_position`);
       },
     },
   }),
@@ -212,6 +212,15 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
   },
   applyBatch: foldLedger,
 };
+
+/**
+ * A generation being built keeps its plain indexes deferred (`deferSecondaryIndexes`) until its
+ * fold is done: an index a migration drops must be forgotten there too, or it comes back.
+ */
+async function dropIndexAndItsDeferral(db: Kysely<unknown>, name: string): Promise<void> {
+  await db.schema.dropIndex(name).ifExists().execute();
+  await sql`delete from projection_deferred_indexes where index_name = ${name}`.execute(db);
+}
 
 const insertLedgerEntries = multiRowStatement<LedgerSchema, LedgerEntriesTable>(
   {
