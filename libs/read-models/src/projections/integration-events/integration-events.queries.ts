@@ -82,15 +82,13 @@ interface BoundedFilter extends IntegrationEventsFilter {
 
 async function storedEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promise<IntegrationEventsTable[]> {
   const [commit, prepare] = [filter.after.commit.toString(), filter.after.prepare.toString()];
-  const [upToCommit, upToPrepare] = [filter.upTo.commit.toString(), filter.upTo.prepare.toString()];
   let query = db
     .selectFrom('integration_events')
     .selectAll()
     .where('partner_id', '=', filter.partnerId)
-    // Implied by the two conditions below; stated, they give the index a range to seek instead of
-    // the partner's whole feed to walk.
+    // Implied by the cursor's condition below; stated, it gives the index a range to seek (with
+    // `atOrBefore`'s end) instead of the partner's whole feed to walk.
     .where('position_commit', '>=', commit)
-    .where('position_commit', '<=', upToCommit)
     .where((where) =>
       where.or([
         where('position_commit', '>', commit),
@@ -98,12 +96,7 @@ async function storedEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promis
         where.and([where('position_commit', '=', commit), where('position_prepare', '=', prepare), where('sequence', '>', filter.after.sequence)]),
       ]),
     )
-    .where((where) =>
-      where.or([
-        where('position_commit', '<', upToCommit),
-        where.and([where('position_commit', '=', upToCommit), where('position_prepare', '<=', upToPrepare)]),
-      ]),
-    );
+    .where(atOrBefore(filter.upTo));
   // A generation of version 2 or before, answering while version 3 is built, still holds the
   // ledger's events: they are answered from the ledger alone, as they are once it is replaced.
   query = filter.types && filter.types.length > 0 ? query.where('type', 'in', [...filter.types]) : query.where('type', '!=', LEDGER_EVENT);
@@ -117,19 +110,12 @@ async function storedEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promis
  */
 async function ledgerEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promise<IntegrationEventsTable[]> {
   const [commit, prepare] = [filter.after.commit.toString(), filter.after.prepare.toString()];
-  const [upToCommit, upToPrepare] = [filter.upTo.commit.toString(), filter.upTo.prepare.toString()];
   const entries = db
     .selectFrom('ledger_entries')
     .selectAll()
     .where('partner_id', '=', filter.partnerId)
     .where('position_commit', '>=', commit)
-    .where('position_commit', '<=', upToCommit)
-    .where((where) =>
-      where.or([
-        where('position_commit', '<', upToCommit),
-        where.and([where('position_commit', '=', upToCommit), where('position_prepare', '<=', upToPrepare)]),
-      ]),
-    );
+    .where(atOrBefore(filter.upTo));
   const atCursor =
     filter.after.sequence === PAST_EVERY_SEQUENCE
       ? []
@@ -148,6 +134,15 @@ async function ledgerEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promis
     .limit(filter.limit)
     .execute();
   return [...atCursor.map(feedRowOfLedgerEntry).filter((row) => row.sequence > filter.after.sequence), ...later.map(feedRowOfLedgerEntry)];
+}
+
+/**
+ * At or before `upTo`, on the position columns both the feed's rows and the ledger's entries have;
+ * its first term is the end of the range an index on the partner and the position seeks.
+ */
+function atOrBefore(upTo: LogPosition) {
+  const [commit, prepare] = [upTo.commit.toString(), upTo.prepare.toString()];
+  return sql<boolean>`(position_commit <= ${commit} and (position_commit < ${commit} or position_prepare <= ${prepare}))`;
 }
 
 /** A ledger entry as the feed row of its `ledger.entry_recorded` event. */
