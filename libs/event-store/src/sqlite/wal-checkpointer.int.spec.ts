@@ -91,7 +91,9 @@ describe('WalCheckpointer', () => {
     });
     // By bytes, not time: on a loaded machine (the CI runs two test workers on two cores) the thread
     // that copies gets less of a core; over 1.5 s its log reached a third to a half of what was
-    // written (a tenth alone), where a log never started over holds all of it.
+    // written (a tenth alone), and in one CI run 0.6 of it. A log never started over holds 1.7 times
+    // what was written (each frame a whole page with its header; measured without the checkpointer),
+    // so 0.8 still tells the two apart.
     let bytesCommitted = 0;
     while (bytesCommitted < 15_000_000) {
       commitTenRows();
@@ -101,7 +103,7 @@ describe('WalCheckpointer', () => {
     }
 
     const walBytes = (await stat(`${log.path}-wal`)).size;
-    expect(walBytes).toBeLessThan(bytesCommitted / 2);
+    expect(walBytes).toBeLessThan(bytesCommitted * 0.8);
   });
 
   // Below the threshold only PASSIVE copies run (and a writer starts the log over itself when it
