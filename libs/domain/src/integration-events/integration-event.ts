@@ -470,7 +470,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
 export function ledgerEntryRecorded(entry: LedgerEntry): IntegrationEvent<'ledger.entry_recorded'> {
   const cut = entry.id.lastIndexOf(':');
   return {
-    id: `${entry.id.slice(0, cut)}:ledger.entry_recorded:${entry.id.slice(cut + 1)}`,
+    id: `${entry.id.slice(0, cut)}${LEDGER_EVENT_ID_INFIX}${entry.id.slice(cut + 1)}`,
     type: 'ledger.entry_recorded',
     occurredAt: entry.occurredAt,
     position: entry.position,
@@ -487,6 +487,13 @@ export function ledgerEntryRecorded(entry: LedgerEntry): IntegrationEvent<'ledge
       reason: entry.reason,
     },
   };
+}
+
+const LEDGER_EVENT_ID_INFIX = ':ledger.entry_recorded:';
+
+/** The id of the ledger entry a `ledger.entry_recorded` event was made from; undefined for any other event's id. */
+export function ledgerEntryIdOf(eventId: string): string | undefined {
+  return eventId.includes(LEDGER_EVENT_ID_INFIX) ? eventId.replace(LEDGER_EVENT_ID_INFIX, ':') : undefined;
 }
 
 /**

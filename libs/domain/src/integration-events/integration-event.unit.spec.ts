@@ -20,6 +20,7 @@ import {
   INTEGRATION_SOURCE_EVENT_TYPES,
   integrationEventsOf,
   LEDGER_ONLY_SOURCE_EVENT_TYPES,
+  ledgerEntryIdOf,
   ledgerEntryRecorded,
 } from './integration-event';
 
@@ -45,6 +46,10 @@ function expectLedgerEventsMadeFromEntries(sourceEvent: DomainEvent): void {
   const fromEntries = entries.map((entry) => [feedSequenceOfLedgerEntry(entry), JSON.stringify(ledgerEntryRecorded(entry))]);
   const ledgerEventsPublished = published.flatMap((event, sequence) => (event.type === 'ledger.entry_recorded' ? [[sequence, JSON.stringify(event)]] : []));
   expect(fromEntries).toEqual(ledgerEventsPublished);
+  expect(entries.map((entry) => ledgerEntryIdOf(ledgerEntryRecorded(entry).id))).toEqual(entries.map((entry) => entry.id));
+  expect(published.filter((event) => event.type !== 'ledger.entry_recorded').map((event) => ledgerEntryIdOf(event.id))).toEqual(
+    published.filter((event) => event.type !== 'ledger.entry_recorded').map(() => undefined),
+  );
   expect(published.slice(-entries.length).every((event) => event.type === 'ledger.entry_recorded')).toBe(true);
 }
 

@@ -1,4 +1,4 @@
-import { feedSequenceOfLedgerEntry, ledgerEntryRecorded, type IntegrationEventType } from '@csp/domain/integration-events/integration-event';
+import { feedSequenceOfLedgerEntry, ledgerEntryIdOf, ledgerEntryRecorded, type IntegrationEventType } from '@csp/domain/integration-events/integration-event';
 import { comparePositions, type LogPosition } from '@csp/event-store';
 import { sql } from 'kysely';
 import { readActiveCheckpoints } from '../../active-checkpoints';
@@ -182,13 +182,10 @@ function withPosition(row: IntegrationEventsTable): IntegrationEventsTable {
   return { ...row, position: feedPositionOf(row) };
 }
 
-/** The id of a `ledger.entry_recorded` event, `<source event id>:ledger.entry_recorded:<n>`, names the entry `<source event id>:<n>`. */
-const LEDGER_EVENT_ID_INFIX = `:${LEDGER_EVENT}:`;
-
 /** One event of a partner's feed by its id. */
 export async function integrationEventById(db: ReadModelDb, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
-  if (id.includes(LEDGER_EVENT_ID_INFIX)) {
-    const entryId = id.replace(LEDGER_EVENT_ID_INFIX, ':');
+  const entryId = ledgerEntryIdOf(id);
+  if (entryId !== undefined) {
     const entry = await db.selectFrom('ledger_entries').selectAll().where('partner_id', '=', partnerId).where('id', '=', entryId).executeTakeFirst();
     return entry && feedRowOfLedgerEntry(entry);
   }
