@@ -1,7 +1,7 @@
 import { compareLedgerEntries } from '@csp/domain/ledger/ledger-checksum';
 import type { LedgerEntryKind } from '@csp/domain/ledger/ledger-entry';
 import { comparePositions, readPages, type EventStore, type LogPosition } from '@csp/event-store';
-import { customerPartnerOf, ledgerEntryOfRow, partneredLedgerEntriesOf, type PartneredLedgerEntry, type ReadModelDb } from '@csp/read-models';
+import { customerPartnerOf, ledgerEntriesOfRow, partneredLedgerEntriesOf, type PartneredLedgerEntry, type ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable } from '@nestjs/common';
 import { setImmediate } from 'node:timers/promises';
 import { EVENT_STORE, READ_MODEL_DB } from '../tokens';
@@ -69,7 +69,7 @@ export class LedgerReader {
       );
     }
     const rows = await query.orderBy('position_commit').orderBy('position_prepare').execute();
-    const entries = rows.map(ledgerEntryOfRow);
+    const entries = rows.flatMap(ledgerEntriesOfRow);
     // Ids of one position are ordered in JS: PostgreSQL's collation need not be code-unit order.
     return (customerId === undefined ? entries : entries.filter((entry) => matches(entry, filter))).sort(compareLedgerEntries);
   }

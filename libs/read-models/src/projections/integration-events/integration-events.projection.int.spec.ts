@@ -1,6 +1,6 @@
 import { comparePositions, positionToString, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { integrationEventsOf } from '@csp/domain/integration-events/integration-event';
-import { CommerceLog, OFFICE, WS_ANNUAL, projectEvents } from '@csp/testing/fixtures/commerce-log.fixture';
+import { AZURE_MONTHLY, CommerceLog, OFFICE, WS_ANNUAL, projectEvents } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import { GenerationTablesPlugin } from '../../projection/generation-tables.plugin';
 import { checkpointName, type AnyProjection } from '../../projection/projection-definition';
@@ -150,6 +150,37 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
       .values({ ...ledgerEvent, position: '' })
       .execute();
     expect((await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).map((row) => row.id)).toEqual(all.map((row) => row.id));
+  });
+
+  it('answers each of a cancellation`s voided installments, which the ledger keeps in one row, in pages of any size and by id', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-a' });
+    const order = await log.placeOrder(customer.customerId, [AZURE_MONTHLY], '2025-02-01T12:00:00.000Z');
+    await log.startSubscriptions(order);
+    await log.cancelSubscription(order.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+    const events = await log.allEvents();
+    await projectFeed(db, events);
+    const mapped = events.flatMap((source) =>
+      integrationEventsOf({ type: source.type, data: source.data }, { eventId: source.id, position: positionToString(source.position) }).map(({ event }) => event),
+    );
+    const voids = mapped.filter((event) => event.type === 'ledger.entry_recorded' && event.data.kind === 'void');
+    expect(voids.length).toBeGreaterThan(2);
+    expect((await db.selectFrom('ledger_entries').select('id').where('kind', '=', 'void').execute()).length).toBe(1);
+
+    const all = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    expect(all.map((row) => JSON.stringify(integrationEventOfRow(row)))).toEqual(mapped.map((event) => JSON.stringify(event)));
+    for (const pageSize of [1, 2, 3, 5]) {
+      const paged = [];
+      for (let cursor = FEED_START, page = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: pageSize }); page.length > 0; ) {
+        expect(page.length).toBeLessThanOrEqual(pageSize);
+        paged.push(...page.map((row) => row.id));
+        cursor = cursorAtRow(page.at(-1)!);
+        page = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: pageSize });
+      }
+      expect(paged).toEqual(all.map((row) => row.id));
+    }
+    for (const event of voids) expect((await integrationEventById(db, 'partner-a', event.id))?.id).toBe(event.id);
+    expect(await integrationEventById(db, 'partner-a', voids.at(-1)!.id)).toEqual(all.find((row) => row.id === voids.at(-1)!.id));
+    expect(await integrationEventById(db, 'partner-a', voids[0]!.id.replace(/:0$/, `:${voids.length}`))).toBeUndefined();
   });
 
   it('answers a row version 1 stored (its data whole, its position as text) as it answered it then', async () => {

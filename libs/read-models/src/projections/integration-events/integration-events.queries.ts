@@ -3,7 +3,7 @@ import { comparePositions, type LogPosition } from '@csp/event-store';
 import { sql } from 'kysely';
 import { readActiveCheckpoints } from '../../active-checkpoints';
 import type { ReadModelDb } from '../../schema';
-import { ledgerEntryOfRow, ledgerProjection, type LedgerEntriesTable } from '../ledger/ledger.projection';
+import { ledgerEntriesOfRow, ledgerProjection, ledgerRowIdsHolding, type LedgerEntriesTable } from '../ledger/ledger.projection';
 import { feedPositionOf, integrationEventsProjection, type IntegrationEventsTable } from './integration-events.projection';
 import { storedEventData } from './stored-event-data';
 
@@ -106,7 +106,9 @@ async function storedEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promis
 
 /**
  * The partner's ledger entries after the cursor, as feed rows. Entries of one source event share its
- * position; `<id>:<n>` ordered by length, then text, is their order `n`.
+ * position; `<id>:<n>` ordered by length, then text, is their order `n`, and a row holding several
+ * holds consecutive ones. Each row holds at least one entry, so as many rows as the page holds
+ * events after the cursor's position are enough.
  */
 async function ledgerEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promise<IntegrationEventsTable[]> {
   const [commit, prepare] = [filter.after.commit.toString(), filter.after.prepare.toString()];
@@ -133,7 +135,7 @@ async function ledgerEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promis
     .orderBy('id')
     .limit(filter.limit)
     .execute();
-  return [...atCursor.map(feedRowOfLedgerEntry).filter((row) => row.sequence > filter.after.sequence), ...later.map(feedRowOfLedgerEntry)];
+  return [...atCursor.flatMap(feedRowsOfLedgerRow).filter((row) => row.sequence > filter.after.sequence), ...later.flatMap(feedRowsOfLedgerRow)];
 }
 
 /**
@@ -145,22 +147,24 @@ function atOrBefore(upTo: LogPosition) {
   return sql<boolean>`(position_commit <= ${commit} and (position_commit < ${commit} or position_prepare <= ${prepare}))`;
 }
 
-/** A ledger entry as the feed row of its `ledger.entry_recorded` event. */
-function feedRowOfLedgerEntry(row: LedgerEntriesTable): IntegrationEventsTable {
-  const entry = ledgerEntryOfRow(row);
-  const event = ledgerEntryRecorded(entry);
-  return {
-    id: event.id,
-    partner_id: row.partner_id,
-    tenant: event.tenant,
-    type: event.type,
-    occurred_at: event.occurredAt,
-    position: feedPositionOf(row),
-    position_commit: row.position_commit,
-    position_prepare: row.position_prepare,
-    sequence: feedSequenceOfLedgerEntry(entry),
-    data: storedEventData(event.type, event.data),
-  };
+/** The entries of a ledger row as the feed rows of their `ledger.entry_recorded` events. */
+function feedRowsOfLedgerRow(row: LedgerEntriesTable): IntegrationEventsTable[] {
+  const position = feedPositionOf(row);
+  return ledgerEntriesOfRow(row).map((entry) => {
+    const event = ledgerEntryRecorded(entry);
+    return {
+      id: event.id,
+      partner_id: row.partner_id,
+      tenant: event.tenant,
+      type: event.type,
+      occurred_at: event.occurredAt,
+      position,
+      position_commit: row.position_commit,
+      position_prepare: row.position_prepare,
+      sequence: feedSequenceOfLedgerEntry(entry),
+      data: storedEventData(event.type, event.data),
+    };
+  });
 }
 
 function inFeedOrder(stored: IntegrationEventsTable[], ledger: IntegrationEventsTable[]): IntegrationEventsTable[] {
@@ -186,8 +190,10 @@ function withPosition(row: IntegrationEventsTable): IntegrationEventsTable {
 export async function integrationEventById(db: ReadModelDb, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
   const entryId = ledgerEntryIdOf(id);
   if (entryId !== undefined) {
-    const entry = await db.selectFrom('ledger_entries').selectAll().where('partner_id', '=', partnerId).where('id', '=', entryId).executeTakeFirst();
-    return entry && feedRowOfLedgerEntry(entry);
+    const rowIds = ledgerRowIdsHolding(entryId);
+    if (rowIds.length === 0) return undefined;
+    const rows = await db.selectFrom('ledger_entries').selectAll().where('partner_id', '=', partnerId).where('id', 'in', rowIds).execute();
+    return rows.flatMap(feedRowsOfLedgerRow).find((row) => row.id === id);
   }
   const row = await db.selectFrom('integration_events').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst();
   return row && withPosition(row);

@@ -16,7 +16,14 @@ import { v4 as uuid } from 'uuid';
 import type { ReadModelDb } from '../../schema';
 import { generationRunner } from '../../projection-runner';
 import { ProjectionGenerations } from '../../projection/projection-generations';
-import { ledgerEntryOfRow, ledgerProjection, type LedgerEntriesTable, type PartneredLedgerEntry } from './ledger.projection';
+import {
+  ledgerEntriesOfRow,
+  ledgerProjection,
+  ledgerRowIdsHolding,
+  partneredLedgerEntriesOf,
+  type LedgerEntriesTable,
+  type PartneredLedgerEntry,
+} from './ledger.projection';
 
 type Data = Record<string, unknown> & { amount: { amount: number; currency: string } };
 
@@ -39,6 +46,12 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
 
   const rows = () => db.selectFrom('ledger_entries').selectAll().orderBy('position_commit').orderBy('position_prepare').orderBy('id').execute();
   const rowOf = async (id: string) => db.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const entries = async () => (await rows()).flatMap(ledgerEntriesOfRow);
+  const entryOf = async (id: string) => {
+    const entry = (await entries()).find((stored) => stored.id === id);
+    if (!entry) throw new Error(`no ledger entry ${id}`);
+    return entry;
+  };
   const only = (events: RecordedEvent[], type: string) => events.filter((event) => event.type === type);
 
   it('InstallmentBilled is a positive charge in its due month, with the partner of its customer and every column', async () => {
@@ -67,6 +80,7 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
       position_commit: Number(billed.position.commit),
       position_prepare: Number(billed.position.prepare),
       occurred_at: data['dueAt'],
+      further_entries: null,
     });
     expect(data.amount.amount).toBeGreaterThan(0);
   });
@@ -89,11 +103,16 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     const installments = voided.data['installments'] as { sequence: number; amount: Data['amount'] }[];
     expect(installments.length).toBeGreaterThan(0);
     for (const [index, installment] of installments.entries()) {
-      const row = await rowOf(`${voided.id}:${index}`);
-      expect([row.kind, Number(row.amount), row.invoice_period, row.position]).toEqual(['void', -installment.amount.amount, '2025-03', positionToString(voided.position)]);
-      expect(row.reason).toMatch(new RegExp(`^installment ${installment.sequence} of term 1 withdrawn`));
+      const entry = await entryOf(`${voided.id}:${index}`);
+      expect([entry.kind, entry.amount, entry.invoicePeriod, entry.position]).toEqual([
+        'void',
+        { amount: -installment.amount.amount, currency: installment.amount.currency },
+        '2025-03',
+        positionToString(voided.position),
+      ]);
+      expect(entry.reason).toMatch(new RegExp(`^installment ${installment.sequence} of term 1 withdrawn`));
     }
-    expect((await rows()).filter((row) => row.kind === 'void')).toHaveLength(installments.length);
+    expect((await entries()).filter((entry) => entry.kind === 'void')).toHaveLength(installments.length);
     const [perpetual] = credited.events as [RecordedEvent];
     const credit = await rowOf(`${perpetual.id}:0`);
     expect([credit.kind, Number(credit.amount), credit.invoice_period, credit.subscription_id]).toEqual([
@@ -125,11 +144,11 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
       [ledgerProjection],
     );
 
-    const entries = await rows();
     const stored = await customerPositions();
-    expect(entries.filter((row) => row.kind === 'void').length).toBeGreaterThan(1);
+    expect((await entries()).filter((entry) => entry.kind === 'void').length).toBeGreaterThan(1);
     expect(stored).toEqual(await positionsOfEntries());
-    const sourceEvents = [...started.events, ...otherStarted.events, ...cancelled.events].filter((event) => entries.some((row) => row.id.startsWith(`${event.id}:`)));
+    const folded = await rows();
+    const sourceEvents = [...started.events, ...otherStarted.events, ...cancelled.events].filter((event) => folded.some((row) => row.id.startsWith(`${event.id}:`)));
     expect(stored).toHaveLength(sourceEvents.length);
     expect(stored.filter((key) => key.startsWith(`${customer.customerId}@`))).toHaveLength(3);
   });
@@ -139,18 +158,21 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     await projectEvents(db, await log.allEvents(), [ledgerProjection]);
     const folded = await customerPositions();
     expect(folded.length).toBeGreaterThan(3);
-    // The store as 0001 left it: no positions table, the customer and position indexes of the entries.
+    // The store as 0001 left it: no positions table, the customer and position indexes of the entries, one entry a row.
     await sql`drop view ledger_customer_positions`.execute(db);
     await sql`drop table ledger_customer_positions__g1`.execute(db);
     await sql`create index ledger_entries__g1_partner_customer on ledger_entries__g1 (partner_id, customer_id)`.execute(db);
     await sql`drop index ledger_entries__g1_partner_position`.execute(db);
     await sql`create index ledger_entries__g1_position on ledger_entries__g1 (position_commit, position_prepare)`.execute(db);
-    await sql`delete from ledger__g1_migrations where name in ('0002_customer_positions', '0003_partner_position')`.execute(db);
+    await sql`drop view ledger_entries`.execute(db);
+    await sql`alter table ledger_entries__g1 drop column further_entries`.execute(db);
+    await sql`delete from ledger__g1_migrations where name in ('0002_customer_positions', '0003_partner_position', '0004_further_entries')`.execute(db);
     expect(await indexNames()).toContain('ledger_entries__g1_partner_customer');
 
     await new ProjectionGenerations(db).ensureActive([ledgerProjection]);
 
     expect(await customerPositions()).toEqual(folded);
+    expect((await rows()).every((row) => row.further_entries === null)).toBe(true);
     expect(await indexNames()).not.toContain('ledger_entries__g1_partner_customer');
     expect(await indexNames()).toContain('ledger_customer_positions__g1_customer');
     expect(await indexNames()).toContain('ledger_entries__g1_partner_position');
@@ -166,7 +188,8 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     await sql`create index ledger_entries__g2_partner_customer on ledger_entries__g2 (partner_id, customer_id)`.execute(db);
     await sql`drop index ledger_entries__g2_partner_position`.execute(db);
     await sql`create index ledger_entries__g2_position on ledger_entries__g2 (position_commit, position_prepare)`.execute(db);
-    await sql`delete from ledger__g2_migrations where name in ('0002_customer_positions', '0003_partner_position')`.execute(db);
+    await sql`alter table ledger_entries__g2 drop column further_entries`.execute(db);
+    await sql`delete from ledger__g2_migrations where name in ('0002_customer_positions', '0003_partner_position', '0004_further_entries')`.execute(db);
     await generations.deferSecondaryIndexes(ledgerProjection, build);
 
     await generations.ensureActive([ledgerProjection]);
@@ -200,7 +223,7 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     const voidsOf = async (subscriptionId: string) =>
       (await rows())
         .filter((row) => row.kind === 'void' && row.subscription_id === subscriptionId)
-        .map((row) => ledgerEntryOfRow(row))
+        .flatMap(ledgerEntriesOfRow)
         .sort(compareLedgerEntries);
     const [voidsNow, voidsBefore] = [await voidsOf(now.subscriptionIds[1]!), await voidsOf(before.subscriptionIds[1]!)];
     expect(voidsNow).toHaveLength(11);
@@ -209,6 +232,55 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     expect(withoutSource(voidsBefore)).toEqual(withoutSource(voidsNow));
     const legacyVoids = only(cancelledBefore.events, 'InstallmentVoided');
     expect(voidsBefore.map(({ id, position }) => [id, position])).toEqual(legacyVoids.map((event) => [`${event.id}:0`, positionToString(event.position)]));
+  });
+
+  it("stores a cancellation's voided installments in one row and reads back the entries the event gives", async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-7' });
+    const placed = await log.placeOrder(customer.customerId, [AZURE_MONTHLY], '2025-02-01T12:00:00.000Z');
+    const started = await log.startSubscriptions(placed);
+    const cancelled = await log.cancelSubscription(placed.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+
+    await projectEvents(db, [...customer.events, ...placed.events, ...started.events, ...cancelled.events], [ledgerProjection]);
+
+    const [voided] = only(cancelled.events, 'FutureInstallmentsVoided') as [RecordedEvent];
+    const given = partneredLedgerEntriesOf(voided, () => 'partner-7');
+    expect(given.length).toBeGreaterThan(1);
+    const voidRows = (await rows()).filter((row) => row.kind === 'void');
+    expect(voidRows.map((row) => row.id)).toEqual([`${voided.id}:0`]);
+    expect(JSON.parse(voidRows[0]!.further_entries!)).toHaveLength(given.length - 1);
+    expect(ledgerEntriesOfRow(voidRows[0]!)).toEqual(given);
+    const [billed] = only(started.events, 'InstallmentBilled') as [RecordedEvent];
+    expect((await rowOf(`${billed.id}:0`)).further_entries).toBeNull();
+  });
+
+  it('stores at most 128 entries a row, so the row of an entry is among the 128 ids up to its own', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-7' });
+    const installments = Array.from({ length: 130 }, (_, index) => ({
+      sequence: index + 1,
+      dueAt: `${2030 + Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}-01T00:00:00.000Z`,
+      amount: { amount: 100 + index, currency: 'EUR' },
+    }));
+    await log.store.appendToStream(
+      `subscription-${uuid()}`,
+      [
+        {
+          id: uuid(),
+          type: 'FutureInstallmentsVoided',
+          data: { subscriptionId: 'sub-1', customerId: customer.customerId, orderId: 'order-1', termNumber: 1, installments, voidedAt: '2030-01-01T00:00:00.000Z', invoicePeriod: '2030-02' },
+        },
+      ],
+      { expectedRevision: NO_STREAM },
+    );
+    const [voided] = only(await log.allEvents(), 'FutureInstallmentsVoided') as [RecordedEvent];
+
+    await projectEvents(db, [...customer.events, voided], [ledgerProjection]);
+
+    expect((await rows()).map((row) => row.id)).toEqual([`${voided.id}:0`, `${voided.id}:128`]);
+    expect(await entries()).toEqual(partneredLedgerEntriesOf(voided, () => 'partner-7'));
+    expect(ledgerRowIdsHolding(`${voided.id}:129`)).toEqual(Array.from({ length: 128 }, (_, offset) => `${voided.id}:${129 - offset}`));
+    expect(ledgerRowIdsHolding(`${voided.id}:127`)).toContain(`${voided.id}:0`);
+    expect(ledgerRowIdsHolding(`${voided.id}:2`)).toEqual([`${voided.id}:2`, `${voided.id}:1`, `${voided.id}:0`]);
+    for (const notAnEntry of [`${voided.id}:02`, `${voided.id}:-1`, `${voided.id}:x`, voided.id, ':3']) expect(ledgerRowIdsHolding(notAnEntry)).toEqual([]);
   });
 
   it('SupportRequestApproved credits the approved amount, naming the request', async () => {
@@ -259,7 +331,7 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     await projectEvents(db, events, [ledgerProjection]);
     const first = await rows();
     // The reader's order: SQL orders by position, ids of one position (one event) by their index.
-    expect(first.map((row) => ledgerEntryOfRow(row)).sort(compareLedgerEntries).map(({ id, position }) => ({ id, position }))).toEqual(expected);
+    expect(first.flatMap(ledgerEntriesOfRow).sort(compareLedgerEntries).map(({ id, position }) => ({ id, position }))).toEqual(expected);
     expect(new Set(first.map((row) => row.kind))).toEqual(new Set(['charge', 'refund', 'void', 'credit']));
 
     const generations = new ProjectionGenerations(db);
@@ -271,7 +343,7 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
 
     const rebuilt = await rows();
     expect(rebuilt.map(comparable)).toEqual(first.map(comparable));
-    expect(rebuilt.map((row) => ledgerEntryOfRow(row))).toEqual(first.map((row) => ledgerEntryOfRow(row)));
+    expect(rebuilt.flatMap(ledgerEntriesOfRow)).toEqual(first.flatMap(ledgerEntriesOfRow));
   });
 });
 
