@@ -280,7 +280,7 @@ describe.each(readModelDialects)('ledger projection on $name', (dialect) => {
     expect(ledgerRowIdsHolding(`${voided.id}:129`)).toEqual(Array.from({ length: 128 }, (_, offset) => `${voided.id}:${129 - offset}`));
     expect(ledgerRowIdsHolding(`${voided.id}:127`)).toContain(`${voided.id}:0`);
     expect(ledgerRowIdsHolding(`${voided.id}:2`)).toEqual([`${voided.id}:2`, `${voided.id}:1`, `${voided.id}:0`]);
-    for (const notAnEntry of [`${voided.id}:02`, `${voided.id}:-1`, `${voided.id}:x`, voided.id, ':3']) expect(ledgerRowIdsHolding(notAnEntry)).toEqual([]);
+    for (const notAnEntry of [`${voided.id}:02`, `${voided.id}:-1`, `${voided.id}:x`, `${voided.id}:`, voided.id, ':3', '7']) expect(ledgerRowIdsHolding(notAnEntry)).toEqual([]);
   });
 
   it('SupportRequestApproved credits the approved amount, naming the request', async () => {

@@ -368,9 +368,10 @@ function continuesGroup(group: readonly LedgerEntry[], entry: LedgerEntry): bool
   );
 }
 
-/** `<source event id>:<index>`, taken apart. */
+/** `<source event id>:<index>`, taken apart; an id without a `:` has no source and no index. */
 function entryIdParts(entryId: string): { source: string; index: number } {
   const cut = entryId.lastIndexOf(':');
+  if (cut < 0) return { source: '', index: Number.NaN };
   return { source: entryId.slice(0, cut), index: Number(entryId.slice(cut + 1)) };
 }
 
