@@ -1,4 +1,4 @@
-import { evolveOrder, type OrderState } from '@csp/domain/order/order.decider';
+import { evolveOrder, type OrderState, type PlacedOrderState } from '@csp/domain/order/order.decider';
 import type { OrderEvent } from '@csp/domain/order/order.events';
 import type { SubscriptionCancelled, SubscriptionStarted } from '@csp/domain/subscription/subscription.events';
 import type { RecordedEvent } from '@csp/event-store';
@@ -76,8 +76,6 @@ export const ordersProjection: ProjectionDefinition<OrdersSchema> = {
 
 
 type OrderFoldEvent = OrderEvent | SubscriptionStarted | SubscriptionCancelled;
-
-type PlacedOrderState = Extract<OrderState, { status: 'placed' }>;
 
 interface FoldedOrder {
   state: PlacedOrderState;
