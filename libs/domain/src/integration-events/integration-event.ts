@@ -460,7 +460,6 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
   }
 }
 
-/** The domain event types that yield integration events (the feed's projection folds these). */
 /**
  * The `ledger.entry_recorded` event of one ledger entry, as `integrationEventsOf` publishes it with
  * the other events of the entry's source: its id is `<source event id>:ledger.entry_recorded:<n>`
@@ -523,6 +522,7 @@ function publicEventsBeforeLedgerEntries({ kind, supportRequestId }: Pick<Ledger
 /** Source events whose only integration events are ledger entries' (`ledger.entry_recorded`). */
 export const LEDGER_ONLY_SOURCE_EVENT_TYPES: ReadonlySet<string> = new Set(['InstallmentBilled', 'InstallmentVoided', 'FutureInstallmentsVoided']);
 
+/** The domain event types that yield integration events (the feed's projection folds these). */
 export const INTEGRATION_SOURCE_EVENT_TYPES = [
   'OrderPlaced',
   'SubscriptionStarted',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LedgerEntry } from './ledger-entry';
+import { ledgerEntryIdParts, type LedgerEntry } from './ledger-entry';
 
 /**
  * One entry in the checksum's canonical form: eleven fields joined by `|`, no line break:
@@ -93,9 +93,8 @@ function compareEntryIds(a: string, b: string): number {
 }
 
 function splitEntryId(id: string): [source: string, index: number] {
-  const colon = id.lastIndexOf(':');
-  const index = id.slice(colon + 1);
-  return colon >= 0 && /^(0|[1-9]\d{0,8})$/.test(index) ? [id.slice(0, colon), Number(index)] : [id, -1];
+  const parts = ledgerEntryIdParts(id);
+  return parts ? [parts.source, parts.index] : [id, -1];
 }
 
 function compareCodeUnits(a: string, b: string): number {

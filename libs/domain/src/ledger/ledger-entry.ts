@@ -145,6 +145,18 @@ export function ledgerEntriesOf(event: DomainEvent, source: LedgerSource): Ledge
   }
 }
 
+/**
+ * An entry's id `<source event id>:<index>` taken apart; undefined for a text that is no such id
+ * (no `:`, or an index not written as `ledgerEntriesOf` writes it: decimal, no leading zero).
+ *
+ * @example ledgerEntryIdParts('e-1:10') // { source: 'e-1', index: 10 }
+ */
+export function ledgerEntryIdParts(id: string): { source: string; index: number } | undefined {
+  const colon = id.lastIndexOf(':');
+  const index = id.slice(colon + 1);
+  return colon >= 0 && /^(0|[1-9]\d{0,8})$/.test(index) ? { source: id.slice(0, colon), index: Number(index) } : undefined;
+}
+
 function isLedgerSource(event: DomainEvent): event is LedgerSourceEvent {
   return LEDGER_SOURCE_TYPES.has(event.type);
 }

@@ -1,5 +1,5 @@
 import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
-import { ledgerEntriesOf, type LedgerEntry, type LedgerEntryKind } from '@csp/domain/ledger/ledger-entry';
+import { ledgerEntriesOf, ledgerEntryIdParts, type LedgerEntry, type LedgerEntryKind } from '@csp/domain/ledger/ledger-entry';
 import type { DomainEvent } from '@csp/domain/shared/event';
 import { positionToString, type RecordedEvent } from '@csp/event-store';
 import { sql, type Kysely, type Transaction } from 'kysely';
@@ -118,7 +118,9 @@ export function customerPartnerOf(recorded: RecordedEvent): { customerId: string
 export function ledgerEntriesOfRow(row: LedgerEntriesTable): PartneredLedgerEntry[] {
   const first = firstEntryOfRow(row);
   if (row.further_entries === null || row.further_entries === undefined) return [first];
-  const { source, index } = entryIdParts(first.id);
+  const parts = ledgerEntryIdParts(first.id);
+  if (!parts) throw new Error(`ledger row ${first.id} holds further entries but its id is no entry's`);
+  const { source, index } = parts;
   const further = JSON.parse(row.further_entries) as [number, string][];
   return [
     first,
@@ -353,9 +355,10 @@ function rowGroupsOf(entries: readonly LedgerEntry[]): LedgerEntry[][] {
 
 function continuesGroup(group: readonly LedgerEntry[], entry: LedgerEntry): boolean {
   const first = group[0]!;
-  const { source, index } = entryIdParts(first.id);
+  const parts = ledgerEntryIdParts(first.id);
   return (
-    entry.id === `${source}:${index + group.length}` &&
+    parts !== undefined &&
+    entry.id === `${parts.source}:${parts.index + group.length}` &&
     entry.kind === first.kind &&
     entry.customerId === first.customerId &&
     entry.orderId === first.orderId &&
@@ -368,20 +371,14 @@ function continuesGroup(group: readonly LedgerEntry[], entry: LedgerEntry): bool
   );
 }
 
-/** `<source event id>:<index>`, taken apart; an id without a `:` has no source and no index. */
-function entryIdParts(entryId: string): { source: string; index: number } {
-  const cut = entryId.lastIndexOf(':');
-  if (cut < 0) return { source: '', index: Number.NaN };
-  return { source: entryId.slice(0, cut), index: Number(entryId.slice(cut + 1)) };
-}
-
 /**
  * The ids of the rows that can hold the entry `entryId`: its own and the `MOST_ENTRIES_A_ROW - 1`
  * before it of the same source event. Empty for an id that is no entry's.
  */
 export function ledgerRowIdsHolding(entryId: string): string[] {
-  const { source, index } = entryIdParts(entryId);
-  if (source === '' || !Number.isSafeInteger(index) || index < 0 || `${source}:${index}` !== entryId) return [];
+  const parts = ledgerEntryIdParts(entryId);
+  if (!parts || parts.source === '') return [];
+  const { source, index } = parts;
   const lowest = Math.max(0, index - MOST_ENTRIES_A_ROW + 1);
   return Array.from({ length: index - lowest + 1 }, (_, offset) => `${source}:${index - offset}`);
 }
