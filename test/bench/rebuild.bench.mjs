@@ -4,7 +4,7 @@
 // time to the last folded batch and the time building the deferred indexes after it.
 // `--projections a,b` rebuilds only those: the whole rebuild's time less the time without one
 // projection is what that projection costs (see "Where a rebuild spends its time" in the README).
-// Usage: node [--max-semi-space-size=32] test/bench/rebuild.bench.mjs --data-dir <dir with events.db> [--projections a,b]
+// Usage: node [--max-semi-space-size=32 --heap-growing-percent=50] test/bench/rebuild.bench.mjs --data-dir <dir with events.db> [--projections a,b]
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
