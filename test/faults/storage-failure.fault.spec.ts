@@ -1,4 +1,4 @@
-import { SqliteEventStore, type EventStore } from '@csp/event-store';
+import { SqliteEventStore, type EventStore, type RecordedEvent } from '@csp/event-store';
 import type Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -44,6 +44,11 @@ function fillUp(file: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The stream and type of each event whose data names `id`. */
+function eventsNaming(events: readonly RecordedEvent[], id: string): string[] {
+  return events.filter((event) => JSON.stringify(event.data).includes(id)).map((event) => `${event.streamName} ${event.type}`);
 }
 
 async function eventually<T>(attempt: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 40_000): Promise<T> {
@@ -142,8 +147,42 @@ describe('faults: storage failing at run time', () => {
     expect(await customerStatus(target, afterwards.customer, afterwards.customer.position)).toBe(200);
     // What was refused was not written, not even in part.
     expect(await customerStatus(target, refused!.customer)).toBe(404);
-    expect((await target.events()).filter((event) => JSON.stringify(event.data).includes(refused!.customer.id))).toEqual([]);
+    expect(eventsNaming(await target.events(), refused!.customer.id)).toEqual([]);
   }, 90_000);
+
+  it('a registration refused for want of space reserves no domain: the next customer registers it', async () => {
+    let refusedId: string | undefined;
+    app = await E2eApp.start({
+      wrapEventStore: (store) => {
+        const internals = sqliteOf(store) as unknown as Internals;
+        const realCommit = internals.commitBatch;
+        // Only the commit that would register the refused customer fails: what else it would write goes with it.
+        internals.commitBatch = (batch) => {
+          const written = JSON.stringify(batch, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+          if (refusedId && written.includes(refusedId) && written.includes('CustomerRegistered')) {
+            throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+          }
+          return realCommit(batch);
+        };
+        return store;
+      },
+    });
+    const target = app;
+    const token = await target.token({ roles: ['AdminAgent'] });
+    const domain = `shared-${newTenantId().slice(0, 8)}.onmicrosoft.com`;
+    const registration = (id: string) => ({ id, companyName: `Company ${id.slice(0, 8)}`, domain, country: 'DE' });
+
+    refusedId = newTenantId();
+    const refused = await target.http().post('/v1/customers').set('Authorization', token).send(registration(refusedId));
+    expectProblem(refused, 503, 'STORAGE_FULL');
+    const refusedCustomer = refusedId;
+    refusedId = undefined;
+    await eventually(() => readiness(target), (body) => body.checks?.['eventStore'] === 'ok');
+
+    const next = await target.http().post('/v1/customers').set('Authorization', token).send(registration(newTenantId()));
+    expect(next.status).toBe(201);
+    expect(eventsNaming(await target.events(), refusedCustomer)).toEqual([]);
+  });
 
   it('a corrupt file at run time: 503 STORAGE_UNAVAILABLE, and no further write goes to that file though it answers again; reads go on', async () => {
     let corruptOnce = false;

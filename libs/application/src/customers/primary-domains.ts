@@ -4,6 +4,7 @@ import { NO_STREAM, WrongExpectedRevisionError, type EventStore } from '@csp/eve
 import { Inject, Injectable } from '@nestjs/common';
 import { CustomerDirectory } from '../access/customer-directory';
 import type { CommandContext } from '../command-handling/command-context';
+import type { StreamStart } from '../command-handling/command-runner';
 import { IdGenerator } from '../ports/id-generator.port';
 import { EVENT_STORE } from '../tokens';
 
@@ -28,27 +29,40 @@ export class PrimaryDomains {
    * customer holds it. Reserving again for the same customer (a retried registration) is a no-op.
    */
   async reserve(domain: string, customerId: string, context: CommandContext): Promise<void> {
-    const holder = await this.customers.domainHolder(domain);
-    if (holder !== undefined && holder !== customerId) throw domainTaken(domain);
-    const stream = domainStream(domain);
-    if ((await this.reservedFor(stream)) !== undefined) return this.ensureHeldBy(stream, domain, customerId);
+    const reservation = await this.reservationToStart(domain, customerId, context);
+    if (!reservation) return;
     try {
       await this.store.appendToStream(
-        stream,
-        [
-          {
-            id: this.ids.newId(),
-            type: PRIMARY_DOMAIN_RESERVED,
-            data: { domain: nameKey(domain), customerId, partnerId: context.principal.tenantId },
-            metadata: { correlationId: context.correlationId, userId: context.principal.userId },
-          },
-        ],
+        reservation.streamName,
+        reservation.events.map(({ type, data }) => ({
+          id: this.ids.newId(),
+          type,
+          data: { ...data },
+          metadata: { correlationId: context.correlationId, userId: context.principal.userId },
+        })),
         { expectedRevision: NO_STREAM },
       );
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
-      await this.ensureHeldBy(stream, domain, customerId);
+      await this.ensureHeldBy(reservation.streamName, domain, customerId);
     }
+  }
+
+  /**
+   * The domain's stream as `reserve` would start it, for a caller that appends it together with
+   * the customer's own (`CommandRunner.startStreams`); undefined when `customerId` holds the domain
+   * already. Throws `409 DOMAIN_ALREADY_REGISTERED` when another customer holds it.
+   */
+  async reservationToStart(domain: string, customerId: string, context: CommandContext): Promise<StreamStart | undefined> {
+    const holder = await this.customers.domainHolder(domain);
+    if (holder !== undefined && holder !== customerId) throw domainTaken(domain);
+    const stream = domainStream(domain);
+    if ((await this.reservedFor(stream)) !== undefined) {
+      await this.ensureHeldBy(stream, domain, customerId);
+      return undefined;
+    }
+    const data = { domain: nameKey(domain), customerId, partnerId: context.principal.tenantId };
+    return { streamName: stream, events: [{ type: PRIMARY_DOMAIN_RESERVED, data }], commandType: 'RegisterCustomer' };
   }
 
   private async ensureHeldBy(stream: string, domain: string, customerId: string): Promise<void> {
