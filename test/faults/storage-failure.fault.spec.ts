@@ -1,7 +1,8 @@
-import { SqliteEventStore, type EventStore, type RecordedEvent } from '@csp/event-store';
-import type Database from 'better-sqlite3';
+import { NO_STREAM, SqliteEventStore, StorageFailureError, type EventStore, type RecordedEvent } from '@csp/event-store';
+import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { E2eApp } from '../support/e2e-harness';
@@ -213,5 +214,48 @@ describe('faults: storage failing at run time', () => {
 
     expect(await customerStatus(target, acknowledged, acknowledged.position)).toBe(200);
     expect(await customerStatus(target, second.customer)).toBe(404);
+  });
+});
+
+describe('faults: the log on a full file system, at the store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'csp-full-log-'));
+  const mounted = mountSmallFileSystem(dir, 16 * 1024 * 1024);
+  afterAll(() => {
+    if (mounted) execFileSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  if (!mounted) {
+    // Not registered rather than skipped: without a file system of its own to fill, the test proves nothing.
+    console.warn('NOT RUN: the log on a full file system, at the store: this process cannot mount a tmpfs (it needs root on Linux)');
+    return;
+  }
+
+  const bulky = (bytes: number) => ({ id: randomUUID(), type: 'Bulk', data: { text: 'x'.repeat(bytes) } });
+
+  it('stays refused while the file system is full, though its probe fits in the write-ahead log`s own space', async () => {
+    const store = SqliteEventStore.open(join(dir, 'events.db'));
+    try {
+      for (let index = 0; index < 8; index++) await store.appendToStream(`bulk-${index}`, [bulky(200_000)], { expectedRevision: NO_STREAM });
+      // The next commit starts the write-ahead log over: its frames go where the log's earlier ones were.
+      const another = new Database(join(dir, 'events.db'));
+      expect(another.pragma('wal_checkpoint(RESTART)', { simple: true })).toBe(0);
+      another.close();
+      const filler = join(dir, 'filler.bin');
+      fillUp(filler);
+
+      const tooMuch = store.appendToStream('bulk-big', [bulky(900_000), bulky(900_000), bulky(900_000)], { expectedRevision: NO_STREAM });
+      await expect(tooMuch).rejects.toThrow(StorageFailureError);
+      const fault = await store.writeFault();
+      expect(fault).toBeInstanceOf(StorageFailureError);
+      expect(fault?.kind).toBe('full');
+
+      rmSync(filler);
+      expect(await store.writeFault()).toBeUndefined();
+      await store.appendToStream('bulk-after', [bulky(100_000)], { expectedRevision: NO_STREAM });
+      expect((await store.readStream('bulk-big')).length).toBe(0);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { v4 as uuid } from 'uuid';
 import {
@@ -482,6 +482,9 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
    * Whether the log takes writes: undefined when it does, else the fault. After a fault each call
    * commits a one-row write outside the events (so the log is untouched) to see whether space or the
    * device came back; a file that reported corruption stays refused until the process restarts.
+   * The write alone can succeed on a full file system: its one page may land in the write-ahead
+   * log's own space, which the refused commit or an earlier one left behind. So the file system must
+   * also have `FREE_BYTES_TO_TAKE_WRITES` free.
    */
   async writeFault(): Promise<StorageFailureError | undefined> {
     this.assertOpen();
@@ -490,12 +493,16 @@ export class SqliteEventStore implements EventStore, LogIntegrity {
       this.db.prepare('INSERT INTO storage_probe (singleton, probed_at) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET probed_at = excluded.probed_at').run(
         new Date().toISOString(),
       );
-      this.writeFailure = undefined;
     } catch (error) {
       const failure = this.classifyFailure(error);
       if (failure instanceof StorageFailureError) return failure;
       throw failure;
     }
+    const free = freeBytesBeside(this.file);
+    if (free < FREE_BYTES_TO_TAKE_WRITES) {
+      return new StorageFailureError('full', 'event log', new Error(`${free} bytes free where the log is, fewer than ${FREE_BYTES_TO_TAKE_WRITES}`));
+    }
+    this.writeFailure = undefined;
     return undefined;
   }
 
@@ -698,6 +705,14 @@ function toRecordedEvent([position, streamName, revision, id, type, data, metada
     metadata: JSON.parse(metadata) as JsonObject,
     recordedAt,
   };
+}
+
+/** What a log that refused a write needs free again before it reports that it takes writes: a few large batches. */
+const FREE_BYTES_TO_TAKE_WRITES = 1024 * 1024;
+
+function freeBytesBeside(file: string): number {
+  const { bavail, bsize } = statfsSync(dirname(file));
+  return bavail * bsize;
 }
 
 function isLockTimeout(error: unknown): boolean {
