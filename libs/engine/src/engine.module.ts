@@ -212,9 +212,9 @@ export class EngineModule {
       { provide: WebhookSender, useFactory: () => new HttpWebhookSender(config.webhooks.allowedHosts) },
       {
         provide: WebhookDispatcher,
-        inject: [READ_MODEL_DB, WebhookSender, WebhookSecretBox, Clock, WEBHOOK_SETTINGS],
-        useFactory: (db: ReadModelDb, sender: WebhookSender, secrets: WebhookSecretBox, engineClock: Clock, settings: WebhookSettings) =>
-          new WebhookDispatcher(db, sender, secrets, engineClock, settings),
+        inject: [READ_MODEL_DB, EVENT_STORE, WebhookSender, WebhookSecretBox, Clock, WEBHOOK_SETTINGS],
+        useFactory: (db: ReadModelDb, store: EventStore, sender: WebhookSender, secrets: WebhookSecretBox, engineClock: Clock, settings: WebhookSettings) =>
+          new WebhookDispatcher(db, store, sender, secrets, engineClock, settings),
       },
       WebhookDelivery,
     ];

@@ -1,5 +1,5 @@
 import type { IntegrationEvent, IntegrationEventType } from '@csp/domain/integration-events/integration-event';
-import { positionToString, type LogPosition } from '@csp/event-store';
+import { positionToString, type EventStore, type LogPosition } from '@csp/event-store';
 import {
   cursorAfterPosition,
   cursorAtRow,
@@ -12,7 +12,7 @@ import {
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { requireRole } from '../auth/authorize';
 import type { Principal } from '../auth/principal';
-import { READ_MODEL_DB } from '../tokens';
+import { EVENT_STORE, READ_MODEL_DB } from '../tokens';
 
 export interface FeedRequest {
   /** Events after this position; from the start of the log when absent. */
@@ -48,7 +48,10 @@ const MAX_EVENTS_OF_ONE_SOURCE = 1000;
 export class IntegrationFeed implements OnModuleDestroy {
   private stopping = false;
 
-  constructor(@Inject(READ_MODEL_DB) private readonly db: ReadModelDb) {}
+  constructor(
+    @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
+    @Inject(EVENT_STORE) private readonly log: EventStore,
+  ) {}
 
   onModuleDestroy(): void {
     this.stopping = true;
@@ -71,11 +74,11 @@ export class IntegrationFeed implements OnModuleDestroy {
   private async page(partnerId: string, request: FeedRequest): Promise<IntegrationEventsTable[]> {
     const after = request.after ? cursorAfterPosition(request.after) : FEED_START;
     const types = request.types ?? [];
-    const rows = await integrationEventsAfter(this.db, { partnerId, after, types, limit: request.limit });
+    const rows = await integrationEventsAfter(this.db, this.log, { partnerId, after, types, limit: request.limit });
     const last = rows.at(-1);
     if (!last || rows.length < request.limit) return rows;
     const upTo = { commit: BigInt(last.position_commit), prepare: BigInt(last.position_prepare) };
-    const rest = await integrationEventsAfter(this.db, { partnerId, after: cursorAtRow(last), types, limit: MAX_EVENTS_OF_ONE_SOURCE, upTo });
+    const rest = await integrationEventsAfter(this.db, this.log, { partnerId, after: cursorAtRow(last), types, limit: MAX_EVENTS_OF_ONE_SOURCE, upTo });
     return [...rows, ...rest];
   }
 }

@@ -5,6 +5,7 @@ import {
   integrationEventOfRow,
   integrationEventsAfter,
   type FeedCursor,
+  type FeedSourceLog,
   type IntegrationEventsTable,
   type ReadModelDb,
   type WebhookDeliveriesTable,
@@ -42,7 +43,7 @@ export function endpointTypes(endpoint: Pick<WebhookEndpointsTable, 'types'>): I
  * Events an owner asked to have delivered again are sent beside the in-order stream.
  *
  * @example
- *   const dispatcher = new WebhookDispatcher(db, new HttpWebhookSender([]), secretBox, clock, settings);
+ *   const dispatcher = new WebhookDispatcher(db, store, new HttpWebhookSender([]), secretBox, clock, settings);
  *   await dispatcher.deliverDue(new AbortController().signal);
  */
 export class WebhookDispatcher {
@@ -50,6 +51,7 @@ export class WebhookDispatcher {
 
   constructor(
     private readonly db: ReadModelDb,
+    private readonly log: FeedSourceLog,
     private readonly sender: WebhookSender,
     private readonly secrets: WebhookSecretBox,
     private readonly clock: Clock,
@@ -74,7 +76,7 @@ export class WebhookDispatcher {
     let cursor = endpointCursor(endpoint);
     const types = endpointTypes(endpoint);
     for (let sent = 0; sent < MAX_DELIVERIES_PER_PASS && !signal.aborted; sent++) {
-      const [next] = await integrationEventsAfter(this.db, { partnerId: endpoint.partner_id, after: cursor, types, limit: 1 });
+      const [next] = await integrationEventsAfter(this.db, this.log, { partnerId: endpoint.partner_id, after: cursor, types, limit: 1 });
       if (!next) return;
       const outcome = await this.attempt(endpoint, next, signal, { advanceFrom: cursor });
       if (outcome !== 'delivered') return;
@@ -94,7 +96,7 @@ export class WebhookDispatcher {
       .orderBy('sequence')
       .execute();
     for (const { event_id: eventId } of requested) {
-      const event = await integrationEventById(this.db, endpoint.partner_id, eventId);
+      const event = await integrationEventById(this.db, this.log, endpoint.partner_id, eventId);
       if (!event) {
         await this.db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', endpoint.id).where('event_id', '=', eventId).execute();
         continue;

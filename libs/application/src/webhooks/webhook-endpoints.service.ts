@@ -161,7 +161,7 @@ export class WebhookEndpoints {
         .execute();
       return this.get(principal, id);
     }
-    const event = await integrationEventById(this.db, endpoint.partner_id, request.eventId);
+    const event = await integrationEventById(this.db, this.store, endpoint.partner_id, request.eventId);
     const types = endpointTypes(endpoint);
     if (!event || (types.length > 0 && !types.includes(event.type))) {
       throw new DomainError('UNKNOWN_EVENT', 'not_found', `Event ${request.eventId} is not one this endpoint receives`);

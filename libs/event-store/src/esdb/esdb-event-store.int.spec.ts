@@ -161,6 +161,28 @@ describe('EsdbEventStore, beyond the port contract', () => {
     expect(await store.readStream(`${category}-hard`)).toEqual([]);
   });
 
+  it('reads the one event at a position when asked for one, past EventStoreDB`s own events and other streams', async () => {
+    const store = open();
+    const category = newCategory();
+    const mine: EventToAppend[] = [];
+    for (let index = 0; index < 4; index++) {
+      const event = newEvent();
+      mine.push(event);
+      await store.appendToStream(`${category}-${index}`, [event], { expectedRevision: NO_STREAM });
+      server.electLeader();
+      await store.appendToStream(`elsewhere-${category}-${index}`, [newEvent()], { expectedRevision: NO_STREAM });
+    }
+    const all = await collect(store.readAll({ streamPrefixes: [`${category}-`] }));
+    expect(all.map((event) => event.id)).toEqual(mine.map((event) => event.id));
+
+    for (const event of all) {
+      expect((await collect(store.readAll({ fromPosition: event.position, maxCount: 1 }))).map((read) => read.id)).toEqual([event.id]);
+    }
+    const others = await collect(store.readAll({ fromPosition: all[0]!.position, streamPrefixes: [`elsewhere-${category}-`] }));
+    const afterOther = await collect(store.readAll({ fromPosition: others[0]!.position, streamPrefixes: [`${category}-`], maxCount: 1 }));
+    expect(afterOther.map((event) => event.id)).toEqual([mine[1]!.id]);
+  });
+
   it('pages through $all with a small page size without losing or repeating events', async () => {
     const store = open({ readPageSize: 2 });
     const category = newCategory();

@@ -329,12 +329,14 @@ export class EsdbEventStore implements EventStore, LogIntegrity {
     if (remaining <= 0) return;
     // Client 6.2.1 cannot filter reads of $all, so pages are filtered here. Each page starts at the
     // last position of the one before, which a read includes; that event is skipped the second time
-    // and asked for on top of the page size, or a page of one would never move on.
+    // and asked for on top of the page size, or a page of one would never move on. A page asks for
+    // no more than the events still wanted (the feed reads its source events one at a time).
     let from: LogPosition | undefined = options.fromPosition;
     let alreadySeen: LogPosition | undefined;
     for (;;) {
       let read = 0;
-      const pageSize = alreadySeen ? this.readPageSize + 1 : this.readPageSize;
+      const wanted = Math.min(this.readPageSize, remaining);
+      const pageSize = alreadySeen ? wanted + 1 : wanted;
       for await (const event of this.readAllPage(from ? toClientPosition(from) : START, FORWARDS, pageSize)) {
         read += 1;
         const position = toLogPosition(event.position);

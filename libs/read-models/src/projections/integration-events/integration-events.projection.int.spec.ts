@@ -8,7 +8,7 @@ import { ProjectionGenerations } from '../../projection/projection-generations';
 import type { ReadModelDb } from '../../schema';
 import { ledgerProjection } from '../ledger/ledger.projection';
 import { integrationEventOfRow, integrationEventsProjection } from './integration-events.projection';
-import { cursorAfterPosition, cursorAtRow, FEED_START, integrationEventById, integrationEventsAfter } from './integration-events.queries';
+import { cursorAfterPosition, cursorAtRow, FEED_START, FeedSourceMissingError, integrationEventById, integrationEventsAfter } from './integration-events.queries';
 
 describe.each(readModelDialects)('integration-events projection on $name', (dialect) => {
   let opened: OpenedReadModels;
@@ -28,27 +28,15 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
   });
 
   /** Two partners' customers buying, renewing, cancelling and expiring, interleaved in the log. */
-  async function twoPartnerHistory(): Promise<{ events: RecordedEvent[]; subscriptionId: string }> {
-    const ours = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-a' });
-    const theirs = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-b' });
-    const order = await log.placeOrder(ours.customerId, [WS_ANNUAL, OFFICE], '2025-02-01T12:00:00.000Z');
-    const foreign = await log.placeOrder(theirs.customerId, [WS_ANNUAL], '2025-02-01T12:30:00.000Z');
-    await log.startSubscriptions(order);
-    await log.startSubscriptions(foreign);
-    const subscriptionId = order.subscriptionIds[1]!;
-    await log.cancelPerpetualLines(order.orderId, '2025-02-05T10:00:00.000Z');
-    await log.advanceLifecycle(subscriptionId, '2026-02-02T00:00:00.000Z');
-    await log.changeAutoRenew(subscriptionId, false, '2026-03-01T00:00:00.000Z');
-    await log.advanceLifecycle(subscriptionId, '2027-02-02T00:00:00.000Z');
-    await log.cancelSubscription(foreign.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
-    return { events: await log.allEvents(), subscriptionId };
+  function twoPartnerHistory(): Promise<{ events: RecordedEvent[]; subscriptionId: string }> {
+    return twoPartnerHistoryIn(log);
   }
 
   it('lists a partner its own public events only, in log order, each with an id derived from its source event', async () => {
     const { events } = await twoPartnerHistory();
     await projectFeed(db, events);
 
-    const ours = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    const ours = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
 
     const expectedTypes = events
       .filter((event) => (event.data as { customerId?: string }).customerId !== undefined)
@@ -59,7 +47,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
     expect(ours.map((row) => row.type)).toEqual(
       expect.arrayContaining(['order.placed', 'subscription.started', 'subscription.renewed', 'subscription.autorenew_changed', 'subscription.expired', 'perpetual.cancelled', 'software.revoked', 'ledger.entry_recorded']),
     );
-    const theirs = await integrationEventsAfter(db, { partnerId: 'partner-b', after: FEED_START, limit: 1000 });
+    const theirs = await integrationEventsAfter(db, log.store, { partnerId: 'partner-b', after: FEED_START, limit: 1000 });
     expect(theirs.map((row) => row.type)).toContain('subscription.cancelled');
     expect(new Set([...ours, ...theirs].map((row) => row.id)).size).toBe(ours.length + theirs.length);
     expect(ours.some((row) => row.type === 'subscription.cancelled')).toBe(false);
@@ -68,16 +56,16 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
   it('resumes after any event (also between two events of one source) and filters by type', async () => {
     const { events } = await twoPartnerHistory();
     await projectFeed(db, events);
-    const all = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    const all = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
     const cancellation = all.findIndex((row) => row.type === 'perpetual.cancelled');
 
-    const rest = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursorAtRow(all[cancellation]!), limit: 1000 });
-    const afterWholeSource = await integrationEventsAfter(db, {
+    const rest = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: cursorAtRow(all[cancellation]!), limit: 1000 });
+    const afterWholeSource = await integrationEventsAfter(db, log.store, {
       partnerId: 'partner-a',
       after: cursorAfterPosition({ commit: BigInt(all[cancellation]!.position_commit), prepare: BigInt(all[cancellation]!.position_prepare) }),
       limit: 1000,
     });
-    const renewals = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, types: ['subscription.renewed'], limit: 1000 });
+    const renewals = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, types: ['subscription.renewed'], limit: 1000 });
 
     expect(rest.map((row) => row.id)).toEqual(all.slice(cancellation + 1).map((row) => row.id));
     expect(rest.slice(0, 2).map((row) => row.type)).toEqual(['software.revoked', 'ledger.entry_recorded']);
@@ -85,7 +73,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
     expect(renewals.map((row) => row.type)).toEqual(['subscription.renewed']);
   });
 
-  it('stores each event`s data as its fields` values alone and answers every event as the mapping made it, to the byte', async () => {
+  it('stores no event`s data and answers every event as the mapping makes it from its source event in the log, to the byte', async () => {
     const { events } = await twoPartnerHistory();
     await projectFeed(db, events);
     const mapped = new Map(
@@ -96,13 +84,13 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
 
     const stored = await db.selectFrom('integration_events').selectAll().execute();
     const answered = [
-      ...(await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })),
-      ...(await integrationEventsAfter(db, { partnerId: 'partner-b', after: FEED_START, limit: 1000 })),
+      ...(await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })),
+      ...(await integrationEventsAfter(db, log.store, { partnerId: 'partner-b', after: FEED_START, limit: 1000 })),
     ];
 
     expect(new Set(stored.map((row) => row.type)).size).toBe(8);
     expect(stored.filter((row) => row.type === 'ledger.entry_recorded')).toEqual([]);
-    expect(stored.filter((row) => !row.data.startsWith('[')).map((row) => row.type)).toEqual([]);
+    expect(stored.filter((row) => row.data !== '').map((row) => row.type)).toEqual([]);
     expect(answered.map((row) => row.id).sort()).toEqual([...mapped.keys()].sort());
     expect(answered.filter((row) => row.type === 'ledger.entry_recorded').length).toBeGreaterThan(0);
     for (const row of answered) expect(JSON.stringify(integrationEventOfRow(row))).toBe(JSON.stringify(mapped.get(row.id)));
@@ -119,28 +107,28 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
         .filter((event) => ourCustomer(events, event))
         .flatMap((source) => integrationEventsOf({ type: source.type, data: source.data }, { eventId: source.id, position: positionToString(source.position) }))
         .map(({ event }) => event.id);
-    const before = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    const before = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
     expect(before.map((row) => row.id)).toEqual(mappedInOrder(half));
 
     // The feed folds the rest, the ledger not yet: the feed lists nothing past where the ledger stands.
     await projectEvents(db, events.slice(half), [integrationEventsProjection]);
     await moveCheckpoints(db, [integrationEventsProjection], events.at(-1)!.position);
-    expect((await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).map((row) => row.id)).toEqual(mappedInOrder(half));
+    expect((await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).map((row) => row.id)).toEqual(mappedInOrder(half));
 
     await projectEvents(db, events.slice(half), [ledgerProjection]);
     await moveCheckpoints(db, [ledgerProjection], events.at(-1)!.position);
-    const all = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    const all = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
     expect(all.map((row) => row.id)).toEqual(mappedInOrder(events.length));
     const oneByOne = [];
-    for (let cursor = FEED_START, [next] = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: 1 }); next; ) {
+    for (let cursor = FEED_START, [next] = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: cursor, limit: 1 }); next; ) {
       oneByOne.push(next.id);
       cursor = cursorAtRow(next);
-      [next] = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: 1 });
+      [next] = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: cursor, limit: 1 });
     }
     expect(oneByOne).toEqual(all.map((row) => row.id));
     const ledgerEvent = all.find((row) => row.type === 'ledger.entry_recorded')!;
-    expect(await integrationEventById(db, 'partner-a', ledgerEvent.id)).toEqual(ledgerEvent);
-    expect(await integrationEventById(db, 'partner-b', ledgerEvent.id)).toBeUndefined();
+    expect(await integrationEventById(db, log.store, 'partner-a', ledgerEvent.id)).toEqual(ledgerEvent);
+    expect(await integrationEventById(db, log.store, 'partner-b', ledgerEvent.id)).toBeUndefined();
 
     // A generation built by version 2 also stored the ledger's events: each is still answered once.
     const generation = (await new ProjectionGenerations(db).active(integrationEventsProjection.name))!.generation;
@@ -149,7 +137,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
       .insertInto('integration_events')
       .values({ ...ledgerEvent, position: '' })
       .execute();
-    expect((await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).map((row) => row.id)).toEqual(all.map((row) => row.id));
+    expect((await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).map((row) => row.id)).toEqual(all.map((row) => row.id));
   });
 
   it('answers each of a cancellation`s voided installments, which the ledger keeps in one row, in pages of any size and by id', async () => {
@@ -166,21 +154,21 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
     expect(voids.length).toBeGreaterThan(2);
     expect((await db.selectFrom('ledger_entries').select('id').where('kind', '=', 'void').execute()).length).toBe(1);
 
-    const all = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    const all = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
     expect(all.map((row) => JSON.stringify(integrationEventOfRow(row)))).toEqual(mapped.map((event) => JSON.stringify(event)));
     for (const pageSize of [1, 2, 3, 5]) {
       const paged = [];
-      for (let cursor = FEED_START, page = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: pageSize }); page.length > 0; ) {
+      for (let cursor = FEED_START, page = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: cursor, limit: pageSize }); page.length > 0; ) {
         expect(page.length).toBeLessThanOrEqual(pageSize);
         paged.push(...page.map((row) => row.id));
         cursor = cursorAtRow(page.at(-1)!);
-        page = await integrationEventsAfter(db, { partnerId: 'partner-a', after: cursor, limit: pageSize });
+        page = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: cursor, limit: pageSize });
       }
       expect(paged).toEqual(all.map((row) => row.id));
     }
-    for (const event of voids) expect((await integrationEventById(db, 'partner-a', event.id))?.id).toBe(event.id);
-    expect(await integrationEventById(db, 'partner-a', voids.at(-1)!.id)).toEqual(all.find((row) => row.id === voids.at(-1)!.id));
-    expect(await integrationEventById(db, 'partner-a', voids[0]!.id.replace(/:0$/, `:${voids.length}`))).toBeUndefined();
+    for (const event of voids) expect((await integrationEventById(db, log.store, 'partner-a', event.id))?.id).toBe(event.id);
+    expect(await integrationEventById(db, log.store, 'partner-a', voids.at(-1)!.id)).toEqual(all.find((row) => row.id === voids.at(-1)!.id));
+    expect(await integrationEventById(db, log.store, 'partner-a', voids[0]!.id.replace(/:0$/, `:${voids.length}`))).toBeUndefined();
   });
 
   it('answers a row version 1 stored (its data whole, its position as text) as it answered it then', async () => {
@@ -207,7 +195,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
       .execute();
     await moveCheckpoints(db, [ledgerProjection, integrationEventsProjection], { commit: 9000n, prepare: 9000n });
 
-    const [row] = await integrationEventsAfter(db, { partnerId: 'partner-a', after: FEED_START, limit: 10 });
+    const [row] = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 10 });
 
     expect(row!.position).toBe('9000.9000');
     expect(integrationEventOfRow(row!)).toEqual({
@@ -224,19 +212,59 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
     const { events } = await twoPartnerHistory();
     await projectFeed(db, events);
     const first = await db.selectFrom('integration_events').selectAll().orderBy('id').execute();
+    const answered = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
 
     const again = await dialect.open();
     try {
       await projectFeed(again.db, events);
       const rebuilt = await again.db.selectFrom('integration_events').selectAll().orderBy('id').execute();
-      expect(rebuilt.map(integrationEventOfRow)).toEqual(first.map(integrationEventOfRow));
+      expect(rebuilt).toEqual(first);
+      expect(await integrationEventsAfter(again.db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).toEqual(answered);
     } finally {
       await again.cleanup();
     }
     expect(first.length).toBeGreaterThan(10);
-    expect(JSON.stringify(first)).not.toMatch(/productKey|[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}/);
+    expect(answered.map((row) => row.data).join('').length).toBeGreaterThan(1000);
+    expect(JSON.stringify(answered)).not.toMatch(/productKey|[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}/);
+  });
+
+  it('refuses to answer rows whose source events another log holds, or holds as other events', async () => {
+    const { events } = await twoPartnerHistory();
+    await projectFeed(db, events);
+    const stored = await db.selectFrom('integration_events').select('id').where('partner_id', '=', 'partner-a').execute();
+    const other = await CommerceLog.open();
+    try {
+      const empty = integrationEventsAfter(db, other.log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+      await expect(empty).rejects.toThrow(FeedSourceMissingError);
+      await expect(empty).rejects.toThrow(/is not in the log/);
+      await twoPartnerHistoryIn(other.log);
+      await expect(integrationEventsAfter(db, other.log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).rejects.toThrow(
+        /does not make the feed's event/,
+      );
+      await expect(integrationEventById(db, other.log.store, 'partner-a', stored[0]!.id)).rejects.toThrow(FeedSourceMissingError);
+    } finally {
+      await other.cleanup();
+    }
+    expect((await integrationEventById(db, log.store, 'partner-a', stored[0]!.id))?.data).not.toBe('');
   });
 });
+
+/** Two partners' customers buying, renewing, cancelling and expiring, interleaved in `log`. */
+async function twoPartnerHistoryIn(log: CommerceLog): Promise<{ events: RecordedEvent[]; subscriptionId: string }> {
+  const ours = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-a' });
+  const theirs = await log.registerCustomer({ at: '2025-01-10T09:00:00.000Z', partnerId: 'partner-b' });
+  const order = await log.placeOrder(ours.customerId, [WS_ANNUAL, OFFICE], '2025-02-01T12:00:00.000Z');
+  const foreign = await log.placeOrder(theirs.customerId, [WS_ANNUAL], '2025-02-01T12:30:00.000Z');
+  await log.startSubscriptions(order);
+  await log.startSubscriptions(foreign);
+  const subscriptionId = order.subscriptionIds[1]!;
+  await log.cancelPerpetualLines(order.orderId, '2025-02-05T10:00:00.000Z');
+  await log.advanceLifecycle(subscriptionId, '2026-02-02T00:00:00.000Z');
+  await log.changeAutoRenew(subscriptionId, false, '2026-03-01T00:00:00.000Z');
+  await log.advanceLifecycle(subscriptionId, '2027-02-02T00:00:00.000Z');
+  await log.cancelSubscription(foreign.subscriptionIds[1]!, '2025-02-03T10:00:00.000Z');
+  return { events: await log.allEvents(), subscriptionId };
+}
 
 /** The feed reads its own rows and the ledger's entries, as far as both projections' checkpoints: both fold `events`. */
 async function projectFeed(db: ReadModelDb, events: readonly RecordedEvent[]): Promise<void> {

@@ -1,10 +1,10 @@
 import { feedSequenceOfLedgerEntry, ledgerEntryIdOf, ledgerEntryRecorded, type IntegrationEventType } from '@csp/domain/integration-events/integration-event';
-import { comparePositions, type LogPosition } from '@csp/event-store';
+import { comparePositions, positionToString, type EventStore, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { sql } from 'kysely';
 import { readActiveCheckpoints } from '../../active-checkpoints';
 import type { ReadModelDb } from '../../schema';
 import { ledgerEntriesOfRow, ledgerProjection, ledgerRowIdsHolding, type LedgerEntriesTable } from '../ledger/ledger.projection';
-import { feedPositionOf, integrationEventsProjection, type IntegrationEventsTable } from './integration-events.projection';
+import { feedEventsOf, feedPositionOf, integrationEventsProjection, type IntegrationEventsTable } from './integration-events.projection';
 import { storedEventData } from './stored-event-data';
 
 /**
@@ -33,6 +33,9 @@ export function cursorAtRow(row: Pick<IntegrationEventsTable, 'position_commit' 
   return { commit: BigInt(row.position_commit), prepare: BigInt(row.position_prepare), sequence: Number(row.sequence) };
 }
 
+/** The log the feed was folded from, where its rows' source events are read again. */
+export type FeedSourceLog = Pick<EventStore, 'readAll'>;
+
 export interface IntegrationEventsFilter {
   partnerId: string;
   after: FeedCursor;
@@ -51,9 +54,9 @@ export interface IntegrationEventsFilter {
  * adds later.
  *
  * @example
- *   const rows = await integrationEventsAfter(db, { partnerId: 'partner-1', after: FEED_START, limit: 100 });
+ *   const rows = await integrationEventsAfter(db, store, { partnerId: 'partner-1', after: FEED_START, limit: 100 });
  */
-export async function integrationEventsAfter(db: ReadModelDb, filter: IntegrationEventsFilter): Promise<IntegrationEventsTable[]> {
+export async function integrationEventsAfter(db: ReadModelDb, log: FeedSourceLog, filter: IntegrationEventsFilter): Promise<IntegrationEventsTable[]> {
   const folded = await foldedByFeedAndLedger(db);
   if (folded === undefined) return [];
   const upTo = filter.upTo !== undefined && comparePositions(filter.upTo, folded) < 0 ? filter.upTo : folded;
@@ -63,7 +66,7 @@ export async function integrationEventsAfter(db: ReadModelDb, filter: Integratio
     types.length === 0 || storedTypes.length > 0 ? storedEventsAfter(db, { ...filter, types: storedTypes, upTo }) : [],
     types.length === 0 || types.includes(LEDGER_EVENT) ? ledgerEventsAfter(db, { ...filter, upTo }) : [],
   ]);
-  return inFeedOrder(stored, ledger).slice(0, filter.limit);
+  return withSourceData(log, inFeedOrder(stored, ledger).slice(0, filter.limit));
 }
 
 const LEDGER_EVENT = 'ledger.entry_recorded';
@@ -187,7 +190,7 @@ function withPosition(row: IntegrationEventsTable): IntegrationEventsTable {
 }
 
 /** One event of a partner's feed by its id. */
-export async function integrationEventById(db: ReadModelDb, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
+export async function integrationEventById(db: ReadModelDb, log: FeedSourceLog, partnerId: string, id: string): Promise<IntegrationEventsTable | undefined> {
   const entryId = ledgerEntryIdOf(id);
   if (entryId !== undefined) {
     const rowIds = ledgerRowIdsHolding(entryId);
@@ -196,5 +199,60 @@ export async function integrationEventById(db: ReadModelDb, partnerId: string, i
     return rows.flatMap(feedRowsOfLedgerRow).find((row) => row.id === id);
   }
   const row = await db.selectFrom('integration_events').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst();
-  return row && withPosition(row);
+  if (row === undefined) return undefined;
+  const [withData] = await withSourceData(log, [withPosition(row)]);
+  return withData;
+}
+
+/** Source events read at once: a page of the feed reads at most this many positions of the log in parallel. */
+const SOURCE_READS_AT_ONCE = 32;
+
+/**
+ * The rows with their `data`: a row of version 4 keeps none, and gets it from its source event,
+ * read from the log at the row's position and mapped as the fold mapped it (`feedEventsOf`); rows
+ * of earlier versions keep theirs. The log is append-only, so the same row always gets the same data.
+ */
+async function withSourceData(log: FeedSourceLog, rows: IntegrationEventsTable[]): Promise<IntegrationEventsTable[]> {
+  const positions = [...new Set(rows.filter((row) => row.data === '').map(feedPositionOf))];
+  if (positions.length === 0) return rows;
+  const sources = new Map<string, RecordedEvent>();
+  for (let start = 0; start < positions.length; start += SOURCE_READS_AT_ONCE) {
+    const read = await Promise.all(positions.slice(start, start + SOURCE_READS_AT_ONCE).map((position) => sourceEventAt(log, position)));
+    for (const source of read) sources.set(positionToString(source.position), source);
+  }
+  return rows.map((row) => (row.data === '' ? { ...row, data: dataFromSource(row, sources.get(feedPositionOf(row))!) } : row));
+}
+
+async function sourceEventAt(log: FeedSourceLog, position: string): Promise<RecordedEvent> {
+  const [commit, prepare] = position.split('.').map(BigInt) as [bigint, bigint];
+  for await (const event of log.readAll({ fromPosition: { commit, prepare }, maxCount: 1 })) {
+    if (positionToString(event.position) === position) return event;
+    break;
+  }
+  throw new FeedSourceMissingError(position);
+}
+
+/** The row's event made again from its source event: it must be the event the fold stored, id and all. */
+function dataFromSource(row: IntegrationEventsTable, source: RecordedEvent): string {
+  const mapped = feedEventsOf(source)[Number(row.sequence)];
+  if (mapped?.event.id !== row.id) throw new FeedSourceMissingError(feedPositionOf(row), row.id);
+  return JSON.stringify(mapped.event.data);
+}
+
+/**
+ * A feed row whose source event the log does not hold (or holds as another event): the read store
+ * was folded from another log than the one the service reads. Nothing is answered from it.
+ */
+export class FeedSourceMissingError extends Error {
+  constructor(
+    readonly position: string,
+    readonly eventId?: string,
+  ) {
+    super(
+      eventId === undefined
+        ? `the integration-event feed's source event at log position ${position} is not in the log`
+        : `the log's event at position ${position} does not make the feed's event ${eventId}`,
+    );
+    this.name = 'FeedSourceMissingError';
+  }
 }
