@@ -80,7 +80,7 @@ export function integrationEventOfRow(row: IntegrationEventsTable): IntegrationE
  * rows on the benchmark's log): see "Thirty-seventh round" in the README.
  * Version 4 keeps no `data`: a row is the event's place in a partner's feed, and a reader makes the
  * event's data again from the source event at the row's position (`feedEventsOf`, the same mapping
- * the fold uses). A 1M-event rebuild took about 12 % less time: see "Forty-first round" in the README.
+ * the fold uses). A rebuild takes about a tenth less time: see "Forty-first round" in the README.
  */
 export const integrationEventsProjection: ProjectionDefinition<IntegrationEventsSchema> = {
   name: 'integration-events',
