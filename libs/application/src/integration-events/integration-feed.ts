@@ -1,11 +1,12 @@
 import type { IntegrationEvent, IntegrationEventType } from '@csp/domain/integration-events/integration-event';
-import { positionToString, type EventStore, type LogPosition } from '@csp/event-store';
+import { positionToString, type LogPosition } from '@csp/event-store';
 import {
   cursorAfterPosition,
   cursorAtRow,
   FEED_START,
   integrationEventOfRow,
   integrationEventsAfter,
+  type FeedSourceLog,
   type IntegrationEventsTable,
   type ReadModelDb,
 } from '@csp/read-models';
@@ -50,7 +51,7 @@ export class IntegrationFeed implements OnModuleDestroy {
 
   constructor(
     @Inject(READ_MODEL_DB) private readonly db: ReadModelDb,
-    @Inject(EVENT_STORE) private readonly log: EventStore,
+    @Inject(EVENT_STORE) private readonly log: FeedSourceLog,
   ) {}
 
   onModuleDestroy(): void {
