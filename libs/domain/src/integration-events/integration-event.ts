@@ -241,24 +241,63 @@ type SourceEvent = CustomerEvent | OrderEvent | SubscriptionEvent | SupportReque
  *   // [subscription.cancelled, software.revoked, ledger.entry_recorded (the refund, when there is one)]
  */
 export function integrationEventsOf(domainEvent: DomainEvent, source: IntegrationEventSource): MappedIntegrationEvent[] {
-  const event = domainEvent as SourceEvent;
+  const idOf = eventIdsOf(source.eventId);
+  return mapSourceEvent<MappedIntegrationEvent>(
+    domainEvent,
+    (type, tenant, occurredAt, data, partnerId) => {
+      const published = { id: idOf(type), type, occurredAt, position: source.position, tenant, data: data() } as IntegrationEvent;
+      return partnerId === undefined ? { event: published } : { event: published, partnerId };
+    },
+    (partnerId) =>
+      ledgerEntriesOf(domainEvent, source).map((entry) => (partnerId === undefined ? { event: ledgerEntryRecorded(entry) } : { event: ledgerEntryRecorded(entry), partnerId })),
+  );
+}
+
+/** One integration event's id, type and customer, and the partner its source names: what the feed's fold needs of it. */
+export interface IntegrationEventPlace {
+  id: string;
+  type: IntegrationEventType;
+  tenant: string;
+  partnerId?: string;
+}
+
+/**
+ * The events `integrationEventsOf` yields but the ledger entries' (which always come last), in the
+ * same order and with the same ids, without their data: the feed's fold stores no more of them. It
+ * builds no data and derives no ledger entry, in about a third of the time `integrationEventsOf` takes.
+ */
+export function integrationEventPlacesOf(domainEvent: DomainEvent, source: Pick<IntegrationEventSource, 'eventId'>): IntegrationEventPlace[] {
+  const idOf = eventIdsOf(source.eventId);
+  return mapSourceEvent<IntegrationEventPlace>(
+    domainEvent,
+    (type, tenant, _occurredAt, _data, partnerId) => (partnerId === undefined ? { id: idOf(type), type, tenant } : { id: idOf(type), type, tenant, partnerId }),
+    () => [],
+  );
+}
+
+/** `<source event id>:<type>:<n>`, the n-th event of that type the source yields. */
+function eventIdsOf(sourceEventId: string): (type: IntegrationEventType) => string {
   const counts = new Map<string, number>();
-  const publish = <T extends IntegrationEventType>(
-    type: T,
-    tenant: string,
-    occurredAt: string,
-    data: IntegrationEventDataByType[T],
-    partnerId?: string,
-  ): MappedIntegrationEvent => {
+  return (type) => {
     const ordinal = counts.get(type) ?? 0;
     counts.set(type, ordinal + 1);
-    const published = { id: `${source.eventId}:${type}:${ordinal}`, type, occurredAt, position: source.position, tenant, data } as IntegrationEvent;
-    return partnerId === undefined ? { event: published } : { event: published, partnerId };
+    return `${sourceEventId}:${type}:${ordinal}`;
   };
-  // Always the last events of their source: the feed reads them from the ledger's entries and
-  // places them after the source's own events (`feedSequenceOfLedgerEntry`).
-  const ledgerEntries = (): MappedIntegrationEvent[] => ledgerEntriesOf(domainEvent, source).map((entry) => ({ event: ledgerEntryRecorded(entry) }));
+}
 
+/** One event of the source's, its data made only by who needs it. */
+type Publish<Mapped> = <Type extends IntegrationEventType>(
+  type: Type,
+  tenant: string,
+  occurredAt: string,
+  data: () => IntegrationEventDataByType[Type],
+  partnerId?: string,
+) => Mapped;
+
+function mapSourceEvent<Mapped>(domainEvent: DomainEvent, publish: Publish<Mapped>, ledgerEntries: (partnerId?: string) => Mapped[]): Mapped[] {
+  const event = domainEvent as SourceEvent;
+  // The ledger entries are always the last events of their source: the feed reads them from the
+  // ledger's entries and places them after the source's own events (`feedSequenceOfLedgerEntry`).
   switch (event.type) {
     case 'OrderPlaced': {
       const { data } = event;
@@ -267,7 +306,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
           'order.placed',
           data.customerId,
           data.purchasedAt,
-          {
+          () => ({
             orderId: data.orderId,
             customerId: data.customerId,
             purchasedAt: data.purchasedAt,
@@ -286,7 +325,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
               taxIncluded: line.taxIncluded,
               subscriptionId: line.subscriptionId,
             })),
-          },
+          }),
           data.partnerId,
         ),
       ];
@@ -298,7 +337,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
           'subscription.started',
           data.customerId,
           data.term.start,
-          {
+          () => ({
             subscriptionId: data.subscriptionId,
             orderId: data.orderId,
             customerId: data.customerId,
@@ -315,7 +354,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
             termStartDate: data.term.start,
             termEndDate: data.term.end,
             termPrice: data.term.price,
-          },
+          }),
           data.partnerId,
         ),
       ];
@@ -323,7 +362,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
     case 'SubscriptionRenewed': {
       const { data } = event;
       return [
-        publish('subscription.renewed', data.customerId, data.renewedAt, {
+        publish('subscription.renewed', data.customerId, data.renewedAt, () => ({
           subscriptionId: data.subscriptionId,
           orderId: data.orderId,
           customerId: data.customerId,
@@ -332,24 +371,24 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
           termStartDate: data.term.start,
           termEndDate: data.term.end,
           termPrice: data.term.price,
-        }),
+        })),
       ];
     }
     case 'SubscriptionExpired': {
       const { data } = event;
       return [
-        publish('subscription.expired', data.customerId, data.expiredAt, {
+        publish('subscription.expired', data.customerId, data.expiredAt, () => ({
           subscriptionId: data.subscriptionId,
           orderId: data.orderId,
           customerId: data.customerId,
           expiredAt: data.expiredAt,
-        }),
+        })),
       ];
     }
     case 'SubscriptionCancelled': {
       const { data } = event;
       return [
-        publish('subscription.cancelled', data.customerId, data.cancelledAt, {
+        publish('subscription.cancelled', data.customerId, data.cancelledAt, () => ({
           subscriptionId: data.subscriptionId,
           orderId: data.orderId,
           customerId: data.customerId,
@@ -362,47 +401,47 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
             usedCost: data.usedCost,
             invoicePeriod: data.invoicePeriod,
           },
-        }),
-        publish('software.revoked', data.customerId, data.cancelledAt, {
+        })),
+        publish('software.revoked', data.customerId, data.cancelledAt, () => ({
           softwareId: data.subscriptionId,
           customerId: data.customerId,
           orderId: data.orderId,
           subscriptionId: data.subscriptionId,
           revokedAt: data.cancelledAt,
           reason: 'subscription_cancelled',
-        }),
+        })),
         ...ledgerEntries(),
       ];
     }
     case 'AutoRenewChanged': {
       const { data } = event;
       return [
-        publish('subscription.autorenew_changed', data.customerId, data.changedAt, {
+        publish('subscription.autorenew_changed', data.customerId, data.changedAt, () => ({
           subscriptionId: data.subscriptionId,
           customerId: data.customerId,
           autoRenewEnabled: data.autoRenewEnabled,
           changedAt: data.changedAt,
-        }),
+        })),
       ];
     }
     case 'PerpetualLineCancelled': {
       const { data } = event;
       return [
-        publish('perpetual.cancelled', data.customerId, data.cancelledAt, {
+        publish('perpetual.cancelled', data.customerId, data.cancelledAt, () => ({
           orderId: data.orderId,
           customerId: data.customerId,
           lineItemNumber: data.lineItemNumber,
           cancelledAt: data.cancelledAt,
           credit: { ...data.credit, invoicePeriod: data.invoicePeriod },
-        }),
-        publish('software.revoked', data.customerId, data.cancelledAt, {
+        })),
+        publish('software.revoked', data.customerId, data.cancelledAt, () => ({
           softwareId: softwareIdOf(data.orderId, data.lineItemNumber, null),
           customerId: data.customerId,
           orderId: data.orderId,
           subscriptionId: null,
           revokedAt: data.cancelledAt,
           reason: 'perpetual_cancelled',
-        }),
+        })),
         ...ledgerEntries(),
       ];
     }
@@ -417,7 +456,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
           'support_request.decided',
           data.customerId,
           data.decidedAt,
-          {
+          () => ({
             requestId: data.requestId,
             customerId: data.customerId,
             orderId: data.orderId ?? null,
@@ -427,10 +466,10 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
             approvedAmount: data.approvedAmount,
             reason: null,
             decidedAt: data.decidedAt,
-          },
+          }),
           data.partnerId,
         ),
-        ...ledgerEntries().map((mapped) => ({ ...mapped, partnerId: data.partnerId })),
+        ...ledgerEntries(data.partnerId),
       ];
     }
     case 'SupportRequestRejected': {
@@ -440,7 +479,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
           'support_request.decided',
           data.customerId,
           data.decidedAt,
-          {
+          () => ({
             requestId: data.requestId,
             customerId: data.customerId,
             orderId: null,
@@ -450,7 +489,7 @@ export function integrationEventsOf(domainEvent: DomainEvent, source: Integratio
             approvedAmount: null,
             reason: data.reason,
             decidedAt: data.decidedAt,
-          },
+          }),
           data.partnerId,
         ),
       ];

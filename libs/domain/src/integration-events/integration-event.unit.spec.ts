@@ -18,10 +18,13 @@ import {
   feedSequenceOfLedgerEntry,
   INTEGRATION_EVENT_TYPES,
   INTEGRATION_SOURCE_EVENT_TYPES,
+  integrationEventPlacesOf,
   integrationEventsOf,
   LEDGER_ONLY_SOURCE_EVENT_TYPES,
   ledgerEntryIdOf,
   ledgerEntryRecorded,
+  type IntegrationEventSource,
+  type MappedIntegrationEvent,
 } from './integration-event';
 
 const source = { eventId: 'evt-1', position: '42.42' };
@@ -36,11 +39,24 @@ const term: Term = {
 };
 
 /**
+ * What `integrationEventsOf` publishes for the source, after checking that `integrationEventPlacesOf`
+ * gives the same events without their data and without the ledger's (the feed's fold stores only those).
+ */
+function publishedBy(sourceEvent: DomainEvent, from: IntegrationEventSource = source): MappedIntegrationEvent[] {
+  const published = integrationEventsOf(sourceEvent, from);
+  const withoutLedger = published.filter(({ event }) => event.type !== 'ledger.entry_recorded');
+  expect(integrationEventPlacesOf(sourceEvent, from)).toEqual(
+    withoutLedger.map(({ event, partnerId }) => ({ id: event.id, type: event.type, tenant: event.tenant, ...(partnerId === undefined ? {} : { partnerId }) })),
+  );
+  return published;
+}
+
+/**
  * The feed does not store ledger events: it makes them from the ledger's entries and places them by
  * `feedSequenceOfLedgerEntry`. Both must give what `integrationEventsOf` publishes for the source.
  */
 function expectLedgerEventsMadeFromEntries(sourceEvent: DomainEvent): void {
-  const published = integrationEventsOf(sourceEvent, source).map(({ event }) => event);
+  const published = publishedBy(sourceEvent).map(({ event }) => event);
   const entries = ledgerEntriesOf(sourceEvent, source);
   expect(entries.length).toBeGreaterThan(0);
   const fromEntries = entries.map((entry) => [feedSequenceOfLedgerEntry(entry), JSON.stringify(ledgerEntryRecorded(entry))]);
@@ -87,7 +103,7 @@ describe('integration events of domain events', () => {
       },
     };
 
-    expect(integrationEventsOf(placed, source)).toEqual([
+    expect(publishedBy(placed, source)).toEqual([
       {
         partnerId: 'partner-1',
         event: {
@@ -152,7 +168,7 @@ describe('integration events of domain events', () => {
       },
     };
 
-    expect(integrationEventsOf(started, source)).toEqual([
+    expect(publishedBy(started, source)).toEqual([
       {
         partnerId: 'partner-1',
         event: {
@@ -198,7 +214,7 @@ describe('integration events of domain events', () => {
       data: { subscriptionId: 'sub-1', customerId: 'tenant-1', autoRenewEnabled: false, changedAt: '2027-03-01T00:00:00.000Z' },
     };
 
-    expect(integrationEventsOf(renewed, source)).toEqual([
+    expect(publishedBy(renewed, source)).toEqual([
       {
         event: {
           id: 'evt-1:subscription.renewed:0',
@@ -219,10 +235,10 @@ describe('integration events of domain events', () => {
         },
       },
     ]);
-    expect(integrationEventsOf(expired, source).map(({ event }) => [event.type, event.occurredAt, event.data])).toEqual([
+    expect(publishedBy(expired, source).map(({ event }) => [event.type, event.occurredAt, event.data])).toEqual([
       ['subscription.expired', '2028-01-10T09:00:00.000Z', { subscriptionId: 'sub-1', orderId: 'order-1', customerId: 'tenant-1', expiredAt: '2028-01-10T09:00:00.000Z' }],
     ]);
-    expect(integrationEventsOf(toggled, source).map(({ event }) => [event.type, event.data])).toEqual([
+    expect(publishedBy(toggled, source).map(({ event }) => [event.type, event.data])).toEqual([
       ['subscription.autorenew_changed', { subscriptionId: 'sub-1', customerId: 'tenant-1', autoRenewEnabled: false, changedAt: '2027-03-01T00:00:00.000Z' }],
     ]);
   });
@@ -245,7 +261,7 @@ describe('integration events of domain events', () => {
       },
     };
 
-    const events = integrationEventsOf(cancelled, source).map(({ event }) => event);
+    const events = publishedBy(cancelled, source).map(({ event }) => event);
 
     expect(events.map((event) => [event.id, event.type, event.position, event.tenant, event.occurredAt])).toEqual([
       ['evt-1:subscription.cancelled:0', 'subscription.cancelled', '42.42', 'tenant-1', '2026-01-12T09:00:00.000Z'],
@@ -278,7 +294,7 @@ describe('integration events of domain events', () => {
       data: { orderId: 'order-9', customerId: 'tenant-1', lineItemNumber: 2, cancelledAt: '2026-01-20T00:00:00.000Z', credit: eur(43900), invoicePeriod: '2026-02' },
     };
 
-    const events = integrationEventsOf(cancelled, source).map(({ event }) => event);
+    const events = publishedBy(cancelled, source).map(({ event }) => event);
 
     expect(events.map((event) => event.type)).toEqual(['perpetual.cancelled', 'software.revoked', 'ledger.entry_recorded']);
     expect(events[0]!.data).toEqual({
@@ -303,7 +319,7 @@ describe('integration events of domain events', () => {
       data: { ...billed.data, voidedAt: '2026-01-12T09:00:00.000Z', invoicePeriod: '2026-02' },
     };
 
-    expect(integrationEventsOf(billed, source).map(({ event }) => [event.id, event.type, event.occurredAt, event.data])).toEqual([
+    expect(publishedBy(billed, source).map(({ event }) => [event.id, event.type, event.occurredAt, event.data])).toEqual([
       [
         'evt-1:ledger.entry_recorded:0',
         'ledger.entry_recorded',
@@ -321,7 +337,7 @@ describe('integration events of domain events', () => {
         },
       ],
     ]);
-    expect(integrationEventsOf(voided, source).map(({ event }) => [event.type, (event.data as { kind: string }).kind])).toEqual([['ledger.entry_recorded', 'void']]);
+    expect(publishedBy(voided, source).map(({ event }) => [event.type, (event.data as { kind: string }).kind])).toEqual([['ledger.entry_recorded', 'void']]);
     const schedule: FutureInstallmentsVoided = {
       type: 'FutureInstallmentsVoided',
       data: {
@@ -338,7 +354,7 @@ describe('integration events of domain events', () => {
       },
     };
     expect(
-      integrationEventsOf(schedule, source).map(({ event }) => {
+      publishedBy(schedule, source).map(({ event }) => {
         const data = event.data as { entryId: string; kind: string; amount: unknown; invoicePeriod: string };
         return [event.id, event.type, event.occurredAt, data.entryId, data.kind, data.amount, data.invoicePeriod];
       }),
@@ -373,7 +389,7 @@ describe('integration events of domain events', () => {
       data: { requestId: 'req-2', customerId: 'tenant-1', partnerId: 'partner-1', reason: 'outside policy', decidedBy: actor, decidedAt: '2026-03-16T00:00:00.000Z' },
     };
 
-    const approval = integrationEventsOf(approved, source);
+    const approval = publishedBy(approved, source);
     expect(approval.map(({ event, partnerId }) => [event.type, partnerId])).toEqual([
       ['support_request.decided', 'partner-1'],
       ['ledger.entry_recorded', 'partner-1'],
@@ -391,7 +407,7 @@ describe('integration events of domain events', () => {
     });
     expect(approval[1]!.event.data).toMatchObject({ kind: 'credit', amount: eur(-3000), supportRequestId: 'req-1' });
     expectLedgerEventsMadeFromEntries(approved);
-    expect(integrationEventsOf(rejected, source)).toEqual([
+    expect(publishedBy(rejected, source)).toEqual([
       {
         partnerId: 'partner-1',
         event: {
@@ -434,13 +450,13 @@ describe('integration events of domain events', () => {
       },
     };
 
-    expect(integrationEventsOf(generated, source)).toEqual([]);
+    expect(publishedBy(generated, source)).toEqual([]);
     expect(INTEGRATION_SOURCE_EVENT_TYPES).not.toContain('KeyGenerated');
   });
 
   it('names every published type in the contract, and a different source event gives different ids', () => {
     const expired = (eventId: string) =>
-      integrationEventsOf(
+      publishedBy(
         { type: 'SubscriptionExpired', data: { subscriptionId: 's', customerId: 't', orderId: 'o', expiredAt: '2026-01-01T00:00:00.000Z' } },
         { eventId, position: '1.1' },
       )[0]!.event.id;

@@ -73,7 +73,7 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
     expect(renewals.map((row) => row.type)).toEqual(['subscription.renewed']);
   });
 
-  it('stores no event`s data and answers every event as the mapping makes it from its source event in the log, to the byte', async () => {
+  it('stores no event`s data, tenant or instant and answers every event as the mapping makes it from its source event in the log, to the byte', async () => {
     const { events } = await twoPartnerHistory();
     await projectFeed(db, events);
     const mapped = new Map(
@@ -90,10 +90,25 @@ describe.each(readModelDialects)('integration-events projection on $name', (dial
 
     expect(new Set(stored.map((row) => row.type)).size).toBe(8);
     expect(stored.filter((row) => row.type === 'ledger.entry_recorded')).toEqual([]);
-    expect(stored.filter((row) => row.data !== '').map((row) => row.type)).toEqual([]);
+    expect(stored.filter((row) => row.data !== '' || row.tenant !== '' || row.occurred_at !== '').map((row) => row.type)).toEqual([]);
     expect(answered.map((row) => row.id).sort()).toEqual([...mapped.keys()].sort());
     expect(answered.filter((row) => row.type === 'ledger.entry_recorded').length).toBeGreaterThan(0);
     for (const row of answered) expect(JSON.stringify(integrationEventOfRow(row))).toBe(JSON.stringify(mapped.get(row.id)));
+  });
+
+  it('answers the rows version 4 stored (their tenant and instant kept, their data left out) as it answers version 5`s', async () => {
+    const { events } = await twoPartnerHistory();
+    await projectFeed(db, events);
+    const answeredFromVersion5 = await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 });
+    const generation = (await new ProjectionGenerations(db).active(integrationEventsProjection.name))!.generation;
+    const generationDb = db.withPlugin(new GenerationTablesPlugin(integrationEventsProjection.tables, generation));
+    for (const row of answeredFromVersion5.filter((answered) => answered.type !== 'ledger.entry_recorded')) {
+      await generationDb.updateTable('integration_events').set({ tenant: row.tenant, occurred_at: row.occurred_at }).where('id', '=', row.id).execute();
+    }
+
+    const stored = await generationDb.selectFrom('integration_events').selectAll().where('partner_id', '=', 'partner-a').execute();
+    expect(stored.filter((row) => row.tenant === '' || row.occurred_at === '' || row.data !== '')).toEqual([]);
+    expect(await integrationEventsAfter(db, log.store, { partnerId: 'partner-a', after: FEED_START, limit: 1000 })).toEqual(answeredFromVersion5);
   });
 
   it('answers the ledger`s events from its entries in the order the mapping gives, by id too, and only as far as both projections have folded', async () => {

@@ -208,9 +208,10 @@ export async function integrationEventById(db: ReadModelDb, log: FeedSourceLog, 
 const SOURCE_READS_AT_ONCE = 32;
 
 /**
- * The rows with their `data`: a row of version 4 keeps none, and gets it from its source event,
- * read from the log at the row's position and mapped as the fold mapped it (`feedEventsOf`); rows
- * of earlier versions keep theirs. The log is append-only, so the same row always gets the same data.
+ * The rows whole: a row of version 4 keeps no `data`, one of version 5 neither its tenant nor its
+ * instant, and each gets them from its source event, read from the log at the row's position and
+ * mapped as the fold mapped it (`feedEventsOf`); rows of earlier versions keep theirs. The log is
+ * append-only, so the same row always gets the same event.
  */
 async function withSourceData(log: FeedSourceLog, rows: IntegrationEventsTable[]): Promise<IntegrationEventsTable[]> {
   const positions = [...new Set(rows.filter((row) => row.data === '').map(feedPositionOf))];
@@ -220,7 +221,7 @@ async function withSourceData(log: FeedSourceLog, rows: IntegrationEventsTable[]
     const read = await Promise.all(positions.slice(start, start + SOURCE_READS_AT_ONCE).map((position) => sourceEventAt(log, position)));
     for (const source of read) sources.set(positionToString(source.position), source);
   }
-  return rows.map((row) => (row.data === '' ? { ...row, data: dataFromSource(row, sources.get(feedPositionOf(row))!) } : row));
+  return rows.map((row) => (row.data === '' ? { ...row, ...eventFromSource(row, sources.get(feedPositionOf(row))!) } : row));
 }
 
 async function sourceEventAt(log: FeedSourceLog, position: string): Promise<RecordedEvent> {
@@ -233,10 +234,11 @@ async function sourceEventAt(log: FeedSourceLog, position: string): Promise<Reco
 }
 
 /** The row's event made again from its source event: it must be the event the fold stored, id and all. */
-function dataFromSource(row: IntegrationEventsTable, source: RecordedEvent): string {
+function eventFromSource(row: IntegrationEventsTable, source: RecordedEvent): Pick<IntegrationEventsTable, 'tenant' | 'occurred_at' | 'data'> {
   const mapped = feedEventsOf(source)[Number(row.sequence)];
   if (mapped?.event.id !== row.id) throw new FeedSourceMissingError(feedPositionOf(row), row.id);
-  return JSON.stringify(mapped.event.data);
+  const { tenant, occurredAt, data } = mapped.event;
+  return { tenant, occurred_at: occurredAt, data: JSON.stringify(data) };
 }
 
 /**
