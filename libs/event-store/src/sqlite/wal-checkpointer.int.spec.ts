@@ -178,6 +178,20 @@ describe('WalCheckpointer', () => {
       expect(performance.now() - started).toBeLessThan(100);
     });
 
+    // A rebuild closes its read store right after its last transaction: the thread, waiting for
+    // that writer's next gap (5 s at most for a rebuild), kept the process alive that long.
+    it('stops at once while it waits for the gap of a writer that writes no more', async () => {
+      const readStore = file('read-models.db');
+      for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);
+      const restartWaitMs = 20_000;
+      const checkpointer = WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs, restartPastFrames, writerGivesWay: true, onFailure: () => undefined });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      const stopping = performance.now();
+      await checkpointer.stop();
+      expect(performance.now() - stopping).toBeLessThan(restartWaitMs / 4);
+    }, 30_000);
+
     it('still starts over the log of a writer that has stopped writing', async () => {
       const readStore = file('read-models.db');
       for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);

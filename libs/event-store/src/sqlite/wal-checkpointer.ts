@@ -148,6 +148,7 @@ function syncLogEvery(message, db) {
 
 const DEFAULT_RESTART_WAIT_MS = 20;
 /** `restartTurn` states, as the thread's program names them. */
+const IDLE = 0;
 const RESTART_WANTED = 1;
 const WRITER_WAITING = 2;
 /** How long a writer giving way waits for the RESTART it let in (a copy and a sync); a dead thread does not hold it longer. */
@@ -315,6 +316,10 @@ export class WalCheckpointer {
 
   /** Resolves once the thread has closed this file's connection (or has ended); never rejects. */
   stop(): Promise<void> {
+    // A thread waiting for the writer's gap would wait out `restartWaitMs` (5 s for a rebuild) before
+    // it reads the removal: the writer writes no more, so its gap is now.
+    const turn = this.restartTurn;
+    if (turn && Atomics.compareExchange(turn, 0, RESTART_WANTED, IDLE) === RESTART_WANTED) Atomics.notify(turn, 0);
     return this.thread.remove(this.id);
   }
 }
