@@ -25,12 +25,10 @@ export class PrimaryDomains {
   ) {}
 
   /**
-   * Reserves `domain` for `customerId`, or throws `409 DOMAIN_ALREADY_REGISTERED` when another
-   * customer holds it. Reserving again for the same customer (a retried registration) is a no-op.
+   * Appends a reservation `reservationToStart` made, on its own: when another registration started
+   * the domain's stream meanwhile, it must be this customer's, or `409 DOMAIN_ALREADY_REGISTERED`.
    */
-  async reserve(domain: string, customerId: string, context: CommandContext): Promise<void> {
-    const reservation = await this.reservationToStart(domain, customerId, context);
-    if (!reservation) return;
+  async startReservation(reservation: StreamStart, domain: string, customerId: string, context: CommandContext): Promise<void> {
     try {
       await this.store.appendToStream(
         reservation.streamName,
@@ -49,9 +47,10 @@ export class PrimaryDomains {
   }
 
   /**
-   * The domain's stream as `reserve` would start it, for a caller that appends it together with
-   * the customer's own (`CommandRunner.startStreams`); undefined when `customerId` holds the domain
-   * already. Throws `409 DOMAIN_ALREADY_REGISTERED` when another customer holds it.
+   * The domain's stream as a reservation for `customerId` starts it, to append together with the
+   * customer's own (`CommandRunner.startStreams`) or alone (`startReservation`); undefined when
+   * `customerId` holds the domain already (a retried registration). Throws
+   * `409 DOMAIN_ALREADY_REGISTERED` when another customer holds it.
    */
   async reservationToStart(domain: string, customerId: string, context: CommandContext): Promise<StreamStart | undefined> {
     const holder = await this.customers.domainHolder(domain);
