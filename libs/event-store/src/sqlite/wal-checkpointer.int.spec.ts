@@ -192,6 +192,22 @@ describe('WalCheckpointer', () => {
       expect(performance.now() - stopping).toBeLessThan(restartWaitMs / 4);
     }, 30_000);
 
+    // A rebuild's process closes its event log before its read store: the log's removal waited
+    // behind the thread's wait for the read store's next gap.
+    it('stops the checkpointer of another file at once while the thread waits for a gap that will not come', async () => {
+      const log = file('events.db');
+      const readStore = file('read-models.db');
+      for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);
+      const restartWaitMs = 20_000;
+      const logCheckpointer = WalCheckpointer.start({ file: log.path, intervalMs: 30, busyTimeoutMs: 1000, onFailure: () => undefined });
+      running.push(WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs, restartPastFrames, writerGivesWay: true, onFailure: () => undefined }));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      const stopping = performance.now();
+      await logCheckpointer.stop();
+      expect(performance.now() - stopping).toBeLessThan(restartWaitMs / 4);
+    }, 30_000);
+
     it('still starts over the log of a writer that has stopped writing', async () => {
       const readStore = file('read-models.db');
       for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);

@@ -38,6 +38,7 @@ const MOST_PASSES = 6;
 const IDLE = 0;
 const RESTART_WANTED = 1;
 const WRITER_WAITING = 2;
+const WRITER_GONE = 3;
 const files = new Map();
 const report = (id, error) => parentPort.postMessage({ type: 'failed', id, message: String(error && error.message ? error.message : error) });
 parentPort.on('message', (message) => {
@@ -53,17 +54,18 @@ parentPort.on('message', (message) => {
     const turn = message.restartTurn ? new Int32Array(message.restartTurn) : undefined;
     // Unanswered, the writer is inside a long transaction or writes nothing: one try that takes the
     // file only if it is free, so an idle file is still started over and a busy one is not waited for.
+    // A writer that has stopped (WRITER_GONE) leaves no gap to wait for: the one try is made at once.
     const restartInWritersGap = () => {
-      Atomics.store(turn, 0, RESTART_WANTED);
-      Atomics.wait(turn, 0, RESTART_WANTED, message.restartWaitMs);
-      const answered = Atomics.compareExchange(turn, 0, RESTART_WANTED, IDLE) !== RESTART_WANTED;
+      if (Atomics.compareExchange(turn, 0, IDLE, RESTART_WANTED) === IDLE) Atomics.wait(turn, 0, RESTART_WANTED, message.restartWaitMs);
+      Atomics.compareExchange(turn, 0, RESTART_WANTED, IDLE);
+      const answered = Atomics.load(turn, 0) === WRITER_WAITING;
       db.pragma('busy_timeout = 0');
       try {
         return db.pragma('wal_checkpoint(RESTART)')[0];
       } finally {
         db.pragma('busy_timeout = ' + message.busyTimeoutMs);
         if (answered) {
-          Atomics.store(turn, 0, IDLE);
+          Atomics.compareExchange(turn, 0, WRITER_WAITING, IDLE);
           Atomics.notify(turn, 0);
         }
       }
@@ -151,6 +153,7 @@ const DEFAULT_RESTART_WAIT_MS = 20;
 const IDLE = 0;
 const RESTART_WANTED = 1;
 const WRITER_WAITING = 2;
+const WRITER_GONE = 3;
 /** How long a writer giving way waits for the RESTART it let in (a copy and a sync); a dead thread does not hold it longer. */
 const GIVE_WAY_LIMIT_MS = 10_000;
 const DEFAULT_STUCK_REPORT_MS = 60_000;
@@ -207,6 +210,7 @@ class CheckpointerThread {
   private readonly worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { driver: require.resolve('better-sqlite3') } });
   private readonly failureReports = new Map<number, (message: string) => void>();
   private readonly pendingRemovals = new Map<number, () => void>();
+  private readonly restartTurns = new Map<number, Int32Array>();
   private readonly exited: Promise<void>;
   private ended = false;
   private nextId = 1;
@@ -251,6 +255,7 @@ class CheckpointerThread {
   }: WalCheckpointerOptions, restartTurn: SharedArrayBuffer | undefined): number {
     const id = this.nextId++;
     this.failureReports.set(id, onFailure);
+    if (restartTurn) this.restartTurns.set(id, new Int32Array(restartTurn));
     this.worker.postMessage({ type: 'add', id, file, intervalMs, busyTimeoutMs, restartWaitMs, restartPastFrames, syncLogEveryMs, stuckReportMs, restartTurn });
     return id;
   }
@@ -258,6 +263,8 @@ class CheckpointerThread {
   /** Resolves once the thread has closed that file's connection (or has ended); reports nothing after it is called. */
   async remove(id: number): Promise<void> {
     if (!this.failureReports.delete(id) || this.ended) return;
+    this.restartTurns.delete(id);
+    this.withdrawRestartRequests();
     const last = this.failureReports.size === 0;
     // A checkpointer started from now on gets a thread of its own: this one is ending.
     if (last && CheckpointerThread.shared === this) CheckpointerThread.shared = undefined;
@@ -268,6 +275,17 @@ class CheckpointerThread {
     await removed;
     if (last) await this.exited;
     else if (this.pendingRemovals.size === 0) this.worker.unref();
+  }
+
+  /**
+   * While the thread waits for a writer's gap it reads no message: a removal would wait up to that
+   * file's `restartWaitMs` (5 s for a rebuild, whose process closes its event log before its read
+   * store). Withdrawn, the request becomes the one try that takes the file only if it is free.
+   */
+  private withdrawRestartRequests(): void {
+    for (const turn of this.restartTurns.values()) {
+      if (Atomics.compareExchange(turn, 0, RESTART_WANTED, IDLE) === RESTART_WANTED) Atomics.notify(turn, 0);
+    }
   }
 }
 
@@ -316,10 +334,13 @@ export class WalCheckpointer {
 
   /** Resolves once the thread has closed this file's connection (or has ended); never rejects. */
   stop(): Promise<void> {
-    // A thread waiting for the writer's gap would wait out `restartWaitMs` (5 s for a rebuild) before
-    // it reads the removal: the writer writes no more, so its gap is now.
+    // The writer writes no more, so its gap is now, and the thread asks for no later one: a request
+    // made after this, before the thread reads the removal, would be waited on for `restartWaitMs`.
     const turn = this.restartTurn;
-    if (turn && Atomics.compareExchange(turn, 0, RESTART_WANTED, IDLE) === RESTART_WANTED) Atomics.notify(turn, 0);
+    if (turn) {
+      Atomics.store(turn, 0, WRITER_GONE);
+      Atomics.notify(turn, 0);
+    }
     return this.thread.remove(this.id);
   }
 }
