@@ -38,7 +38,7 @@ const MOST_PASSES = 6;
 const IDLE = 0;
 const RESTART_WANTED = 1;
 const WRITER_WAITING = 2;
-const WRITER_GONE = 3;
+const removalsInFlight = new Int32Array(workerData.removalsInFlight);
 const files = new Map();
 const report = (id, error) => parentPort.postMessage({ type: 'failed', id, message: String(error && error.message ? error.message : error) });
 parentPort.on('message', (message) => {
@@ -54,9 +54,11 @@ parentPort.on('message', (message) => {
     const turn = message.restartTurn ? new Int32Array(message.restartTurn) : undefined;
     // Unanswered, the writer is inside a long transaction or writes nothing: one try that takes the
     // file only if it is free, so an idle file is still started over and a busy one is not waited for.
-    // A writer that has stopped (WRITER_GONE) leaves no gap to wait for: the one try is made at once.
+    // While it waits, the thread reads no message: with a removal on its way (counted in
+    // removalsInFlight before it is sent), it makes the one try at once.
     const restartInWritersGap = () => {
-      if (Atomics.compareExchange(turn, 0, IDLE, RESTART_WANTED) === IDLE) Atomics.wait(turn, 0, RESTART_WANTED, message.restartWaitMs);
+      Atomics.store(turn, 0, RESTART_WANTED);
+      if (Atomics.load(removalsInFlight, 0) === 0) Atomics.wait(turn, 0, RESTART_WANTED, message.restartWaitMs);
       Atomics.compareExchange(turn, 0, RESTART_WANTED, IDLE);
       const answered = Atomics.load(turn, 0) === WRITER_WAITING;
       db.pragma('busy_timeout = 0');
@@ -117,6 +119,7 @@ parentPort.on('message', (message) => {
       clearInterval(file.logSync);
       file.db.close();
     }
+    Atomics.sub(removalsInFlight, 0, 1);
     parentPort.postMessage({ type: 'removed', id: message.id });
     if (message.last) parentPort.close();
   }
@@ -153,7 +156,6 @@ const DEFAULT_RESTART_WAIT_MS = 20;
 const IDLE = 0;
 const RESTART_WANTED = 1;
 const WRITER_WAITING = 2;
-const WRITER_GONE = 3;
 /** How long a writer giving way waits for the RESTART it let in (a copy and a sync); a dead thread does not hold it longer. */
 const GIVE_WAY_LIMIT_MS = 10_000;
 const DEFAULT_STUCK_REPORT_MS = 60_000;
@@ -207,7 +209,12 @@ export interface WalCheckpointerOptions {
 class CheckpointerThread {
   private static shared: CheckpointerThread | undefined;
 
-  private readonly worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { driver: require.resolve('better-sqlite3') } });
+  /** Removals sent and not yet read by the thread, which asks for no writer's gap while one is on its way. */
+  private readonly removalsInFlight = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  private readonly worker = new Worker(CHECKPOINTER_SOURCE, {
+    eval: true,
+    workerData: { driver: require.resolve('better-sqlite3'), removalsInFlight: this.removalsInFlight.buffer },
+  });
   private readonly failureReports = new Map<number, (message: string) => void>();
   private readonly pendingRemovals = new Map<number, () => void>();
   private readonly restartTurns = new Map<number, Int32Array>();
@@ -263,8 +270,9 @@ class CheckpointerThread {
   /** Resolves once the thread has closed that file's connection (or has ended); reports nothing after it is called. */
   async remove(id: number): Promise<void> {
     if (!this.failureReports.delete(id) || this.ended) return;
-    this.restartTurns.delete(id);
+    Atomics.add(this.removalsInFlight, 0, 1);
     this.withdrawRestartRequests();
+    this.restartTurns.delete(id);
     const last = this.failureReports.size === 0;
     // A checkpointer started from now on gets a thread of its own: this one is ending.
     if (last && CheckpointerThread.shared === this) CheckpointerThread.shared = undefined;
@@ -278,9 +286,10 @@ class CheckpointerThread {
   }
 
   /**
-   * While the thread waits for a writer's gap it reads no message: a removal would wait up to that
-   * file's `restartWaitMs` (5 s for a rebuild, whose process closes its event log before its read
-   * store). Withdrawn, the request becomes the one try that takes the file only if it is free.
+   * While the thread waits for a writer's gap it reads no message: a removal, of that file or any
+   * other, would wait up to `restartWaitMs` (5 s for a rebuild, whose writer writes no more, and
+   * whose process closes its event log before its read store). Withdrawn, the request becomes the
+   * one try that takes the file only if it is free.
    */
   private withdrawRestartRequests(): void {
     for (const turn of this.restartTurns.values()) {
@@ -334,13 +343,6 @@ export class WalCheckpointer {
 
   /** Resolves once the thread has closed this file's connection (or has ended); never rejects. */
   stop(): Promise<void> {
-    // The writer writes no more, so its gap is now, and the thread asks for no later one: a request
-    // made after this, before the thread reads the removal, would be waited on for `restartWaitMs`.
-    const turn = this.restartTurn;
-    if (turn) {
-      Atomics.store(turn, 0, WRITER_GONE);
-      Atomics.notify(turn, 0);
-    }
     return this.thread.remove(this.id);
   }
 }
