@@ -178,34 +178,35 @@ describe('WalCheckpointer', () => {
       expect(performance.now() - started).toBeLessThan(100);
     });
 
+    const GAP_WAIT_MS = 20_000;
+
+    /** A read store past the threshold whose checkpointer waits (up to 20 s) for a gap from a writer that writes no more. */
+    async function checkpointerWaitingForAGap(): Promise<WalCheckpointer> {
+      const readStore = file('read-models.db');
+      for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);
+      const checkpointer = WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs: GAP_WAIT_MS, restartPastFrames, writerGivesWay: true, onFailure: () => undefined });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return checkpointer;
+    }
+
+    async function msToStop(checkpointer: WalCheckpointer): Promise<number> {
+      const stopping = performance.now();
+      await checkpointer.stop();
+      return performance.now() - stopping;
+    }
+
     // A rebuild closes its read store right after its last transaction: the thread, waiting for
     // that writer's next gap (5 s at most for a rebuild), kept the process alive that long.
     it('stops at once while it waits for the gap of a writer that writes no more', async () => {
-      const readStore = file('read-models.db');
-      for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);
-      const restartWaitMs = 20_000;
-      const checkpointer = WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs, restartPastFrames, writerGivesWay: true, onFailure: () => undefined });
-      await new Promise((resolve) => setTimeout(resolve, 500));
-
-      const stopping = performance.now();
-      await checkpointer.stop();
-      expect(performance.now() - stopping).toBeLessThan(restartWaitMs / 4);
+      expect(await msToStop(await checkpointerWaitingForAGap())).toBeLessThan(GAP_WAIT_MS / 4);
     }, 30_000);
 
     // A rebuild's process closes its event log before its read store: the log's removal waited
     // behind the thread's wait for the read store's next gap.
     it('stops the checkpointer of another file at once while the thread waits for a gap that will not come', async () => {
-      const log = file('events.db');
-      const readStore = file('read-models.db');
-      for (let megabyte = 0; megabyte < 4; megabyte++) writeMegabyte(readStore.db);
-      const restartWaitMs = 20_000;
-      const logCheckpointer = WalCheckpointer.start({ file: log.path, intervalMs: 30, busyTimeoutMs: 1000, onFailure: () => undefined });
-      running.push(WalCheckpointer.start({ file: readStore.path, intervalMs: 30, busyTimeoutMs: 1000, restartWaitMs, restartPastFrames, writerGivesWay: true, onFailure: () => undefined }));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-
-      const stopping = performance.now();
-      await logCheckpointer.stop();
-      expect(performance.now() - stopping).toBeLessThan(restartWaitMs / 4);
+      const logCheckpointer = WalCheckpointer.start({ file: file('events.db').path, intervalMs: 30, busyTimeoutMs: 1000, onFailure: () => undefined });
+      running.push(await checkpointerWaitingForAGap());
+      expect(await msToStop(logCheckpointer)).toBeLessThan(GAP_WAIT_MS / 4);
     }, 30_000);
 
     it('still starts over the log of a writer that has stopped writing', async () => {
