@@ -2,13 +2,11 @@ import type { CustomerRegistered } from '@csp/domain/customer/customer.events';
 import {
   INTEGRATION_SOURCE_EVENT_TYPES,
   integrationEventPlacesOf,
-  integrationEventsOf,
   LEDGER_ONLY_SOURCE_EVENT_TYPES,
   type IntegrationEvent,
   type IntegrationEventType,
-  type MappedIntegrationEvent,
 } from '@csp/domain/integration-events/integration-event';
-import { positionToString, type RecordedEvent } from '@csp/event-store';
+import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { reusableStatement } from '../../reusable-statement';
@@ -152,17 +150,6 @@ const selectFeedCustomers = reusableStatement(
     trx.selectFrom('integration_event_customers').selectAll().where('customer_id', 'in', customerIds),
   (customerIds) => customerIds.length,
 );
-
-/**
- * The public events the feed lists for one source event, in their `sequence` order: what
- * `integrationEventsOf` derives but the ledger's entries, which come last (see
- * `feedSequenceOfLedgerEntry`), so the others keep their sequence. The fold stores where each one is;
- * readers make its data again from the same source event.
- */
-export function feedEventsOf(recorded: RecordedEvent): MappedIntegrationEvent[] {
-  const mapped = integrationEventsOf({ type: recorded.type, data: recorded.data }, { eventId: recorded.id, position: positionToString(recorded.position) });
-  return mapped.filter(({ event }) => event.type !== 'ledger.entry_recorded');
-}
 
 function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events: readonly RecordedEvent[]): Promise<void> {
   return foldPartneredRows<IntegrationEventsTable>(events, {

@@ -1,10 +1,17 @@
-import { feedSequenceOfLedgerEntry, ledgerEntryIdOf, ledgerEntryRecorded, type IntegrationEventType } from '@csp/domain/integration-events/integration-event';
+import {
+  feedSequenceOfLedgerEntry,
+  integrationEventsOf,
+  ledgerEntryIdOf,
+  ledgerEntryRecorded,
+  type IntegrationEventType,
+  type MappedIntegrationEvent,
+} from '@csp/domain/integration-events/integration-event';
 import { comparePositions, positionToString, type EventStore, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { sql } from 'kysely';
 import { readActiveCheckpoints } from '../../active-checkpoints';
 import type { ReadModelDb } from '../../schema';
 import { ledgerEntriesOfRow, ledgerProjection, ledgerRowIdsHolding, type LedgerEntriesTable } from '../ledger/ledger.projection';
-import { feedEventsOf, feedPositionOf, integrationEventsProjection, type IntegrationEventsTable } from './integration-events.projection';
+import { feedPositionOf, integrationEventsProjection, type IntegrationEventsTable } from './integration-events.projection';
 import { storedEventData } from './stored-event-data';
 
 /**
@@ -231,6 +238,17 @@ async function sourceEventAt(log: FeedSourceLog, position: string): Promise<Reco
     break;
   }
   throw new FeedSourceMissingError(position);
+}
+
+/**
+ * The public events the feed lists for one source event, in their `sequence` order: what
+ * `integrationEventsOf` derives but the ledger's entries, which come last (see
+ * `feedSequenceOfLedgerEntry`), so the others keep their sequence. The fold stores where each one is
+ * (`integrationEventPlacesOf`); a reader makes each again whole from the same source event.
+ */
+function feedEventsOf(recorded: RecordedEvent): MappedIntegrationEvent[] {
+  const mapped = integrationEventsOf({ type: recorded.type, data: recorded.data }, { eventId: recorded.id, position: positionToString(recorded.position) });
+  return mapped.filter(({ event }) => event.type !== 'ledger.entry_recorded');
 }
 
 /** The row's event made again from its source event: it must be the event the fold stored, id and all. */
