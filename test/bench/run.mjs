@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topSelfTime } from './support/cpu-profile.mjs';
-import { cliNodeArgs, compileTrivialApp, root, runScript, startService, startTrivialApp } from './support/processes.mjs';
+import { cliNodeArgs, compileTrivialApp, cpuMicrosPerRequest, root, runScript, startService, startTrivialApp, threadCpuSeconds } from './support/processes.mjs';
 import { CONNECTIONS, ONE_LINE, httpRuns, purchaseRequests, registerCustomers, summary } from './support/service-load.mjs';
 
 const { values } = parseArgs({
@@ -33,6 +33,8 @@ function log(message) {
 }
 
 const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
+const ratioOrNull = (a, b) => (a == null || b == null ? null : ratio(a, b));
+const meanOrNull = (a, b) => (a == null || b == null ? null : Math.round((a + b) / 2));
 
 /** 32 connections posting the same validated body for `duration` seconds, after a short warm-up. */
 async function trivialPost(compiled, adapter) {
@@ -40,7 +42,9 @@ async function trivialPost(compiled, adapter) {
   try {
     const request = { url: `${app.base}/orders`, connections: CONNECTIONS, method: 'POST', headers: { 'content-type': 'application/json' }, body: ONE_LINE };
     await autocannon({ ...request, duration: 2 });
-    return summary(await autocannon({ ...request, duration: DURATION }));
+    const cpuBefore = threadCpuSeconds(app.child.pid);
+    const measured = summary(await autocannon({ ...request, duration: DURATION }));
+    return { ...measured, cpuMicrosPerRequest: cpuMicrosPerRequest(cpuBefore, threadCpuSeconds(app.child.pid), measured.requests)?.total ?? null };
   } finally {
     await app.stop();
   }
@@ -71,6 +75,16 @@ function cpuByThread(perRequest) {
   return `${parts.join(', ')} µs (${total})`;
 }
 
+function timesTrivial(cpuRatio) {
+  return cpuRatio === null ? '' : `${cpuRatio} times the trivial POST's`;
+}
+
+/** `261 µs (before 255, after 267)`: the reference's CPU a request in each of its two runs, which show how fast the machine was at each end. */
+function trivialCpu({ cpuMicrosPerRequest, runs }) {
+  if (cpuMicrosPerRequest === null) return 'not measured (no /proc/<pid>/task here)';
+  return `${cpuMicrosPerRequest} µs (before the service ${runs[0].cpuMicrosPerRequest}, after it ${runs[1].cpuMicrosPerRequest})`;
+}
+
 function printTable(results) {
   const rows = [
     ['fsync of a 4 KiB write', `${results.references.fsync4KiBPerSecond}/s`, ''],
@@ -82,8 +96,9 @@ function printTable(results) {
     ['trivial POST, Fastify (32 conn.)', `${results.references.trivialPostFastify.requestsPerSecond}/s p50 ${results.references.trivialPostFastify.p50} p99 ${results.references.trivialPostFastify.p99} ms`, `${results.ratios.fastifyVsExpressTrivialPost} of Express`],
     ['HTTP purchases (32 conn.)', `${results.http.purchase.requestsPerSecond}/s p50 ${results.http.purchase.p50} p99 ${results.http.purchase.p99} ms`, `${results.ratios.httpPurchaseVsTrivialPost} of trivial (target ≥ 0.4)`],
     ['HTTP cancellations (32 conn.)', `${results.http.cancel.requestsPerSecond}/s p50 ${results.http.cancel.p50} p99 ${results.http.cancel.p99} ms`, `${results.ratios.httpCancelVsTrivialPost} of trivial (target ≥ 0.4)`],
-    ['  CPU per purchase, by thread', cpuByThread(results.cpuMicrosPerRequest.purchase), ''],
-    ['  CPU per cancellation, by thread', cpuByThread(results.cpuMicrosPerRequest.cancel), ''],
+    ['  CPU per purchase, by thread', cpuByThread(results.cpuMicrosPerRequest.purchase), timesTrivial(results.cpuMicrosPerRequest.purchaseVsTrivialPost)],
+    ['  CPU per cancellation, by thread', cpuByThread(results.cpuMicrosPerRequest.cancel), timesTrivial(results.cpuMicrosPerRequest.cancelVsTrivialPost)],
+    ['  CPU per trivial POST, Express', trivialCpu(results.references.trivialPostExpress), ''],
     ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms (${results.http.purchaseAt500.p99WithRampUp} with ramp-up), ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
     ['projection lag under that load', `p50 ${results.latencyMs.projectionLagP50} p99 ${results.latencyMs.projectionLagP99} ms (${results.http.projectionLag.samples} probes, ${results.http.projectionLag.lagging503} answered 503)`, 'target p99 < 10 ms'],
     [
@@ -129,6 +144,7 @@ try {
     requestsPerSecond: Math.round((expressBefore.requestsPerSecond + expressAfter.requestsPerSecond) / 2),
     p50: (expressBefore.p50 + expressAfter.p50) / 2,
     p99: (expressBefore.p99 + expressAfter.p99) / 2,
+    cpuMicrosPerRequest: meanOrNull(expressBefore.cpuMicrosPerRequest, expressAfter.cpuMicrosPerRequest),
     runs: [expressBefore, expressAfter],
   };
   log('commands through the bus');
@@ -182,7 +198,12 @@ try {
     io: { storageKbPerPurchaseAt500: http.storageWritesAt500?.kilobytesPerPurchase ?? null, storageMbPerSecondAt500: http.storageWritesAt500?.megabytesPerSecond ?? null },
     rebuild,
     memoryMb: { rssAfterHttp: http.rssAfterHttp, rssAfterRebuild: rebuildRun.rssMb },
-    cpuMicrosPerRequest: http.cpuMicrosPerRequest,
+    cpuMicrosPerRequest: {
+      ...http.cpuMicrosPerRequest,
+      trivialPost: trivialPostExpress.cpuMicrosPerRequest,
+      purchaseVsTrivialPost: ratioOrNull(http.cpuMicrosPerRequest.purchase?.total, trivialPostExpress.cpuMicrosPerRequest),
+      cancelVsTrivialPost: ratioOrNull(http.cpuMicrosPerRequest.cancel?.total, trivialPostExpress.cpuMicrosPerRequest),
+    },
     references: { ...appends, rawScan: scan, trivialPostExpress, trivialPostFastify: fastify },
     http,
     bus,
