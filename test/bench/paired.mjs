@@ -70,6 +70,7 @@ function figures(http) {
     p90At500: http.purchaseAt500.p90,
     p99At500: http.purchaseAt500.p99,
     lagP99: http.projectionLag.p99,
+    fsyncP99At500: http.fsync4KiBMsAt500.p99,
     kbPerPurchase: http.storageWritesAt500?.kilobytesPerPurchase ?? null,
     rssAfterHttp: http.rssAfterHttp,
   };
@@ -83,6 +84,7 @@ const COLUMNS = [
   ['p90At500', 'p90@500'],
   ['p99At500', 'p99@500'],
   ['lagP99', 'lag p99'],
+  ['fsyncP99At500', 'sync p99'],
   ['kbPerPurchase', 'KB/buy'],
   ['rssAfterHttp', 'RSS MiB'],
 ];

@@ -85,6 +85,10 @@ function trivialCpu({ cpuMicrosPerRequest, runs }) {
   return `${cpuMicrosPerRequest} µs (before the service ${runs[0].cpuMicrosPerRequest}, after it ${runs[1].cpuMicrosPerRequest})`;
 }
 
+function fsyncProbe({ syncs, p50, p99, max }) {
+  return `p50 ${p50} p99 ${p99} max ${max} ms (${syncs} syncs)`;
+}
+
 function printTable(results) {
   const rows = [
     ['fsync of a 4 KiB write', `${results.references.fsync4KiBPerSecond}/s`, ''],
@@ -100,6 +104,7 @@ function printTable(results) {
     ['  CPU per cancellation, by thread', cpuByThread(results.cpuMicrosPerRequest.cancel), timesTrivial(results.cpuMicrosPerRequest.cancelVsTrivialPost)],
     ['  CPU per trivial POST, Express', trivialCpu(results.references.trivialPostExpress), ''],
     ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms (${results.http.purchaseAt500.p99WithRampUp} with ramp-up), ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
+    ['  a 4 KiB sync meanwhile (a probe, 50/s)', fsyncProbe(results.http.fsync4KiBMsAt500), ''],
     ['projection lag under that load', `p50 ${results.latencyMs.projectionLagP50} p99 ${results.latencyMs.projectionLagP99} ms (${results.http.projectionLag.samples} probes, ${results.http.projectionLag.lagging503} answered 503)`, 'target p99 < 10 ms'],
     [
       'storage writes during that load',
@@ -192,6 +197,7 @@ try {
     latencyMs: {
       purchaseP99At500: http.purchaseAt500.p99,
       purchaseP50At500: http.purchaseAt500.p50,
+      fsync4KiBP99At500: http.fsync4KiBMsAt500.p99,
       projectionLagP50: http.projectionLag.p50,
       projectionLagP99: http.projectionLag.p99,
     },

@@ -3,6 +3,7 @@
 // and `paired.mjs` (two builds alternated).
 import autocannon from 'autocannon';
 import { loadTest } from 'loadtest';
+import { startFsyncProbe } from './fsync-probe.mjs';
 import { cpuMicrosPerRequest, rssMb, root, startService, storageWriteBytes, threadCpuSeconds } from './processes.mjs';
 
 export const CONNECTIONS = 32;
@@ -202,11 +203,13 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
     log(`HTTP purchases offered at ${OFFERED_RATE}/s (${RAMP_UP_SECONDS} s ramp-up, then measured), projection lag probes alongside`);
     const until = Date.now() + (RAMP_UP_SECONDS + seconds) * 1000;
     const writtenBefore = storageWriteBytes(service.child.pid);
+    const stopFsyncProbe = startFsyncProbe(dataDir);
     const loadStarted = performance.now();
     const [atRate, { lags, lagging, purchases: probePurchases }] = await Promise.all([
       purchasesAtRate(service, customers, OFFERED_RATE, seconds),
       new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
+    const fsyncAt500 = await stopFsyncProbe();
     const writtenAfter = storageWriteBytes(service.child.pid);
     const written = writtenBefore === null || writtenAfter === null ? null : writtenAfter - writtenBefore;
     const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -228,6 +231,8 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
               megabytesPerSecond: Math.round((written / 1024 / 1024 / loadSeconds) * 10) / 10,
               kilobytesPerPurchase: Math.round((written / 1024 / (atRate.answered + probePurchases)) * 10) / 10,
             },
+      // The storage's sync latency meanwhile, from a probe beside the service (see fsync-probe.mjs).
+      fsync4KiBMsAt500: fsyncAt500,
       rssAfterHttp: rssMb(service.child.pid),
     };
   } finally {
