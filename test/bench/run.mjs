@@ -79,7 +79,7 @@ function timesTrivial(cpuRatio) {
   return cpuRatio === null ? '' : `${cpuRatio} times the trivial POST's`;
 }
 
-/** `261 µs (before 255, after 267)`: the reference's CPU a request in each of its two runs, which show how fast the machine was at each end. */
+/** `261 µs (before the service 255, after it 267)`: the reference's CPU a request in each of its two runs, which show how fast the machine was at each end. */
 function trivialCpu({ cpuMicrosPerRequest, runs }) {
   if (cpuMicrosPerRequest === null) return 'not measured (no /proc/<pid>/task here)';
   return `${cpuMicrosPerRequest} µs (before the service ${runs[0].cpuMicrosPerRequest}, after it ${runs[1].cpuMicrosPerRequest})`;

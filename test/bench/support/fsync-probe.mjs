@@ -28,13 +28,13 @@ if (!isMainThread && workerData?.fsyncProbeDir) {
 }
 
 /**
- * Starts syncing in `dir`; the returned function stops and resolves with the syncs' count and
- * their latency's p50, p99 and maximum in milliseconds.
+ * Starts syncing in `dir`; the returned function stops and resolves with each sync's latency in
+ * milliseconds.
  *
  * @example
  *   const stop = startFsyncProbe(dataDir);
  *   await load();
- *   const { p99 } = await stop();
+ *   const latencies = await stop();
  */
 export function startFsyncProbe(dir) {
   const worker = new Worker(new URL(import.meta.url), { workerData: { fsyncProbeDir: dir } });
@@ -45,8 +45,6 @@ export function startFsyncProbe(dir) {
       worker.postMessage('stop');
     });
     await worker.terminate();
-    const sorted = latencies.sort((a, b) => a - b);
-    const at = (p) => (sorted.length === 0 ? null : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] * 100) / 100);
-    return { syncs: sorted.length, p50: at(0.5), p99: at(0.99), max: at(1) };
+    return latencies;
   };
 }

@@ -209,7 +209,7 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
       purchasesAtRate(service, customers, OFFERED_RATE, seconds),
       new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
-    const fsyncAt500 = await stopFsyncProbe();
+    const syncLatencies = await stopFsyncProbe();
     const writtenAfter = storageWriteBytes(service.child.pid);
     const written = writtenBefore === null || writtenAfter === null ? null : writtenAfter - writtenBefore;
     const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -232,7 +232,7 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
               kilobytesPerPurchase: Math.round((written / 1024 / (atRate.answered + probePurchases)) * 10) / 10,
             },
       // The storage's sync latency meanwhile, from a probe beside the service (see fsync-probe.mjs).
-      fsync4KiBMsAt500: fsyncAt500,
+      fsync4KiBMsAt500: { syncs: syncLatencies.length, p50: percentile(syncLatencies, 50), p99: percentile(syncLatencies, 99), max: percentile(syncLatencies, 100) },
       rssAfterHttp: rssMb(service.child.pid),
     };
   } finally {
