@@ -71,6 +71,7 @@ function figures(http) {
     p99At500: http.purchaseAt500.p99,
     lagP99: http.projectionLag.p99,
     fsyncP99At500: http.fsync4KiBMsAt500.p99,
+    commitsOver10MsAt500: http.logCommitsAt500?.over10Ms ?? null,
     kbPerPurchase: http.storageWritesAt500?.kilobytesPerPurchase ?? null,
     rssAfterHttp: http.rssAfterHttp,
   };
@@ -85,6 +86,7 @@ const COLUMNS = [
   ['p99At500', 'p99@500'],
   ['lagP99', 'lag p99'],
   ['fsyncP99At500', 'sync p99'],
+  ['commitsOver10MsAt500', 'cmt>10ms'],
   ['kbPerPurchase', 'KB/buy'],
   ['rssAfterHttp', 'RSS MiB'],
 ];

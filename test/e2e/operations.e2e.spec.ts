@@ -59,6 +59,36 @@ describe('operations: health, metrics and the OpenAPI document', () => {
     expect(text).toMatch(/projection/);
   });
 
+  /** A series without labels from the Prometheus text, e.g. `event_log_commit_appends_sum`. */
+  async function series(name: string): Promise<number> {
+    const text = (await app.http().get('/metrics')).text;
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    if (!line) throw new Error(`/metrics has no series ${name}`);
+    return Number(line.split(' ')[1]);
+  }
+
+  it("GET /metrics times the embedded log's group commits and counts the appends in each (zero on EventStoreDB)", async () => {
+    const commitsBefore = await series('event_log_commit_duration_seconds_count');
+    const secondsBefore = await series('event_log_commit_duration_seconds_sum');
+    const appendsBefore = await series('event_log_commit_appends_sum');
+    const customer = await registerCustomer(app);
+    await buy(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);
+    await buy(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);
+
+    const commits = (await series('event_log_commit_duration_seconds_count')) - commitsBefore;
+    const appends = (await series('event_log_commit_appends_sum')) - appendsBefore;
+    if (app.env['EVENTSTORE_CONNECTION_STRING']) {
+      expect([commits, appends]).toEqual([0, 0]);
+      return;
+    }
+    // A registration and two purchases, one after the other: each at least one append and one commit.
+    expect(commits).toBeGreaterThanOrEqual(3);
+    expect(appends).toBeGreaterThanOrEqual(3);
+    expect(await series('event_log_commit_appends_count')).toBe(await series('event_log_commit_duration_seconds_count'));
+    expect((await series('event_log_commit_duration_seconds_sum')) - secondsBefore).toBeGreaterThan(0);
+    expect(await series('event_log_commit_duration_seconds_bucket{le="+Inf"}')).toBe(await series('event_log_commit_duration_seconds_count'));
+  });
+
   it('GET /docs-json is an OpenAPI 3 document listing the /v1 paths', async () => {
     const response = await app.http().get('/docs-json');
     expect(response.status).toBe(200);

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import type { EngineConfig } from './config/engine-config';
 import { ENGINE_CONFIG } from './config/engine-config.token';
 import { MetricsModule } from './observability/metrics.module';
+import { Metrics } from './observability/metrics.service';
 import { ProjectionSupervisor } from './projections/projection-supervisor.service';
 import { PROJECTIONS } from './projections/projections.token';
 import { LifecycleTicker } from './scheduling/lifecycle-ticker.service';
@@ -165,10 +166,11 @@ export class EngineModule {
       },
       {
         provide: EVENT_STORE,
-        inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_CLAIM],
-        useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined, claim: DataDirClaim) => {
+        inject: [EVENT_CODEC, ProjectionWorkerHost, DATA_DIR_CLAIM, Metrics],
+        useFactory: (codec: EventCodec, worker: ProjectionWorkerHost | undefined, claim: DataDirClaim, metrics: Metrics) => {
           claim.throwIfRefused();
           return openEventStore(config, codec, {
+            onBatchCommitted: ({ appends, durationMs }) => metrics.observeLogCommit(appends, durationMs),
             // A thread of its own copies the write-ahead log into the file, not a commit on the thread answering requests.
             walCheckpoints: { everyMs: 1000 },
             // Nor does the thread answering requests wait for a commit's fsync.

@@ -178,6 +178,45 @@ async function probeProjectionLag(service, customers, until) {
 }
 
 /**
+ * The service's `event_log_commit_*` histograms from its /metrics, to be subtracted from a later
+ * reading. `null` for a build without them (`paired.mjs --against` an older checkout).
+ */
+async function logCommitReading(service) {
+  const text = await (await fetch(`${service.base}/metrics`)).text();
+  const series = (name) => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+  };
+  const count = series('event_log_commit_duration_seconds_count');
+  if (count === undefined) return null;
+  const buckets = [...text.matchAll(/^event_log_commit_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map(([, bound, commits]) => ({
+    seconds: bound === '+Inf' ? Infinity : Number(bound),
+    commits: Number(commits),
+  }));
+  return { count, seconds: series('event_log_commit_duration_seconds_sum'), appends: series('event_log_commit_appends_sum'), buckets };
+}
+
+/**
+ * The commits between two readings: how many, their appends and mean time, the bucket bound that
+ * 99 % of them stayed within, and how many took over 5 and over 10 ms.
+ */
+function logCommitsBetween(before, after) {
+  if (before === null || after === null) return null;
+  const commits = after.count - before.count;
+  if (commits === 0) return { commits };
+  const within = (seconds) => after.buckets.find((bucket) => bucket.seconds === seconds).commits - before.buckets.find((bucket) => bucket.seconds === seconds).commits;
+  const p99Bound = after.buckets.find((bucket) => within(bucket.seconds) >= 0.99 * commits).seconds;
+  return {
+    commits,
+    appendsPerCommit: Math.round(((after.appends - before.appends) / commits) * 10) / 10,
+    meanMs: Math.round(((after.seconds - before.seconds) * 1000 * 100) / commits) / 100,
+    p99AtMostMs: p99Bound === Infinity ? null : Math.round(p99Bound * 1000 * 10) / 10,
+    over5Ms: commits - within(0.005),
+    over10Ms: commits - within(0.01),
+  };
+}
+
+/**
  * The service's HTTP phase of the benchmark, on a fresh `dataDir`: purchases at 32 connections for
  * `seconds` after a 2 s warm-up, the cancellation of every subscription they bought, then, once the
  * read models have caught up, purchases offered at 500/s for `seconds` with projection-lag probes alongside. `checkout` is the repository
@@ -203,6 +242,7 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
     log(`HTTP purchases offered at ${OFFERED_RATE}/s (${RAMP_UP_SECONDS} s ramp-up, then measured), projection lag probes alongside`);
     const until = Date.now() + (RAMP_UP_SECONDS + seconds) * 1000;
     const writtenBefore = storageWriteBytes(service.child.pid);
+    const commitsBefore = await logCommitReading(service);
     const stopFsyncProbe = startFsyncProbe(dataDir);
     const loadStarted = performance.now();
     const [atRate, { lags, lagging, purchases: probePurchases }] = await Promise.all([
@@ -210,6 +250,7 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
       new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
     const syncLatencies = await stopFsyncProbe();
+    const commitsAfter = await logCommitReading(service);
     const writtenAfter = storageWriteBytes(service.child.pid);
     const written = writtenBefore === null || writtenAfter === null ? null : writtenAfter - writtenBefore;
     const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -233,6 +274,8 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
             },
       // The storage's sync latency meanwhile, from a probe beside the service (see fsync-probe.mjs).
       fsync4KiBMsAt500: { syncs: syncLatencies.length, p50: percentile(syncLatencies, 50), p99: percentile(syncLatencies, 99), max: percentile(syncLatencies, 100) },
+      // The event log's group commits meanwhile, as the service's /metrics times them (fsync included).
+      logCommitsAt500: logCommitsBetween(commitsBefore, commitsAfter),
       rssAfterHttp: rssMb(service.child.pid),
     };
   } finally {

@@ -46,6 +46,24 @@ export class Metrics extends CommandMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * The embedded log's group commits, fsync included: the storage latency every command waits for.
+   * A slow or failing disk shows here first, before requests time out.
+   */
+  private readonly logCommitDuration = new Histogram({
+    name: 'event_log_commit_duration_seconds',
+    help: 'Time from handing a batch of appends to the embedded log to its durable outcome (fsync included); zero on EventStoreDB',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  private readonly logCommitAppends = new Histogram({
+    name: 'event_log_commit_appends',
+    help: 'Appends that shared one group commit of the embedded log; zero on EventStoreDB',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
   private readonly beforeScrape: Array<() => Promise<void>> = [];
 
   constructor() {
@@ -69,6 +87,11 @@ export class Metrics extends CommandMetrics {
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     this.requestDuration.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  observeLogCommit(appends: number, durationMs: number): void {
+    this.logCommitDuration.observe(durationMs / 1000);
+    this.logCommitAppends.observe(appends);
   }
 
   setProjectionLag(projection: string, events: number): void {
