@@ -48,7 +48,8 @@ export class Metrics extends CommandMetrics {
 
   /**
    * The embedded log's group commits, fsync included: the storage latency every command waits for.
-   * A slow or failing disk shows here first, before requests time out.
+   * A slow disk shows here before requests time out. A batch the disk refused is not a commit: it
+   * is counted by its answers (`http_errors_total{code="STORAGE_FULL"}` and the like).
    */
   private readonly logCommitDuration = new Histogram({
     name: 'event_log_commit_duration_seconds',
