@@ -72,6 +72,7 @@ function figures(http) {
     lagP99: http.projectionLag.p99,
     fsyncP99At500: http.fsync4KiBMsAt500.p99,
     commitsOver10MsAt500: http.logCommitsAt500?.over10Ms ?? null,
+    batchesVisibleOver10MsAt500: http.projectionBatchesAt500?.visibleOver10Ms ?? null,
     kbPerPurchase: http.storageWritesAt500?.kilobytesPerPurchase ?? null,
     rssAfterHttp: http.rssAfterHttp,
   };
@@ -87,6 +88,7 @@ const COLUMNS = [
   ['lagP99', 'lag p99'],
   ['fsyncP99At500', 'sync p99'],
   ['commitsOver10MsAt500', 'cmt>10ms'],
+  ['batchesVisibleOver10MsAt500', 'vis>10ms'],
   ['kbPerPurchase', 'KB/buy'],
   ['rssAfterHttp', 'RSS MiB'],
 ];

@@ -91,6 +91,35 @@ describe('operations: health, metrics and the OpenAPI document', () => {
     expect(after('event_log_commit_duration_seconds_bucket{le="+Inf"}')).toBe(after('event_log_commit_duration_seconds_count'));
   });
 
+  it('GET /metrics times each live projection batch: its events, its fold and commit, and how long after the log it became visible', async () => {
+    const before = await scrape();
+    const startedAt = Date.now();
+    const customer = await registerCustomer(app);
+    const bought = await buy(app, customer.id, [{ skuId: SKU.office, quantity: 1, billingCycle: 'oneTime' }]);
+    // Answered once every read model holds the purchase: its batch has committed by then.
+    await app
+      .http()
+      .get(`/v1/customers/${customer.id}`)
+      .set('Authorization', await app.token({ roles: ['AdminAgent'] }))
+      .set('X-Min-Position', String(bought.headers['x-log-position']))
+      .expect(200);
+    const waitedMs = Date.now() - startedAt;
+    const after = await scrape();
+
+    const batches = after('projection_batch_events_count') - before('projection_batch_events_count');
+    // The registration and the purchase: one batch each, or one for both.
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(after('projection_batch_events_sum') - before('projection_batch_events_sum')).toBeGreaterThanOrEqual(2);
+    expect(after('projection_visible_after_seconds_count') - before('projection_visible_after_seconds_count')).toBe(batches);
+    expect(after('projection_batch_fold_seconds_count') - before('projection_batch_fold_seconds_count')).toBe(batches);
+    expect(after('projection_batch_fold_seconds_sum') - before('projection_batch_fold_seconds_sum')).toBeGreaterThan(0);
+    // Each batch's events were written and folded within this test's own wait.
+    const visibleAfterSeconds = after('projection_visible_after_seconds_sum') - before('projection_visible_after_seconds_sum');
+    expect(visibleAfterSeconds).toBeGreaterThanOrEqual(0);
+    expect(visibleAfterSeconds).toBeLessThanOrEqual((batches * (waitedMs + 1)) / 1000);
+    expect(after('projection_visible_after_seconds_bucket{le="+Inf"}')).toBe(after('projection_visible_after_seconds_count'));
+  });
+
   it('GET /docs-json is an OpenAPI 3 document listing the /v1 paths', async () => {
     const response = await app.http().get('/docs-json');
     expect(response.status).toBe(200);

@@ -109,6 +109,16 @@ async function lifecycleOverHttp(label, env, { projectionWorker = false } = {}) 
     check(`${label}: buys a subscription`, order.status === 201 && subscriptionId, JSON.stringify(order.body));
     const list = await call(base, token, 'GET', `/v1/customers/${customerId}/subscriptions`, undefined, { 'x-min-position': order.position });
     check(`${label}: lists it at the purchase position`, list.status === 200 && list.body.items?.[0]?.id === subscriptionId, JSON.stringify(list.body));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const series = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    check(
+      `${label}: /metrics counts the live projection batches that folded the registration and the purchase, each timed`,
+      series('projection_batch_events_sum') >= 2 &&
+        series('projection_batch_events_count') >= 1 &&
+        series('projection_visible_after_seconds_count') === series('projection_batch_events_count') &&
+        series('projection_batch_fold_seconds_sum') > 0,
+      metrics.split('\n').filter((line) => line.startsWith('projection_')).join('\n'),
+    );
     const cancelled = await call(base, token, 'PATCH', `/v1/customers/${customerId}/subscriptions/${subscriptionId}`, { status: 'cancelled' });
     check(`${label}: cancels it with a refund`, cancelled.status === 200 && cancelled.body.refund?.amount > 0, JSON.stringify(cancelled.body));
     if (projectionWorker) {

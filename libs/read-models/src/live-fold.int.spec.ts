@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { foldHistory, LiveFold, type LiveFoldMember } from './live-fold';
+import { foldHistory, LiveFold, type LiveBatchCommitted, type LiveFoldMember } from './live-fold';
 import { ProjectionRunner, readCheckpoint, type ProjectFn } from './projection-runner';
 import type { ReadModelDb, ReadModelSchema } from './schema';
 
@@ -310,6 +310,28 @@ describe.each(readModelDialects)('LiveFold on $name', (dialect) => {
       // machines (296.6 and, on PostgreSQL, 286.9 ms apart measured there). Without the spacing the
       // second batch would start within a few milliseconds of the first.
       expect(timing.batches[1]!.startedAt - timing.batches[0]!.startedAt).toBeGreaterThanOrEqual(SPACING_MS - 50);
+    });
+
+    it('tells of each committed batch its events, its fold time, and how long after its oldest event was written it became visible', async () => {
+      const timing = timingMember();
+      const committed: LiveBatchCommitted[] = [];
+      const spaced = new LiveFold(store, db, { commitSpacingMs: SPACING_MS, onBatchCommitted: (batch) => committed.push(batch) });
+      try {
+        await spaced.join(timing.member);
+        await append('First');
+        await timing.foldedCount(1);
+        await append('Second', 'Third');
+        await timing.foldedCount(3);
+      } finally {
+        await spaced.close();
+      }
+      expect(committed.map(({ events }) => events)).toEqual([1, 2]);
+      for (const batch of committed) expect(batch.foldMs).toBeGreaterThan(0);
+      // The first was folded as soon as it was written; the second waited out most of the spacing
+      // (it was written just after the first fold began), and that wait is its lag behind the log.
+      expect(committed[0]!.visibleAfterMs).toBeLessThan(SPACING_MS / 2);
+      expect(committed[1]!.visibleAfterMs).toBeGreaterThanOrEqual(SPACING_MS / 2);
+      expect(committed[1]!.visibleAfterMs).toBeLessThan(SPACING_MS * 3);
     });
 
     it('folds an event that comes after a quiet spell at once', async () => {

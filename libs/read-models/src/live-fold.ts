@@ -56,6 +56,22 @@ export interface LiveFoldOptions {
    * each (each commit rewrites a page of every table and index it touches).
    */
   commitSpacingMs?: number;
+  /** Told of each batch once it has committed into every member (see `LiveBatchCommitted`). */
+  onBatchCommitted?: (batch: LiveBatchCommitted) => void;
+}
+
+/** One live batch, committed into every member in one transaction. */
+export interface LiveBatchCommitted {
+  events: number;
+  /** From the start of its transaction to its commit: the fold of every member and the commit. */
+  foldMs: number;
+  /**
+   * From its oldest event's `recordedAt` to the commit: how long the read models lagged the log for
+   * that event, by the machine's wall clock in whole milliseconds (never below 0). The embedded log
+   * stamps `recordedAt` as it writes the event, before its commit's sync, so this includes the log's
+   * commit as well as the fold's wait and work; EventStoreDB stamps it on its own clock.
+   */
+  visibleAfterMs: number;
 }
 
 /**
@@ -80,6 +96,7 @@ export class LiveFold {
 
   private readonly batchSize: number;
   private readonly commitSpacingMs: number;
+  private readonly onBatchCommitted: ((batch: LiveBatchCommitted) => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -88,6 +105,7 @@ export class LiveFold {
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.commitSpacingMs = options.commitSpacingMs ?? 0;
+    this.onBatchCommitted = options.onBatchCommitted;
   }
 
   /** Adds a caught-up runner; resolves once it is at the fold's position and receives every batch after it. */
@@ -184,6 +202,7 @@ export class LiveFold {
       .filter(({ events }) => events.length > 0);
     this.position = batch.at(-1)!.position;
     if (shares.length === 0) return;
+    const started = performance.now();
     try {
       await this.db.transaction().execute(async (trx) => {
         for (const { member, events } of shares) await member.foldInto(trx, events, member.position);
@@ -192,7 +211,13 @@ export class LiveFold {
       await this.foldEachAlone(shares);
       return;
     }
+    const committed = performance.now();
     for (const { member, events } of shares) member.folded(events.at(-1)!.position, events.length);
+    this.onBatchCommitted?.({
+      events: batch.length,
+      foldMs: committed - started,
+      visibleAfterMs: Math.max(0, Date.now() - Date.parse(batch[0]!.recordedAt)),
+    });
   }
 
   private async foldEachAlone(shares: { member: LiveFoldMember; events: RecordedEvent[] }[]): Promise<void> {

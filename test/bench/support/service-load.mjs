@@ -178,41 +178,80 @@ async function probeProjectionLag(service, customers, until) {
 }
 
 /**
- * The service's `event_log_commit_*` histograms from its /metrics, to be subtracted from a later
- * reading. `null` for a build without them (`paired.mjs --against` an older checkout).
+ * One scrape of the service's /metrics, its unlabelled histograms to be subtracted from a later
+ * scrape's (see `histogramBetween`).
  */
-async function logCommitReading(service) {
-  const text = await (await fetch(`${service.base}/metrics`)).text();
-  const series = (name) => {
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-    return line === undefined ? undefined : Number(line.slice(name.length + 1));
-  };
-  const count = series('event_log_commit_duration_seconds_count');
-  if (count === undefined) return null;
-  const buckets = [...text.matchAll(/^event_log_commit_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map(([, bound, commits]) => ({
-    seconds: bound === '+Inf' ? Infinity : Number(bound),
-    commits: Number(commits),
-  }));
-  return { count, seconds: series('event_log_commit_duration_seconds_sum'), appends: series('event_log_commit_appends_sum'), buckets };
+async function metricsReading(service) {
+  return (await fetch(`${service.base}/metrics`)).text();
 }
 
 /**
- * The commits between two readings: how many, their appends and mean time, the bucket bound that
- * 99 % of them stayed within, and how many took over 5 and over 10 ms.
+ * The observations of histogram `name` between two scrapes: how many, their mean, the bucket bound
+ * that 99 % of them stayed within, and how many were over each of `over` (bucket bounds, in the
+ * histogram's unit). `null` for a build without it (`paired.mjs --against` an older checkout).
+ */
+function histogramBetween(before, after, name, over) {
+  const read = (text) => {
+    const series = (suffix) => {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}_${suffix} `));
+      return line === undefined ? undefined : Number(line.slice(name.length + suffix.length + 2));
+    };
+    const count = series('count');
+    if (count === undefined) return null;
+    const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))].map(([, bound, observed]) => ({
+      bound: bound === '+Inf' ? Infinity : Number(bound),
+      observed: Number(observed),
+    }));
+    return { count, sum: series('sum'), buckets };
+  };
+  const [first, last] = [read(before), read(after)];
+  if (first === null || last === null) return null;
+  const count = last.count - first.count;
+  const within = (bound) => last.buckets.find((bucket) => bucket.bound === bound).observed - first.buckets.find((bucket) => bucket.bound === bound).observed;
+  const p99Bound = count === 0 ? undefined : last.buckets.find((bucket) => within(bucket.bound) >= 0.99 * count).bound;
+  return { count, sum: last.sum - first.sum, p99Bound, over: over.map((bound) => count - within(bound)) };
+}
+
+const milliseconds = (seconds, places) => Math.round(seconds * 1000 * 10 ** places) / 10 ** places;
+
+/**
+ * The log's group commits between two scrapes: how many, their appends and mean time, the bucket
+ * bound that 99 % of them stayed within, and how many took over 5 and over 10 ms.
  */
 function logCommitsBetween(before, after) {
-  if (before === null || after === null) return null;
-  const commits = after.count - before.count;
-  if (commits === 0) return { commits };
-  const within = (seconds) => after.buckets.find((bucket) => bucket.seconds === seconds).commits - before.buckets.find((bucket) => bucket.seconds === seconds).commits;
-  const p99Bound = after.buckets.find((bucket) => within(bucket.seconds) >= 0.99 * commits).seconds;
+  const durations = histogramBetween(before, after, 'event_log_commit_duration_seconds', [0.005, 0.01]);
+  if (durations === null) return null;
+  if (durations.count === 0) return { commits: 0 };
+  const appends = histogramBetween(before, after, 'event_log_commit_appends', []);
   return {
-    commits,
-    appendsPerCommit: Math.round(((after.appends - before.appends) / commits) * 10) / 10,
-    meanMs: Math.round(((after.seconds - before.seconds) * 1000 * 100) / commits) / 100,
-    p99AtMostMs: p99Bound === Infinity ? null : Math.round(p99Bound * 1000 * 10) / 10,
-    over5Ms: commits - within(0.005),
-    over10Ms: commits - within(0.01),
+    commits: durations.count,
+    appendsPerCommit: Math.round((appends.sum / durations.count) * 10) / 10,
+    meanMs: milliseconds(durations.sum / durations.count, 2),
+    p99AtMostMs: durations.p99Bound === Infinity ? null : milliseconds(durations.p99Bound, 1),
+    over5Ms: durations.over[0],
+    over10Ms: durations.over[1],
+  };
+}
+
+/**
+ * The projections' live batches between two scrapes: how many, their events, the mean fold (and
+ * commit) and how many took over 5 ms, and how long after the log each became visible (the mean, the
+ * bucket bound 99 % stayed within, how many over 10 ms): the projection worker's own side of the lag.
+ */
+function projectionBatchesBetween(before, after) {
+  const visible = histogramBetween(before, after, 'projection_visible_after_seconds', [0.01]);
+  if (visible === null) return null;
+  if (visible.count === 0) return { batches: 0 };
+  const folds = histogramBetween(before, after, 'projection_batch_fold_seconds', [0.005]);
+  const events = histogramBetween(before, after, 'projection_batch_events', []);
+  return {
+    batches: visible.count,
+    eventsPerBatch: Math.round((events.sum / visible.count) * 10) / 10,
+    foldMeanMs: milliseconds(folds.sum / visible.count, 2),
+    foldOver5Ms: folds.over[0],
+    visibleMeanMs: milliseconds(visible.sum / visible.count, 2),
+    visibleP99AtMostMs: visible.p99Bound === Infinity ? null : milliseconds(visible.p99Bound, 1),
+    visibleOver10Ms: visible.over[0],
   };
 }
 
@@ -242,7 +281,7 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
     log(`HTTP purchases offered at ${OFFERED_RATE}/s (${RAMP_UP_SECONDS} s ramp-up, then measured), projection lag probes alongside`);
     const until = Date.now() + (RAMP_UP_SECONDS + seconds) * 1000;
     const writtenBefore = storageWriteBytes(service.child.pid);
-    const commitsBefore = await logCommitReading(service);
+    const metricsBefore = await metricsReading(service);
     const stopFsyncProbe = startFsyncProbe(dataDir);
     const loadStarted = performance.now();
     const [atRate, { lags, lagging, purchases: probePurchases }] = await Promise.all([
@@ -250,7 +289,7 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
       new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
     const syncLatencies = await stopFsyncProbe();
-    const commitsAfter = await logCommitReading(service);
+    const metricsAfter = await metricsReading(service);
     const writtenAfter = storageWriteBytes(service.child.pid);
     const written = writtenBefore === null || writtenAfter === null ? null : writtenAfter - writtenBefore;
     const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -275,7 +314,9 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
       // The storage's sync latency meanwhile, from a probe beside the service (see fsync-probe.mjs).
       fsync4KiBMsAt500: { syncs: syncLatencies.length, p50: percentile(syncLatencies, 50), p99: percentile(syncLatencies, 99), max: percentile(syncLatencies, 100) },
       // The event log's group commits meanwhile, as the service's /metrics times them (fsync included).
-      logCommitsAt500: logCommitsBetween(commitsBefore, commitsAfter),
+      logCommitsAt500: logCommitsBetween(metricsBefore, metricsAfter),
+      // The projections' live batches meanwhile, as the service's /metrics times them.
+      projectionBatchesAt500: projectionBatchesBetween(metricsBefore, metricsAfter),
       rssAfterHttp: rssMb(service.child.pid),
     };
   } finally {

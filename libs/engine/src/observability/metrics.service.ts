@@ -1,4 +1,5 @@
 import { CommandMetrics, type CommandOutcomeLabel } from '@csp/application/command-handling/command-pipeline';
+import type { LiveBatchCommitted } from '@csp/read-models';
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -65,6 +66,33 @@ export class Metrics extends CommandMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * The live read models' freshness as the projections see it: per live batch, the time from its
+   * oldest event's write into the log (the log's commit included) to the commit that made it visible
+   * in every read model. A query with `X-Min-Position` waits for this, less the log's commit (its
+   * position comes after it) and plus the hand-over to the thread answering it.
+   */
+  private readonly projectionVisibleAfter = new Histogram({
+    name: 'projection_visible_after_seconds',
+    help: "Per live projection batch, time from its oldest event's write into the log to its commit into every read model",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private readonly projectionBatchFold = new Histogram({
+    name: 'projection_batch_fold_seconds',
+    help: 'Per live projection batch, time from the start of its transaction to its commit (every read model folded)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  private readonly projectionBatchEvents = new Histogram({
+    name: 'projection_batch_events',
+    help: 'Events in one live projection batch',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 500],
+    registers: [this.registry],
+  });
+
   private readonly beforeScrape: Array<() => Promise<void>> = [];
 
   constructor() {
@@ -93,6 +121,12 @@ export class Metrics extends CommandMetrics {
   observeLogCommit(appends: number, durationMs: number): void {
     this.logCommitDuration.observe(durationMs / 1000);
     this.logCommitAppends.observe(appends);
+  }
+
+  observeProjectionBatch({ events, foldMs, visibleAfterMs }: LiveBatchCommitted): void {
+    this.projectionVisibleAfter.observe(visibleAfterMs / 1000);
+    this.projectionBatchFold.observe(foldMs / 1000);
+    this.projectionBatchEvents.observe(events);
   }
 
   setProjectionLag(projection: string, events: number): void {

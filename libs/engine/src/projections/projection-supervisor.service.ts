@@ -78,8 +78,9 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
       metrics.setProjectionPosition(name, Number(position.commit));
     });
     this.worker?.onProgress(onProgress);
+    this.worker?.onBatchCommitted((batch) => metrics.observeProjectionBatch(batch));
     if (!this.external && !this.worker) {
-      const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
+      const liveFold = new LiveFold(store, db, { ...ENGINE_LIVE_FOLD, onBatchCommitted: (batch) => metrics.observeProjectionBatch(batch) });
       this.onThisThread = {
         liveFold,
         projections: definitions.map((definition) => new SupervisedProjection(definition, store, db, { onProgress, logger: new Logger(`Projection ${definition.name}`) }, liveFold)),

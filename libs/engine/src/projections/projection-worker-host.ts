@@ -1,5 +1,5 @@
 import { CommitSignal, comparePositions, positionFromString, type LogPosition } from '@csp/event-store';
-import { projectionRegistry, type AnyProjection } from '@csp/read-models';
+import { projectionRegistry, type AnyProjection, type LiveBatchCommitted } from '@csp/read-models';
 import { Logger } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
@@ -65,6 +65,11 @@ export class ProjectionWorkerHost {
   /** Calls `listener` with every position a projection reports as folded. */
   onProgress(listener: (projection: string, position: LogPosition) => void): void {
     this.progress.on('progress', listener);
+  }
+
+  /** Calls `listener` with every live batch the worker reports as committed. */
+  onBatchCommitted(listener: (batch: LiveBatchCommitted) => void): void {
+    this.progress.on('batch', listener);
   }
 
   state(projection: string): ProjectionState {
@@ -197,6 +202,7 @@ export class ProjectionWorkerHost {
           moved.push([projection, position]);
         }
         for (const [projection, position] of moved) this.progress.emit('progress', projection, position);
+        for (const batch of message.batches) this.progress.emit('batch', batch);
         return;
       }
       case 'states':

@@ -1,3 +1,4 @@
+import type { LiveBatchCommitted } from '@csp/read-models';
 import type { EngineConfig } from '../config/engine-config';
 import type { ProjectionState } from './supervised-projection';
 
@@ -24,8 +25,11 @@ export type FromProjectionWorker =
   | { type: 'started' }
   /** A catch-up thread has folded up to the log's head and closed its stores; it ends next. */
   | { type: 'caught-up' }
-  /** Where projections stand now, by name: one message for all the projections a batch moved. */
-  | { type: 'progress'; positions: Record<string, string> }
+  /**
+   * Where projections stand now, by name: one message for all the projections a batch moved, with
+   * the live batches committed since the last such message (none while catching up).
+   */
+  | { type: 'progress'; positions: Record<string, string>; batches: LiveBatchCommitted[] }
   | { type: 'states'; states: Record<string, ProjectionState> }
   /** The worker's log lines, written by the service's logger (one format, one redaction). */
   | { type: 'log'; level: LogLevel; context: string; message: string }

@@ -5,7 +5,7 @@
 import { SystemClock } from '@csp/application/ports/clock.port';
 import { KeyVault } from '@csp/application/keys/key-vault';
 import { CodecEventStore, CommitSignal, nameThisThread, positionToString, type LogPosition } from '@csp/event-store';
-import { LiveFold, projectionRegistry } from '@csp/read-models';
+import { LiveFold, projectionRegistry, type LiveBatchCommitted } from '@csp/read-models';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { engineEventCodec } from '../stores/event-codec';
 import { openReadModels, openSqliteLog } from '../stores/stores';
@@ -29,12 +29,13 @@ function send(port: MessagePort, message: FromProjectionWorker): void {
 }
 
 /**
- * The positions folded since the last report, sent as one message per turn of the event loop: a
- * batch moves every projection at once, and each message costs the thread answering requests a
- * structured-clone read and a dispatch.
+ * The positions folded since the last report, and the live batches committed, sent as one message
+ * per turn of the event loop: a batch moves every projection at once, and each message costs the
+ * thread answering requests a structured-clone read and a dispatch.
  */
 class ProgressReports {
   private readonly pending = new Map<string, string>();
+  private batches: LiveBatchCommitted[] = [];
   private scheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly port: MessagePort) {}
@@ -44,12 +45,19 @@ class ProgressReports {
     this.scheduled ??= setImmediate(() => this.flush());
   }
 
+  /** A batch's `folded` reports come first, so it rides on their message. */
+  reportBatch(batch: LiveBatchCommitted): void {
+    this.batches.push(batch);
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    if (this.pending.size === 0) return;
-    send(this.port, { type: 'progress', positions: Object.fromEntries(this.pending) });
+    if (this.pending.size === 0 && this.batches.length === 0) return;
+    send(this.port, { type: 'progress', positions: Object.fromEntries(this.pending), batches: this.batches });
     this.pending.clear();
+    this.batches = [];
   }
 }
 
@@ -84,7 +92,7 @@ async function run(port: MessagePort, { config, masterKey, commitSignal, role }:
     return;
   }
   if (config.projectionWorkerNice > 0) giveWayToRequests(port, config.projectionWorkerNice);
-  const liveFold = new LiveFold(store, db, ENGINE_LIVE_FOLD);
+  const liveFold = new LiveFold(store, db, { ...ENGINE_LIVE_FOLD, onBatchCommitted: (batch) => progress.reportBatch(batch) });
   const projections = projectionRegistry.map(
     (definition) =>
       new SupervisedProjection(
