@@ -246,8 +246,8 @@ function projectionBatchesBetween(before, after) {
   const events = histogramBetween(before, after, 'projection_batch_events', []);
   return {
     batches: visible.count,
-    eventsPerBatch: Math.round((events.sum / visible.count) * 10) / 10,
-    foldMeanMs: milliseconds(folds.sum / visible.count, 2),
+    eventsPerBatch: Math.round((events.sum / events.count) * 10) / 10,
+    foldMeanMs: milliseconds(folds.sum / folds.count, 2),
     foldOver5Ms: folds.over[0],
     visibleMeanMs: milliseconds(visible.sum / visible.count, 2),
     visibleP99AtMostMs: visible.p99Bound === Infinity ? null : milliseconds(visible.p99Bound, 1),
