@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { signToken } from '@csp/application/auth/jwt';
 import { resolveJwtSecret } from '@csp/application/auth/jwt-secret';
 import { PrincipalKind, Role, ROLES } from '@csp/application/auth/principal';
+import { DEFAULT_DATA_DIR } from '@csp/engine/config/engine-config';
 import type { CliContext } from '../cli-context';
 
 export interface TokenOptions {
@@ -14,12 +15,11 @@ export interface TokenOptions {
 }
 
 const KINDS: readonly PrincipalKind[] = ['partner', 'customer', 'service'];
-/** Same default as the server, so both find the same dev secret when run from the repository root. */
-export const DEFAULT_DATA_DIR = './data';
 
 /** Signs a bearer token with the secret the server uses (env, or the shared dev secret file). */
 export async function issueToken(options: TokenOptions, context: CliContext): Promise<string> {
-  const dataDir = context.env.DATA_DIR ?? DEFAULT_DATA_DIR;
+  // The server's default, and empty counts as unset as it does there, so both find the same dev secret.
+  const dataDir = context.env.DATA_DIR || DEFAULT_DATA_DIR;
   const { secret, source } = resolveJwtSecret({ env: context.env, dataDir });
   if (source === 'dev-file') context.stderr(`signed with the dev secret in ${dataDir}\n`);
   return signToken(

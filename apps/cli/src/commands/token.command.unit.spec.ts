@@ -38,6 +38,19 @@ describe('csp token', () => {
     });
   });
 
+  it("takes an empty DATA_DIR as unset, as the server does: the dev secret in ./data, not in the working directory's root", async () => {
+    const workingDirectory = process.cwd();
+    process.chdir(dataDir);
+    try {
+      await run({ ...context, env: { DATA_DIR: '' } }, '--role', 'AdminAgent');
+    } finally {
+      process.chdir(workingDirectory);
+    }
+    expect(err).toContain('./data');
+    const { secret } = resolveJwtSecret({ env: {}, dataDir: join(dataDir, 'data') });
+    await expect(verifyToken(out.trim(), secret)).resolves.toMatchObject({ roles: ['AdminAgent'] });
+  });
+
   it('signs with AUTH_JWT_SECRET when set, honouring kind, tenant and subject', async () => {
     const secret = 's'.repeat(40);
     await run(

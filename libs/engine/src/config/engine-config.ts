@@ -70,12 +70,14 @@ export interface HttpServerLimits {
   maxConnections: number;
 }
 
+/** Where the stores live unless `DATA_DIR` says otherwise; the CLI's token command looks there too. */
+export const DEFAULT_DATA_DIR = './data';
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
-  const port = Number(env['PORT'] ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env['PORT']}`);
   const config: EngineConfig = {
-    port,
-    dataDir: resolve(env['DATA_DIR'] ?? './data'),
+    port: boundedInteger(env, 'PORT', 3000, 0, 65535),
+    // Empty counts as unset, as for every setting here: `DATA_DIR=` must not put the stores in the working directory.
+    dataDir: resolve(env['DATA_DIR'] || DEFAULT_DATA_DIR),
     production: env['NODE_ENV'] === 'production',
     minPositionWaitMs: 5000,
     schedulerIntervalMs: schedulerInterval(env['SCHEDULER_INTERVAL_MS']),

@@ -8,6 +8,11 @@ describe('start-up address and failure lines', () => {
     expect(() => listenAddressFromEnv({ HOST: 'a b' }, { portVariable: 'PORT', defaultPort: 3000 })).toThrow(/^HOST must be an address/);
   });
 
+  it('takes an empty HOST or port variable as unset, not as an address the system picks', () => {
+    expect(listenAddressFromEnv({ HOST: '', PORT: '' }, { portVariable: 'PORT', defaultPort: 3000 })).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(listenAddressFromEnv({ PORT: '0' }, { portVariable: 'PORT', defaultPort: 3000 })).toEqual({ host: '127.0.0.1', port: 0 });
+  });
+
   it('prints the address really bound, IPv6 in brackets', () => {
     expect(boundUrl({ address: '127.0.0.1', port: 41234 }, { host: '127.0.0.1', port: 0 })).toBe('http://127.0.0.1:41234');
     expect(boundUrl({ address: '::', port: 3000 }, { host: '::', port: 3000 })).toBe('http://[::]:3000');
