@@ -68,7 +68,6 @@ export class ApplicationHarness {
     const clock = new ManualClock(options.now);
     const config: EngineConfig = {
       ...configFromEnv({}),
-      port: 0,
       dataDir,
       production: false,
       minPositionWaitMs: CATCH_UP_MS,

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 
 /** Everything the service reads from its environment, read once at start. */
 export interface EngineConfig {
-  port: number;
   dataDir: string;
   production: boolean;
   /** `esdb://...` selects EventStoreDB; absent: the embedded SQLite store under `dataDir`. */
@@ -75,8 +74,7 @@ export const DEFAULT_DATA_DIR = './data';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const config: EngineConfig = {
-    port: boundedInteger(env, 'PORT', 3000, 0, 65535),
-    // Empty counts as unset, as for every setting here: `DATA_DIR=` must not put the stores in the working directory.
+    // Empty counts as unset, as for the numeric settings below: `DATA_DIR=` must not put the stores in the working directory.
     dataDir: resolve(env['DATA_DIR'] || DEFAULT_DATA_DIR),
     production: env['NODE_ENV'] === 'production',
     minPositionWaitMs: 5000,

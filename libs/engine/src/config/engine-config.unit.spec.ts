@@ -11,15 +11,9 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ SCHEDULER_INTERVAL_MS: value })).toThrow(/SCHEDULER_INTERVAL_MS/);
   });
 
-  it.each(['70000', 'http', '-1', '80.5'])('refuses PORT=%s', (value) => {
-    expect(() => configFromEnv({ PORT: value })).toThrow(/PORT/);
-  });
-
-  it('takes an empty PORT or DATA_DIR as unset: port 3000 and ./data, not a random port and the working directory', () => {
-    const config = configFromEnv({ PORT: '', DATA_DIR: '' });
-    expect(config.port).toBe(3000);
-    expect(config.dataDir).toBe(resolve('./data'));
-    expect(configFromEnv({ PORT: '0', DATA_DIR: '/srv/csp' })).toMatchObject({ port: 0, dataDir: '/srv/csp' });
+  it('takes an empty DATA_DIR as unset: ./data, not the working directory', () => {
+    expect(configFromEnv({ DATA_DIR: '' }).dataDir).toBe(resolve('./data'));
+    expect(configFromEnv({ DATA_DIR: '/srv/csp' }).dataDir).toBe('/srv/csp');
   });
 
   it('runs the projection worker at the priority of requests unless PROJECTION_WORKER_NICE lowers it, by 1 to 19 levels', () => {

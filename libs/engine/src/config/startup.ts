@@ -15,7 +15,7 @@ export interface ListenAddress {
  *   const { host, port } = listenAddressFromEnv(process.env, { portVariable: 'PROJECTOR_PORT', defaultPort: 3001 });
  */
 export function listenAddressFromEnv(env: NodeJS.ProcessEnv, { portVariable, defaultPort }: { portVariable: string; defaultPort: number }): ListenAddress {
-  // Empty counts as unset, as for every setting: `PORT=` must not mean a port the system picks.
+  // Empty counts as unset, as for `DATA_DIR` and the numeric settings: `PORT=` must not mean a port the system picks.
   const host = env['HOST'] || '127.0.0.1';
   if (!/^[A-Za-z0-9.:\-[\]]+$/.test(host)) throw new Error(`HOST must be an address or host name like 127.0.0.1 or 0.0.0.0, got ${JSON.stringify(host)}`);
   const text = env[portVariable];

@@ -8,6 +8,10 @@ describe('start-up address and failure lines', () => {
     expect(() => listenAddressFromEnv({ HOST: 'a b' }, { portVariable: 'PORT', defaultPort: 3000 })).toThrow(/^HOST must be an address/);
   });
 
+  it.each(['70000', 'http', '-1', '80.5'])('refuses PORT=%s', (value) => {
+    expect(() => listenAddressFromEnv({ PORT: value }, { portVariable: 'PORT', defaultPort: 3000 })).toThrow(/PORT/);
+  });
+
   it('takes an empty HOST or port variable as unset, not as an address the system picks', () => {
     expect(listenAddressFromEnv({ HOST: '', PORT: '' }, { portVariable: 'PORT', defaultPort: 3000 })).toEqual({ host: '127.0.0.1', port: 3000 });
     expect(listenAddressFromEnv({ PORT: '0' }, { portVariable: 'PORT', defaultPort: 3000 })).toEqual({ host: '127.0.0.1', port: 0 });
