@@ -186,7 +186,7 @@ async function metricsReading(service) {
 }
 
 /**
- * The observations of histogram `name` between two scrapes: how many, their mean, the bucket bound
+ * The observations of histogram `name` between two scrapes: how many, their sum, the bucket bound
  * that 99 % of them stayed within, and how many were over each of `over` (bucket bounds, in the
  * histogram's unit). `null` for a build without it (`paired.mjs --against` an older checkout).
  */
@@ -225,7 +225,7 @@ function logCommitsBetween(before, after) {
   const appends = histogramBetween(before, after, 'event_log_commit_appends', []);
   return {
     commits: durations.count,
-    appendsPerCommit: Math.round((appends.sum / durations.count) * 10) / 10,
+    appendsPerCommit: Math.round((appends.sum / appends.count) * 10) / 10,
     meanMs: milliseconds(durations.sum / durations.count, 2),
     p99AtMostMs: durations.p99Bound === Infinity ? null : milliseconds(durations.p99Bound, 1),
     over5Ms: durations.over[0],
