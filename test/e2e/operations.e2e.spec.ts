@@ -92,6 +92,15 @@ describe('operations: health, metrics and the OpenAPI document', () => {
   });
 
   it('GET /metrics times each live projection batch: its events, its fold and commit, and how long after the log it became visible', async () => {
+    // Every event written so far folded first (the previous test's purchases may still be on their
+    // way), so each batch counted below holds only events this test writes after startedAt.
+    const earlier = await registerCustomer(app);
+    await app
+      .http()
+      .get(`/v1/customers/${earlier.id}`)
+      .set('Authorization', await app.token({ roles: ['AdminAgent'] }))
+      .set('X-Min-Position', earlier.position)
+      .expect(200);
     const before = await scrape();
     const startedAt = Date.now();
     const customer = await registerCustomer(app);
