@@ -1,7 +1,9 @@
 // A rebuild of every registered projection from the start of a log in one pass, as `npm run cli --
 // projections rebuild --all` does it (built dist/), in its own process so its resident memory is its own;
 // `npm run bench` starts it with the CLI's node flags (`cliNodeArgs`). Prints one JSON line, with the
-// time to the last folded batch and the time building the deferred indexes after it.
+// time to the last folded batch, the time building the deferred indexes after it, and the CPU time
+// of all the process's threads over the whole rebuild (it moves with the machine's speed, which the
+// wall time alone cannot tell from waiting).
 // `--projections a,b` rebuilds only those: the whole rebuild's time less the time without one
 // projection is what that projection costs (see "Where a rebuild spends its time" in the README).
 // Usage: node [--max-semi-space-size=32 --heap-growing-percent=50] test/bench/rebuild.bench.mjs --data-dir <dir with events.db> [--projections a,b]
@@ -29,6 +31,7 @@ try {
   const events = Number((await store.headPosition())?.commit ?? 0n);
   const names = values.projections?.split(',') ?? projectionRegistry.map(({ name }) => name);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let lastBatchAt = started;
   let indexesStartedAt;
   const results = await operations.rebuildTogether(names, {
@@ -36,6 +39,7 @@ try {
     onIndexProgress: () => (indexesStartedAt ??= performance.now()),
   });
   const finished = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   const projections = results.map(({ name, generation, eventsFolded }) => ({ name, generation, eventsFolded }));
   const seconds = (finished - started) / 1000;
   const tenths = (milliseconds) => Math.round(milliseconds / 100) / 10;
@@ -47,6 +51,7 @@ try {
       foldSeconds: tenths(lastBatchAt - started),
       indexSeconds: indexesStartedAt === undefined ? 0 : tenths(finished - indexesStartedAt),
       eventsPerSecond: Math.round(events / seconds),
+      cpuSeconds: tenths((cpu.user + cpu.system) / 1000),
       rssMb: rssMb(process.pid),
     }),
   );

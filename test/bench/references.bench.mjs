@@ -103,6 +103,7 @@ function rawScan(file) {
   const db = new Database(file, { readonly: true });
   const select = db.prepare('SELECT position, stream_name, revision, event_id, type, data, metadata, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT 5000');
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let count = 0;
   let after = 0;
   for (;;) {
@@ -116,8 +117,9 @@ function rawScan(file) {
     after = rows.at(-1).position;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   db.close();
-  return { events: count, seconds: round(seconds, 2), eventsPerSecond: Math.round(count / seconds) };
+  return { events: count, seconds: round(seconds, 2), eventsPerSecond: Math.round(count / seconds), cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2) };
 }
 
 function round(value, digits) {
