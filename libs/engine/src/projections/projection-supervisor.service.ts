@@ -1,7 +1,7 @@
 import { EVENT_STORE, READ_MODEL_DB } from '@csp/application/tokens';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import { comparePositions, type EventStore, type LogPosition } from '@csp/event-store';
-import { LiveFold, readActiveCheckpoints, type AnyProjection, type ReadModelDb } from '@csp/read-models';
+import { LiveFold, readActiveCheckpoints, type AnyProjection, type LiveBatchCommitted, type ReadModelDb } from '@csp/read-models';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { EngineConfig } from '../config/engine-config';
 import { ENGINE_CONFIG } from '../config/engine-config.token';
@@ -77,10 +77,12 @@ export class ProjectionSupervisor implements OnApplicationBootstrap, OnModuleDes
       this.folded.set(name, position);
       metrics.setProjectionPosition(name, Number(position.commit));
     });
+    // Positions and batches come from the worker when there is one, else from this thread's own fold.
+    const onBatchCommitted = (batch: LiveBatchCommitted) => metrics.observeProjectionBatch(batch);
     this.worker?.onProgress(onProgress);
-    this.worker?.onBatchCommitted((batch) => metrics.observeProjectionBatch(batch));
+    this.worker?.onBatchCommitted(onBatchCommitted);
     if (!this.external && !this.worker) {
-      const liveFold = new LiveFold(store, db, { ...ENGINE_LIVE_FOLD, onBatchCommitted: (batch) => metrics.observeProjectionBatch(batch) });
+      const liveFold = new LiveFold(store, db, { ...ENGINE_LIVE_FOLD, onBatchCommitted });
       this.onThisThread = {
         liveFold,
         projections: definitions.map((definition) => new SupervisedProjection(definition, store, db, { onProgress, logger: new Logger(`Projection ${definition.name}`) }, liveFold)),
