@@ -71,7 +71,7 @@ const READ_STORE_RESTART_PAST_BYTES = 64 * 1024 * 1024;
  * about 16 MB a copy, 20 to 45 ms each, and the purchases committed meanwhile waited behind it on
  * the disk. The answers over 15 ms came in bursts 250 ms apart. Synced every 15 ms, in six
  * alternated pairs of the benchmark's HTTP phase: p99 at 500/s 16.5 to 34.4 ms (median 20)
- * against 23.7 to 30.4 (median 25); see README "Thirtieth round".
+ * against 23.7 to 30.4 (median 25); see "Thirtieth round" in docs/benchmark-history.md.
  */
 const READ_STORE_LOG_SYNC_MS = 15;
 

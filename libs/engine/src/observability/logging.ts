@@ -37,7 +37,7 @@ export interface LoggingInput {
  * made every request a child logger, serialising and redacting its headers whether or not a line
  * was written, and bound it through AsyncLocalStorage, whose promise hooks then slowed every
  * `await` of the request. The api's request lines come from a Fastify hook instead
- * (`apps/api/src/observability/request-log.ts`); README "Thirtieth round".
+ * (`apps/api/src/observability/request-log.ts`); "Thirtieth round" in docs/benchmark-history.md.
  */
 export function buildLoggerParams({ env, stdoutIsTty }: LoggingInput): Params {
   const pretty = stdoutIsTty && env.NODE_ENV !== 'production' && env.NODE_ENV !== 'test';

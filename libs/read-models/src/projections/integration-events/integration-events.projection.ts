@@ -77,13 +77,13 @@ export function integrationEventOfRow(row: IntegrationEventsTable): IntegrationE
  * Version 2 keeps each row's `data` without its field names and its position only as numbers: on a
  * 1M-event log the feed is 174 MiB smaller, and a rebuild of every projection a few percent faster.
  * Version 3 leaves out the ledger's events, which were the copy of each ledger entry (59 % of the
- * rows on the benchmark's log): see "Thirty-seventh round" in the README.
+ * rows on the benchmark's log): see "Thirty-seventh round" in docs/benchmark-history.md.
  * Version 4 keeps no `data`: a row is the event's place in a partner's feed, and a reader makes the
  * event's data again from the source event at the row's position (`feedEventsOf`, the same mapping
- * the fold uses). A rebuild takes about a tenth less time: see "Forty-first round" in the README.
+ * the fold uses). A rebuild takes about a tenth less time: see "Forty-first round" in docs/benchmark-history.md.
  * Version 5 keeps neither the event's tenant nor its instant, which readers take from the same
  * source event, and its fold derives only the events' places (`integrationEventPlacesOf`), not their
- * data: see "Forty-second round" in the README.
+ * data: see "Forty-second round" in docs/benchmark-history.md.
  */
 export const integrationEventsProjection: ProjectionDefinition<IntegrationEventsSchema> = {
   name: 'integration-events',

@@ -50,8 +50,8 @@ export interface LedgerCustomersTable {
  * entries it gave. A query for one customer's entries finds their positions here, then the entries
  * by position. An index of `ledger_entries` by customer cost each entry an insert at that customer's
  * place in it (a cancellation's refund and eleven voids: twelve), which made the service's
- * cancellations measurably slower; here a cancellation adds two rows (see the README's
- * "Twenty-ninth round"). A row may be stored twice; readers ask `IN`, so that changes nothing.
+ * cancellations measurably slower; here a cancellation adds two rows (see
+ * "Twenty-ninth round" in docs/benchmark-history.md). A row may be stored twice; readers ask `IN`, so that changes nothing.
  */
 export interface LedgerCustomerPositionsTable {
   customer_id: string;
@@ -340,8 +340,8 @@ const MOST_ENTRIES_A_ROW = 128;
  * One event's entries as the rows that store them: each run of entries alike in every column but
  * the id, the amount and the reason, their ids consecutive, is one row (at most `MOST_ENTRIES_A_ROW`
  * entries). A cancellation's voided installments, eleven entries for a monthly term's, were 65 % of
- * the ledger's rows on the benchmark's log and took about a tenth of a rebuild (see the README's
- * "Thirty-eighth round"); together they are one row.
+ * the ledger's rows on the benchmark's log and took about a tenth of a rebuild (see
+ * "Thirty-eighth round" in docs/benchmark-history.md); together they are one row.
  */
 function rowGroupsOf(entries: readonly LedgerEntry[]): LedgerEntry[][] {
   const groups: LedgerEntry[][] = [];

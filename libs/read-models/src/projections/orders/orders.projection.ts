@@ -83,7 +83,7 @@ interface FoldedOrder {
    * The stored `subscriptionLines` as a Map while the batch folds. Subscription ids as an object's
    * keys gave V8 a new hidden class for each key it had not seen, which is every one: adding the line
    * and copying the object for each event, and serialising it, took about a tenth of a rebuild's time
-   * in the orders fold (see the README's "Thirty-eighth round").
+   * in the orders fold (see "Thirty-eighth round" in docs/benchmark-history.md).
    */
   subscriptionLines: Map<string, 'provisioned' | 'cancelled'>;
   pendingFulfilment: number;
