@@ -4,8 +4,10 @@
 // time to the last folded batch, the time building the deferred indexes after it, and the CPU time
 // of all the process's threads over the whole rebuild (it moves with the machine's speed, which the
 // wall time alone cannot tell from waiting).
-// `--projections a,b` rebuilds only those: the whole rebuild's time less the time without one
-// projection is what that projection costs (see "Where a rebuild spends its time" in the README).
+// `--projections a,b` rebuilds only those: "Where a rebuild spends its time" in the README gives each
+// projection rebuilt alone. On a machine whose speed moves from minute to minute, the whole rebuild
+// less the rebuild without one projection moved with the machine more than with the projection
+// (docs/benchmark-history.md, "Forty-eighth round").
 // Usage: node [--max-semi-space-size=32 --heap-growing-percent=50] test/bench/rebuild.bench.mjs --data-dir <dir with events.db> [--projections a,b]
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';

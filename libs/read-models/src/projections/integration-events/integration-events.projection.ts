@@ -80,7 +80,8 @@ export function integrationEventOfRow(row: IntegrationEventsTable): IntegrationE
  * rows on the benchmark's log): see "Thirty-seventh round" in docs/benchmark-history.md.
  * Version 4 keeps no `data`: a row is the event's place in a partner's feed, and a reader makes the
  * event's data again from the source event at the row's position (`feedEventsOf`, the same mapping
- * the fold uses). A rebuild takes about a tenth less time: see "Forty-first round" in docs/benchmark-history.md.
+ * the fold uses). A rebuild takes about a tenth less time: see "Forty-first round" in
+ * docs/benchmark-history.md.
  * Version 5 keeps neither the event's tenant nor its instant, which readers take from the same
  * source event, and its fold derives only the events' places (`integrationEventPlacesOf`), not their
  * data: see "Forty-second round" in docs/benchmark-history.md.

@@ -50,8 +50,8 @@ export interface LedgerCustomersTable {
  * entries it gave. A query for one customer's entries finds their positions here, then the entries
  * by position. An index of `ledger_entries` by customer cost each entry an insert at that customer's
  * place in it (a cancellation's refund and eleven voids: twelve), which made the service's
- * cancellations measurably slower; here a cancellation adds two rows (see
- * "Twenty-ninth round" in docs/benchmark-history.md). A row may be stored twice; readers ask `IN`, so that changes nothing.
+ * cancellations measurably slower; here a cancellation adds two rows (see "Twenty-ninth round" in
+ * docs/benchmark-history.md). A row may be stored twice; readers ask `IN`, so that changes nothing.
  */
 export interface LedgerCustomerPositionsTable {
   customer_id: string;
