@@ -1,4 +1,6 @@
+import { customerStream } from '@csp/domain/customer/customer.events';
 import type { RecordedEvent } from '@csp/event-store';
+import { idsPossiblyStored } from './rows-stored-before';
 import { statementChunks } from './statement-chunks';
 
 export interface CustomerPartner {
@@ -19,6 +21,7 @@ export interface RowForCustomer<Row> {
  * events and writes rows; `foldPartneredRows` does the batching.
  */
 export interface PartneredRowsFold<Row> {
+  /** A customer's registration: an event of that customer's own stream (`customerStream`), the only kind that stores its partner. */
   registrationOf(event: RecordedEvent): CustomerPartner | undefined;
   rowsOf(event: RecordedEvent): RowForCustomer<Row>[];
   /** The partners already stored for these customers (at most 128 of them a call). */
@@ -49,8 +52,9 @@ export async function foldPartneredRows<Row>(events: readonly RecordedEvent[], f
     for (const row of fold.rowsOf(event)) pending.push({ row, registeredEarlier: registered.get(row.customerId) });
   }
   const unnamed = [...new Set(pending.filter(({ row }) => row.partnerId === undefined).map(({ row }) => row.customerId))];
+  // A customer whose stream begins in this batch has no stored partner yet: its registration here names it.
   const stored = new Map<string, string>();
-  for (const customerIds of statementChunks(unnamed)) {
+  for (const customerIds of statementChunks(idsPossiblyStored(events, unnamed, customerStream))) {
     for (const [customerId, partnerId] of await fold.storedPartners(customerIds)) stored.set(customerId, partnerId);
   }
   const rows = pending.map(({ row, registeredEarlier }) =>

@@ -57,6 +57,38 @@ describe('foldPartneredRows', () => {
     expect(result.lookedUp.sort()).toEqual(['c1', 'c2', 'c4']);
   });
 
+  it('does not look up a customer whose stream begins in the batch, and looks up one registered again', async () => {
+    const registration = (customerId: string, partnerId: string, revision: bigint) =>
+      ({ type: `Registered:${customerId}:${partnerId}`, streamName: `customer-${customerId}`, revision, data: {} }) as unknown as RecordedEvent;
+    const lookedUp: string[] = [];
+    const rows: Row[] = [];
+    await foldPartneredRows<Row>(
+      [registration('new', 'p-new', 0n), event('Row:of-new:new'), registration('again', 'p-again', 1n), event('Row:of-again:again')],
+      {
+        registrationOf: ({ type }) => {
+          const [kind, customerId, partnerId] = type.split(':');
+          return kind === 'Registered' ? { customerId: customerId!, partnerId: partnerId! } : undefined;
+        },
+        rowsOf: ({ type }) => {
+          const [kind, id, customerId] = type.split(':');
+          return kind === 'Row' ? [{ customerId: customerId!, complete: (partner) => ({ id: id!, partner }) }] : [];
+        },
+        storedPartners: async (customerIds) => {
+          lookedUp.push(...customerIds);
+          return new Map(customerIds.filter((id) => id === 'again').map((id) => [id, 'p-stored']));
+        },
+        insertCustomers: async () => undefined,
+        insertRows: async (folded) => void rows.push(...folded),
+      },
+    );
+
+    expect(lookedUp).toEqual(['again']);
+    expect(rows).toEqual([
+      { id: 'of-new', partner: 'p-new' },
+      { id: 'of-again', partner: 'p-stored' },
+    ]);
+  });
+
   it('inserts and looks up in chunks of a few lengths, so the statements take few shapes', async () => {
     const specs = Array.from({ length: 450 }, (_, index) => `Row:r${index}:c${index % 300}`);
     const insertedChunks: number[] = [];

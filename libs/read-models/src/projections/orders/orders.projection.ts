@@ -1,11 +1,12 @@
 import { evolveOrder, type OrderState, type PlacedOrderState } from '@csp/domain/order/order.decider';
-import type { OrderEvent } from '@csp/domain/order/order.events';
+import { orderStream, type OrderEvent } from '@csp/domain/order/order.events';
 import type { SubscriptionCancelled, SubscriptionStarted } from '@csp/domain/subscription/subscription.events';
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
+import { idsPossiblyStored } from '../rows-stored-before';
 import { statementChunks } from '../statement-chunks';
 
 export interface OrdersTable {
@@ -110,7 +111,7 @@ const selectOrders = reusableStatement(
 );
 
 /**
- * Each order the batch touches is read once, folded in memory through the batch's events in order,
+ * Each order the batch touches is read once (unless it is placed in the batch), folded in memory through the batch's events in order,
  * and written once: a purchase's order and the start of each of its subscriptions are one write, and
  * the batch's orders, new or stored, go in a few multi-row upserts.
  */
@@ -118,7 +119,7 @@ async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly Rec
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as unknown as OrderFoldEvent);
   const ids = [...new Set(events.map((event) => event.data.orderId))];
   const orders = new Map<string, FoldedOrder>();
-  for (const chunk of statementChunks(ids)) {
+  for (const chunk of statementChunks(idsPossiblyStored(recorded, ids, orderStream))) {
     const { rows } = await selectOrders(trx, chunk);
     for (const { state, pending_fulfilment, ...placed } of rows) {
       const { subscriptionLines, ...order } = JSON.parse(state) as StoredOrder;

@@ -1,10 +1,11 @@
 import { nextLifecycleDueAt, subscriptionDecider, type SubscriptionState } from '@csp/domain/subscription/subscription.decider';
-import type { SubscriptionEvent } from '@csp/domain/subscription/subscription.events';
+import { subscriptionStream, type SubscriptionEvent } from '@csp/domain/subscription/subscription.events';
 import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
+import { idsPossiblyStored } from '../rows-stored-before';
 import { statementChunks } from '../statement-chunks';
 import { storableText } from '../storable-text';
 import { storedSubscriptionState, subscriptionStateFromStored } from './subscription-state.storage';
@@ -117,7 +118,7 @@ const selectSubscriptionStates = reusableStatement(
 );
 
 /**
- * Each subscription the batch touches is read once, folded in memory through the batch's events in
+ * Each subscription the batch touches is read once (unless it starts in the batch), folded in memory through the batch's events in
  * order, and written once: a cancellation's refund and eleven voided installments are one read and
  * one write, not twelve of each; the batch's subscriptions, new or stored, go in a few multi-row
  * upserts that change only what the fold changes.
@@ -126,7 +127,7 @@ async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as SubscriptionEvent);
   const ids = [...new Set(events.map((event) => event.data.subscriptionId))];
   const stored = new Map<string, SubscriptionState>();
-  for (const chunk of statementChunks(ids)) {
+  for (const chunk of statementChunks(idsPossiblyStored(recorded, ids, subscriptionStream))) {
     const { rows } = await selectSubscriptionStates(trx, chunk);
     for (const row of rows) stored.set(row.id, subscriptionStateFromStored(row.state));
   }
