@@ -21,7 +21,10 @@ export interface RowForCustomer<Row> {
  * events and writes rows; `foldPartneredRows` does the batching.
  */
 export interface PartneredRowsFold<Row> {
-  /** A customer's registration: an event of that customer's own stream (`customerStream`), the only kind that stores its partner. */
+  /**
+   * A customer's registration: an event of that customer's own stream (`customerStream`), the only
+   * kind of event that stores its partner.
+   */
   registrationOf(event: RecordedEvent): CustomerPartner | undefined;
   rowsOf(event: RecordedEvent): RowForCustomer<Row>[];
   /** The partners already stored for these customers (at most 128 of them a call). */

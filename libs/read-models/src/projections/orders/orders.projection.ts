@@ -111,9 +111,10 @@ const selectOrders = reusableStatement(
 );
 
 /**
- * Each order the batch touches is read once (unless it is placed in the batch), folded in memory through the batch's events in order,
- * and written once: a purchase's order and the start of each of its subscriptions are one write, and
- * the batch's orders, new or stored, go in a few multi-row upserts.
+ * Each order the batch touches is read once (not at all when it is placed in the batch), folded in
+ * memory through the batch's events in order, and written once: a purchase's order and the start of
+ * each of its subscriptions are one write, and the batch's orders, new or stored, go in a few
+ * multi-row upserts.
  */
 async function foldOrders(trx: Transaction<OrdersSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as unknown as OrderFoldEvent);

@@ -118,10 +118,10 @@ const selectSubscriptionStates = reusableStatement(
 );
 
 /**
- * Each subscription the batch touches is read once (unless it starts in the batch), folded in memory through the batch's events in
- * order, and written once: a cancellation's refund and eleven voided installments are one read and
- * one write, not twelve of each; the batch's subscriptions, new or stored, go in a few multi-row
- * upserts that change only what the fold changes.
+ * Each subscription the batch touches is read once (not at all when it starts in the batch), folded
+ * in memory through the batch's events in order, and written once: a cancellation's refund and
+ * eleven voided installments are one read and one write, not twelve of each; the batch's
+ * subscriptions, new or stored, go in a few multi-row upserts that change only what the fold changes.
  */
 async function foldSubscriptions(trx: Transaction<SubscriptionsSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ type: event.type, data: event.data }) as SubscriptionEvent);
