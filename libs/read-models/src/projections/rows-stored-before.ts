@@ -10,8 +10,8 @@ import type { RecordedEvent } from '@csp/event-store';
  * @example
  *   idsPossiblyStored(batch, orderIds, orderStream); // the orders placed before this batch
  */
-export function idsPossiblyStored(events: readonly RecordedEvent[], ids: readonly string[], streamOf: (id: string) => string): string[] {
+export function idsPossiblyStored(events: readonly RecordedEvent[], ids: readonly string[], streamOf: (id: string) => string): readonly string[] {
   const begun = new Set<string>();
   for (const event of events) if (event.revision === 0n) begun.add(event.streamName);
-  return begun.size === 0 ? [...ids] : ids.filter((id) => !begun.has(streamOf(id)));
+  return begun.size === 0 ? ids : ids.filter((id) => !begun.has(streamOf(id)));
 }
