@@ -1,14 +1,15 @@
 import { CommandMetrics, type CommandOutcomeLabel } from '@csp/application/command-handling/command-pipeline';
 import type { LiveBatchCommitted } from '@csp/read-models';
-import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectStoppableDefaultMetrics } from './stoppable-default-metrics';
 
 /**
  * One registry per application instead of prom-client's global one, so tests can start several
  * apps in one process without "metric already registered" errors.
  */
 @Injectable()
-export class Metrics extends CommandMetrics {
+export class Metrics extends CommandMetrics implements OnApplicationShutdown {
   readonly registry = new Registry();
 
   private readonly commands = new Counter({
@@ -95,9 +96,10 @@ export class Metrics extends CommandMetrics {
 
   private readonly beforeScrape: Array<() => Promise<void>> = [];
 
-  constructor() {
-    super();
-    collectDefaultMetrics({ register: this.registry });
+  private readonly stopDefaultMetrics = collectStoppableDefaultMetrics(this.registry);
+
+  onApplicationShutdown(): void {
+    this.stopDefaultMetrics();
   }
 
   /** Gauges that are costly to keep current (lag needs the log head) are measured when scraped. */

@@ -12,5 +12,6 @@ describe('Metrics', () => {
 
     expect(text).toMatch(/commands_total\{command="PurchaseSoftware",outcome="succeeded"\} 1/);
     expect(Date.now() - started).toBeLessThan(3000);
+    metrics.onApplicationShutdown();
   });
 });

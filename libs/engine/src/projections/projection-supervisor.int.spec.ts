@@ -41,14 +41,16 @@ describe('ProjectionSupervisor', () => {
   let store: FirstSubscriptionBreaks;
   let db: ReadModelDb;
   let projection: ProjectionSupervisor;
+  const metrics = new Metrics();
 
   beforeAll(async () => {
     store = new FirstSubscriptionBreaks(SqliteEventStore.open(join(dir, 'events.db')));
     db = await openSqliteReadModels(join(dir, 'read-models.db'));
-    projection = new ProjectionSupervisor(store, db, configFromEnv({ DATA_DIR: dir, PROJECTIONS: 'in-process' }), projectionRegistry, new Metrics());
+    projection = new ProjectionSupervisor(store, db, configFromEnv({ DATA_DIR: dir, PROJECTIONS: 'in-process' }), projectionRegistry, metrics);
   });
   afterAll(async () => {
     await projection.onModuleDestroy();
+    metrics.onApplicationShutdown();
     await store.close();
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });
