@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { topSelfTime } from './support/cpu-profile.mjs';
 import { cliNodeArgs, compileTrivialApp, cpuMicrosPerRequest, root, runScript, startService, startTrivialApp, threadCpuSeconds } from './support/processes.mjs';
-import { CONNECTIONS, ONE_LINE, httpRuns, purchaseRequests, registerCustomers, summary } from './support/service-load.mjs';
+import { CONNECTIONS, ONE_LINE, WARM_UP_SECONDS, httpRuns, purchaseRequests, registerCustomers, summary } from './support/service-load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -36,12 +36,12 @@ const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
 const ratioOrNull = (a, b) => (a == null || b == null ? null : ratio(a, b));
 const meanOrNull = (a, b) => (a == null || b == null ? null : Math.round((a + b) / 2));
 
-/** 32 connections posting the same validated body for `duration` seconds, after a short warm-up. */
+/** 32 connections posting the same validated body for `duration` seconds, after the same warm-up as the service's runs. */
 async function trivialPost(compiled, adapter) {
   const app = await startTrivialApp(compiled, adapter);
   try {
     const request = { url: `${app.base}/orders`, connections: CONNECTIONS, method: 'POST', headers: { 'content-type': 'application/json' }, body: ONE_LINE };
-    await autocannon({ ...request, duration: 2 });
+    await autocannon({ ...request, duration: WARM_UP_SECONDS });
     const cpuBefore = threadCpuSeconds(app.child.pid);
     const measured = summary(await autocannon({ ...request, duration: DURATION }));
     return { ...measured, cpuMicrosPerRequest: cpuMicrosPerRequest(cpuBefore, threadCpuSeconds(app.child.pid), measured.requests)?.total ?? null };
