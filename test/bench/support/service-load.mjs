@@ -286,7 +286,8 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
     const cpuAfterPurchases = threadCpuSeconds(pid);
     log(`HTTP cancellations (${bought.length} subscriptions bought; a third as the warm-up, then the rest measured)`);
     // By count, not time: the measured run must still find subscriptions to cancel on a machine that cancels faster than it bought.
-    await autocannon({ ...cancelRequests(service, bought), amount: Math.floor(bought.length / 3) });
+    const warmUpCancellations = Math.floor(bought.length / 3);
+    if (warmUpCancellations > 0) await autocannon({ ...cancelRequests(service, bought), amount: warmUpCancellations });
     const cpuBeforeCancellations = threadCpuSeconds(pid);
     const cancel = summary(await autocannon({ ...cancelRequests(service, bought), amount: bought.length }));
     const cpuAfterCancellations = threadCpuSeconds(pid);
