@@ -29,7 +29,7 @@ const fail = (error) => {
 const readOn = () => {
   try {
     while (credit > 0 && !ended) {
-      const rows = page.all(after);
+      const rows = page.all(after, pageSize);
       credit -= 1;
       if (rows.length > 0) after = rows[rows.length - 1][0];
       ended = rows.length < pageSize;
@@ -44,8 +44,8 @@ let page;
 try {
   db = new Database(file, { fileMustExist: true, timeout: busyTimeoutMs });
   db.defaultSafeIntegers(true);
-  // The limit in the text, not bound: SQLite compiles a statement again for each value bound to its LIMIT.
-  page = db.prepare('SELECT ' + columns + ' FROM events WHERE position > ? ORDER BY position LIMIT ' + pageSize).raw(true);
+  // LIMIT +?: a bare LIMIT ? is planned with its value, and each binding would compile the statement again.
+  page = db.prepare('SELECT ' + columns + ' FROM events WHERE position > ? ORDER BY position LIMIT +?').raw(true);
   parentPort.on('message', (message) => {
     if (typeof message === 'bigint') after = message;
     else credit += 1;
@@ -94,8 +94,6 @@ export interface LogReadAheadOptions {
  */
 export async function* readLogAhead<Row extends unknown[]>(options: LogReadAheadOptions): AsyncGenerator<Row[]> {
   const { readPageHere, after: start, ...threadOptions } = options;
-  // It goes into the thread's SQL text.
-  if (!Number.isSafeInteger(options.pageSize) || options.pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${options.pageSize}`);
   const ready = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   const worker = new Worker(READER_SOURCE, {
     eval: true,
