@@ -169,6 +169,17 @@ describe('integration events: feed and signed webhooks', () => {
     expect(deliveries.body.items[0]).toMatchObject({ eventId: receiver.deliveries[0]!.webhookId, status: 'delivered', attempts: 6, lastStatusCode: 204, nextAttemptAt: null });
     expect(deliveries.body.items.slice(1).every((item: { attempts: number; status: string }) => item.attempts === 1 && item.status === 'delivered')).toBe(true);
     expect(deliveries.body.totalCount).toBe(expected.length);
+    // The same deliveries two at a time: each page holds what its size allows, in order, to the end.
+    const paged: unknown[] = [];
+    let continuation: string | undefined;
+    do {
+      const query = continuation ? `size=2&continuationToken=${encodeURIComponent(continuation)}` : 'size=2';
+      const page = (await app.http().get(`/v1/webhooks/${webhook.id}/deliveries?${query}`).set('Authorization', admin).expect(200)).body;
+      expect(page.items.length).toBe(Math.min(2, expected.length - paged.length));
+      paged.push(...page.items);
+      continuation = page.continuationToken;
+    } while (continuation);
+    expect(paged).toEqual(deliveries.body.items);
   });
 
   it('disables an endpoint whose receiver stays down for longer than the retry window, with the reason, and resumes after a redelivery', async () => {
