@@ -131,6 +131,7 @@ function printTable(results) {
     ['  CPU per cancellation, by thread', cpuByThread(results.cpuMicrosPerRequest.cancel), timesTrivial(results.cpuMicrosPerRequest.cancelVsTrivialPost)],
     ['  CPU per trivial POST, Express', trivialCpu(results.references.trivialPostExpress), ''],
     ['purchases offered at 500/s (open loop)', `${results.http.purchaseAt500.requestsPerSecond}/s p50 ${results.http.purchaseAt500.p50} p99 ${results.latencyMs.purchaseP99At500} ms (${results.http.purchaseAt500.p99WithRampUp} with ramp-up), ${results.http.purchaseAt500.errors} errors`, 'target p99 < 25 ms'],
+    ['  CPU per purchase meanwhile, by thread', cpuByThread(results.cpuMicrosPerRequest.purchaseAt500), ''],
     ['  a 4 KiB sync meanwhile (a probe, 50/s)', fsyncProbe(results.http.fsync4KiBMsAt500), ''],
     ["  the log's commits meanwhile (/metrics)", logCommits(results.http.logCommitsAt500), ''],
     ["  the projections' batches meanwhile (/metrics)", projectionBatches(results.http.projectionBatchesAt500), ''],

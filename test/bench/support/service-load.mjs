@@ -298,11 +298,13 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
     const writtenBefore = storageWriteBytes(service.child.pid);
     const metricsBefore = await metricsReading(service);
     const stopFsyncProbe = startFsyncProbe(dataDir);
+    const cpuBeforeRate = threadCpuSeconds(pid);
     const loadStarted = performance.now();
     const [atRate, { lags, lagging, purchases: probePurchases }] = await Promise.all([
       purchasesAtRate(service, customers, OFFERED_RATE, seconds),
       new Promise((resolve) => setTimeout(resolve, RAMP_UP_SECONDS * 1000)).then(() => probeProjectionLag(service, customers, until)),
     ]);
+    const cpuAfterRate = threadCpuSeconds(pid);
     const syncLatencies = await stopFsyncProbe();
     const metricsAfter = await metricsReading(service);
     const writtenAfter = storageWriteBytes(service.child.pid);
@@ -315,6 +317,8 @@ export async function httpRuns({ dataDir, checkout = root, env = {}, nodeArgs = 
       cpuMicrosPerRequest: {
         purchase: cpuMicrosPerRequest(cpuBeforePurchases, cpuAfterPurchases, purchase.requests),
         cancel: cpuMicrosPerRequest(cpuBeforeCancellations, cpuAfterCancellations, cancel.requests),
+        // The offered load's purchases and the probes' (ramp-up included), the probes' reads counted with them.
+        purchaseAt500: cpuMicrosPerRequest(cpuBeforeRate, cpuAfterRate, atRate.answered + probePurchases),
       },
       purchaseAt500: { offeredPerSecond: OFFERED_RATE, ...atRate },
       projectionLag: { samples: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), lagging503: lagging },
