@@ -1,8 +1,9 @@
 // The machine's and SQLite's own limits, measured in the same run as the engine: fsync of a 4 KiB
 // write, raw better-sqlite3 appends with synchronous=FULL (1 and 100 per transaction) into a table
 // shaped like the log's (small sample events, and events the size of a purchase's), and (with
-// --scan <file>) a raw scan of a log file with JSON.parse.
-// Prints one JSON line. Usage: node test/bench/references.bench.mjs --dir <tmp> [--scan <events.db>]
+// --scan <file>) a raw scan of a log file with JSON.parse; with --batched-only, the 100-per-transaction
+// appends alone. Prints one JSON line.
+// Usage: node test/bench/references.bench.mjs --dir <tmp> [--scan <events.db> | --batched-only]
 import Database from 'better-sqlite3';
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     fsyncs: { type: 'string', default: '400' },
     single: { type: 'string', default: '400' },
     batched: { type: 'string', default: '20000' },
+    'batched-only': { type: 'boolean', default: false },
   },
 });
 
@@ -128,16 +130,21 @@ function round(value, digits) {
 
 const dir = mkdtempSync(join(values.dir, 'references-'));
 try {
+  const batchedAppends = () => ({
+    rawAppendsPerTransaction100: rawAppends(dir, Number(values.batched), 100),
+    rawAppendBytesPerEvent: bytesPerEvent(SAMPLE_EVENTS),
+    rawAppendsPerTransaction100PurchaseSized: rawAppends(dir, Number(values.batched), 100, PURCHASE_EVENTS),
+    purchaseSizedBytesPerEvent: bytesPerEvent(PURCHASE_EVENTS),
+  });
   const figures = values.scan
     ? { scan: rawScan(values.scan) }
-    : {
-        fsync4KiBPerSecond: fsyncWrites(dir, Number(values.fsyncs)),
-        rawAppendsPerTransaction1: rawAppends(dir, Number(values.single), 1),
-        rawAppendsPerTransaction100: rawAppends(dir, Number(values.batched), 100),
-        rawAppendBytesPerEvent: bytesPerEvent(SAMPLE_EVENTS),
-        rawAppendsPerTransaction100PurchaseSized: rawAppends(dir, Number(values.batched), 100, PURCHASE_EVENTS),
-        purchaseSizedBytesPerEvent: bytesPerEvent(PURCHASE_EVENTS),
-      };
+    : values['batched-only']
+      ? batchedAppends()
+      : {
+          fsync4KiBPerSecond: fsyncWrites(dir, Number(values.fsyncs)),
+          rawAppendsPerTransaction1: rawAppends(dir, Number(values.single), 1),
+          ...batchedAppends(),
+        };
   console.log(JSON.stringify(figures));
 } finally {
   rmSync(dir, { recursive: true, force: true });
