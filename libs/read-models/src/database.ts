@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Kysely, Migrator, sql } from 'kysely';
 import { openSqliteConnection, WalCheckpointer } from '@csp/event-store';
 import { CurrentSchemaPostgresDialect } from './current-schema.introspector';
-import { ImmediateTransactionsSqliteDialect } from './immediate-transactions.dialect';
+import { ReadStoreSqliteDialect } from './read-store-sqlite.dialect';
 import type { AnyProjection } from './projection/projection-definition';
 import { ProjectionGenerations } from './projection/projection-generations';
 import { projectionRegistry } from './projections/registry';
@@ -112,7 +112,7 @@ export async function openSqliteReadModels(filePath: string, options: SqliteRead
   const cached = withStatementCache(database);
   // Kysely closes synchronously; whichever connection closes last copies what the write-ahead log still holds.
   const sqlite = checkpointer ? { ...cached, close: () => (void checkpointer.stop(), cached.close()) } : cached;
-  const db = new Kysely<ReadModelSchema>({ dialect: new ImmediateTransactionsSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<ReadModelSchema>({ dialect: new ReadStoreSqliteDialect({ database: sqlite }) });
   if (checkpointer) checkpointersOf.set(db, checkpointer);
   try {
     await prepareReadStore(db, options.projections ?? projectionRegistry);

@@ -19,4 +19,3 @@ export * from './projections/subscriptions/subscription-state.storage';
 export * from './schema';
 export * from './store-migrations';
 export * from './active-checkpoints';
-export * from './reusable-limit';

@@ -1,5 +1,5 @@
 import { DomainError } from '@csp/domain/shared/domain-error';
-import { reusableLimit, type ActivityAction, type ReadModelDb } from '@csp/read-models';
+import type { ActivityAction, ReadModelDb } from '@csp/read-models';
 import { stringify } from 'csv-stringify';
 import { Readable } from 'node:stream';
 
@@ -92,7 +92,7 @@ export class ActivityLogReader {
       const [occurredAt, id] = after;
       query = query.where((eb) => eb.or([eb('occurred_at', '>', occurredAt), eb.and([eb('occurred_at', '=', occurredAt), eb('id', '>', id)])]));
     }
-    const rows = await query.selectAll().orderBy('occurred_at').orderBy('id').limit(reusableLimit(limit)).execute();
+    const rows = await query.selectAll().orderBy('occurred_at').orderBy('id').limit(limit).execute();
     return rows.map((row) => ({
       id: row.id,
       occurredAt: row.occurred_at,

@@ -1,4 +1,4 @@
-import { reusableLimit, type ReadModelSchema } from '@csp/read-models';
+import type { ReadModelSchema } from '@csp/read-models';
 import { DomainError } from '@csp/domain/shared/domain-error';
 import type { SelectQueryBuilder } from 'kysely';
 
@@ -36,7 +36,7 @@ export async function pageOfStates<State, View>(
 ): Promise<ListPage<View>> {
   const { offset, limit } = pageBounds(page);
   const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await base.select(['state']).orderBy('purchased_at').orderBy('id').offset(offset).limit(reusableLimit(limit)).execute();
+  const rows = await base.select(['state']).orderBy('purchased_at').orderBy('id').offset(offset).limit(limit).execute();
   const items = rows.map((row) => toView(parse(row.state)));
   const totalCount = Number(count);
   const next = offset + items.length;

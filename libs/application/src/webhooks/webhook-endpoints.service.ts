@@ -5,7 +5,6 @@ import {
   cursorAfterPosition,
   FEED_START,
   integrationEventById,
-  reusableLimit,
   type FeedCursor,
   type ReadModelDb,
   type WebhookDeliveriesTable,
@@ -205,7 +204,7 @@ export class WebhookEndpoints {
     const limit = page.pageSize ?? DEFAULT_PAGE_SIZE;
     const base = this.db.selectFrom('webhook_deliveries').where('endpoint_id', '=', endpoint.id);
     const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-    const rows = await base.selectAll().orderBy('position_commit').orderBy('position_prepare').orderBy('sequence').offset(offset).limit(reusableLimit(limit)).execute();
+    const rows = await base.selectAll().orderBy('position_commit').orderBy('position_prepare').orderBy('sequence').offset(offset).limit(limit).execute();
     const totalCount = Number(count);
     const next = offset + rows.length;
     const items = rows.map(deliveryView);

@@ -9,7 +9,6 @@ import {
 import { comparePositions, positionToString, type EventStore, type LogPosition, type RecordedEvent } from '@csp/event-store';
 import { sql } from 'kysely';
 import { readActiveCheckpoints } from '../../active-checkpoints';
-import { reusableLimit } from '../../reusable-limit';
 import type { ReadModelDb } from '../../schema';
 import { ledgerEntriesOfRow, ledgerProjection, ledgerRowIdsHolding, type LedgerEntriesTable } from '../ledger/ledger.projection';
 import { feedPositionOf, integrationEventsProjection, type IntegrationEventsTable } from './integration-events.projection';
@@ -111,7 +110,7 @@ async function storedEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promis
   // A generation of version 2 or before, answering while version 3 is built, still holds the
   // ledger's events: they are answered from the ledger alone, as they are once it is replaced.
   query = filter.types && filter.types.length > 0 ? query.where('type', 'in', [...filter.types]) : query.where('type', '!=', LEDGER_EVENT);
-  const rows = await query.orderBy('position_commit').orderBy('position_prepare').orderBy('sequence').limit(reusableLimit(filter.limit)).execute();
+  const rows = await query.orderBy('position_commit').orderBy('position_prepare').orderBy('sequence').limit(filter.limit).execute();
   return rows.map(withPosition);
 }
 
@@ -144,7 +143,7 @@ async function ledgerEventsAfter(db: ReadModelDb, filter: BoundedFilter): Promis
     .orderBy('position_prepare')
     .orderBy(sql`length(id)`)
     .orderBy('id')
-    .limit(reusableLimit(filter.limit))
+    .limit(filter.limit)
     .execute();
   return [...atCursor.flatMap(feedRowsOfLedgerRow).filter((row) => row.sequence > filter.after.sequence), ...later.flatMap(feedRowsOfLedgerRow)];
 }

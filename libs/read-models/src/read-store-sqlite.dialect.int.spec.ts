@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ImmediateTransactionsSqliteDialect } from './immediate-transactions.dialect';
+import { ReadStoreSqliteDialect } from './read-store-sqlite.dialect';
 
 interface Schema {
   items: { name: string };
@@ -31,7 +31,7 @@ async function holdWriteLock(file: string, ms: number): Promise<{ released: Prom
   return { released };
 }
 
-describe('ImmediateTransactionsSqliteDialect', () => {
+describe('ReadStoreSqliteDialect', () => {
   let dir: string;
   let file: string;
   const opened: Kysely<Schema>[] = [];
@@ -50,7 +50,7 @@ describe('ImmediateTransactionsSqliteDialect', () => {
   });
 
   const open = (): Kysely<Schema> => {
-    const db = new Kysely<Schema>({ dialect: new ImmediateTransactionsSqliteDialect({ database: new Database(file, { timeout: 5000 }) }) });
+    const db = new Kysely<Schema>({ dialect: new ReadStoreSqliteDialect({ database: new Database(file, { timeout: 5000 }) }) });
     opened.push(db);
     return db;
   };
@@ -75,5 +75,17 @@ describe('ImmediateTransactionsSqliteDialect', () => {
     expect(readInside).toEqual(['other connection']);
     const names = (await db.selectFrom('items').select('name').execute()).map((row) => row.name);
     expect(names.sort()).toEqual(['other connection', 'this connection']);
+  });
+
+  // A bare `limit ?` would answer the same rows, but SQLite would compile the statement again for each value bound.
+  it('binds a LIMIT as +?, and each run returns as many rows as the value bound to it', async () => {
+    const db = open();
+    await db.insertInto('items').values(['a', 'b', 'c', 'd'].map((name) => ({ name }))).execute();
+    const firstNames = (limit: number) => db.selectFrom('items').select('name').orderBy('name').limit(limit);
+
+    expect(firstNames(3).compile().sql).toMatch(/ limit \+\?$/);
+    for (const limit of [3, 1, 4, 0]) {
+      expect((await firstNames(limit).execute()).map((row) => row.name)).toEqual(['a', 'b', 'c', 'd'].slice(0, limit));
+    }
   });
 });
