@@ -3,8 +3,8 @@
 // `npm run bench` starts it with the CLI's node flags (`cliNodeArgs`). Prints one JSON line, with the
 // time to the last folded batch, the time building the deferred indexes after it, and the CPU time
 // of all the process's threads over the whole rebuild (it moves with the machine's speed, which the
-// wall time alone cannot tell from waiting), also as its user and kernel parts (the kernel's is
-// mostly SQLite's reads and writes of pages, one system call each).
+// wall time alone cannot tell from waiting), also as its user and kernel parts (the kernel's
+// includes SQLite's reads and writes of pages, one system call each).
 // `--projections a,b` rebuilds only those: "Where a rebuild spends its time" in the README gives each
 // projection rebuilt alone. On a machine whose speed moves from minute to minute, the whole rebuild
 // less the rebuild without one projection moved with the machine more than with the projection
