@@ -46,6 +46,8 @@ function medianRun(runs, figure) {
   return [...runs].sort((a, b) => figure(a) - figure(b))[(runs.length - 1) / 2];
 }
 
+const median = (numbers) => medianRun(numbers, (number) => number);
+
 const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
 const ratioOrNull = (a, b) => (a == null || b == null ? null : ratio(a, b));
 const meanOrNull = (a, b) => (a == null || b == null ? null : Math.round((a + b) / 2));
@@ -212,9 +214,8 @@ try {
     busRounds.push({ appends: appendsBeside, commands: await runScript('test/bench/bus-commands.bench.mjs', ['--dir', work]) });
   }
   const batchedAppends = {
-    rawAppendsPerTransaction100: medianRun(busRounds, (round) => round.appends.rawAppendsPerTransaction100).appends.rawAppendsPerTransaction100,
-    rawAppendsPerTransaction100PurchaseSized: medianRun(busRounds, (round) => round.appends.rawAppendsPerTransaction100PurchaseSized).appends
-      .rawAppendsPerTransaction100PurchaseSized,
+    rawAppendsPerTransaction100: median(busRounds.map((round) => round.appends.rawAppendsPerTransaction100)),
+    rawAppendsPerTransaction100PurchaseSized: median(busRounds.map((round) => round.appends.rawAppendsPerTransaction100PurchaseSized)),
     // The same appends at the start of the run, beside the fsync and the single appends: not the reference.
     rawAppendsPerTransaction100AtStart: appends.rawAppendsPerTransaction100,
   };
