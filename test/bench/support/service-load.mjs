@@ -85,29 +85,30 @@ export function purchaseRequests(service, customers, bought) {
 }
 
 /**
- * Purchases at a steady `rate` per second, each sent on schedule whether or not earlier ones were
+ * Requests at a steady `rate` per second, each sent on schedule whether or not earlier ones were
  * answered (an open loop: the latency of a slow answer is not hidden by sending less). autocannon's
  * `overallRate` cannot do this: it lets every connection send its share as fast as it is answered
  * at the start of each second, so its "500/s" is a burst of 32 concurrent connections, then quiet.
  * Latency is timed here from the moment each request is sent; the percentiles count the requests
- * sent after the ramp-up (the p99 with it is reported beside them).
+ * sent after the ramp-up (the p99 with it is reported beside them). `nextPath()` gives each
+ * request's path; every request posts the one-line body.
  */
-async function purchasesAtRate(service, customers, rate, seconds) {
-  let next = 0;
+export async function postsAtRate({ base, headers = {}, nextPath, rate, seconds }) {
   const timings = [];
   const started = performance.now();
   const result = await loadTest({
-    url: `${service.base}/v1/customers/${customers[0]}/orders`,
+    // Only the host and port: each request's path is its own.
+    url: `${base}/`,
     requestsPerSecond: rate,
     maxSeconds: RAMP_UP_SECONDS + seconds,
     agentKeepAlive: true,
     requestGenerator: (params, options, client, callback) => {
       const sentAt = performance.now();
-      const request = client({ ...options, path: `/v1/customers/${customers[next++ % customers.length]}/orders`, method: 'POST' }, (response) => {
+      const request = client({ ...options, path: nextPath(), method: 'POST' }, (response) => {
         response.once('end', () => timings.push({ sentAt: sentAt - started, ms: performance.now() - sentAt }));
         callback(response);
       });
-      request.setHeader('authorization', `Bearer ${service.token}`);
+      for (const [name, value] of Object.entries(headers)) request.setHeader(name, value);
       request.setHeader('content-type', 'application/json');
       request.setHeader('content-length', Buffer.byteLength(ONE_LINE));
       request.end(ONE_LINE);
@@ -126,6 +127,18 @@ async function purchasesAtRate(service, customers, rate, seconds) {
     requests: measured.length,
     errors: result.totalErrors,
   };
+}
+
+/** Purchases at a steady `rate` per second (`postsAtRate`), each for the next customer in turn. */
+function purchasesAtRate(service, customers, rate, seconds) {
+  let next = 0;
+  return postsAtRate({
+    base: service.base,
+    headers: { authorization: `Bearer ${service.token}` },
+    nextPath: () => `/v1/customers/${customers[next++ % customers.length]}/orders`,
+    rate,
+    seconds,
+  });
 }
 
 /**
