@@ -12,7 +12,7 @@ import { foldHistory, LiveFold, type LiveFoldMember } from './live-fold';
 import type { ReadModelDb } from './schema';
 import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
 import { compilesAlike, reusableStatement } from './reusable-statement';
-import { checkpointName, type AnyProjection, type ProjectionGeneration } from './projection/projection-definition';
+import { checkpointName, type AnyProjection, type AnyRebuildFold, type ProjectionGeneration } from './projection/projection-definition';
 import type { ReadModelSchema } from './schema';
 
 const DEFAULT_BATCH_SIZE = 500;
@@ -38,7 +38,8 @@ export interface ProjectionRunnerOptions {
 }
 
 /**
- * A runner that folds one generation of a projection into that generation's own tables.
+ * A runner that folds one generation of a projection into that generation's own tables; with
+ * `rebuildFold` (a rebuild's, see `ProjectionDefinition.rebuildFold`) its batches go there.
  *
  * @example
  *   const runner = generationRunner(store, db, ordersProjection, generation, { batchSize: 1000 });
@@ -49,27 +50,38 @@ export function generationRunner(
   db: ReadModelDb,
   projection: AnyProjection,
   generation: Pick<ProjectionGeneration, 'name' | 'generation'>,
-  options: Omit<ProjectionRunnerOptions, 'name' | 'project' | 'handles'> = {},
+  options: Omit<ProjectionRunnerOptions, 'name' | 'project' | 'handles'> & { rebuildFold?: AnyRebuildFold } = {},
 ): ProjectionRunner {
+  const { rebuildFold, ...runnerOptions } = options;
+  const generationTables = generationTablesOf(projection, generation);
+  const applyBatch = rebuildFold ? rebuildFold.applyBatch.bind(rebuildFold) : projection.applyBatch?.bind(projection);
+  return new ProjectionRunner(store, db, {
+    ...runnerOptions,
+    name: checkpointName(generation),
+    handles: projection.handles,
+    project: (trx, event) => projection.apply(generationTables(trx), event),
+    ...(applyBatch ? { projectBatch: (trx: Transaction<ReadModelSchema>, events: readonly RecordedEvent[]) => applyBatch(generationTables(trx), events) } : {}),
+  });
+}
+
+/**
+ * Transactions as one generation of `projection` sees them: its logical table names are that
+ * generation's physical tables. One plugged-in view per transaction, not one per event.
+ */
+export function generationTablesOf(
+  projection: AnyProjection,
+  generation: Pick<ProjectionGeneration, 'generation'>,
+): (trx: Transaction<ReadModelSchema>) => Transaction<ReadModelSchema> {
   const tables = new GenerationTablesPlugin(projection.tables, generation.generation);
-  // One plugged-in view per transaction, not one per event.
   let lastTransaction: Transaction<ReadModelSchema> | undefined;
   let withTables: Transaction<ReadModelSchema> | undefined;
-  const generationTables = (trx: Transaction<ReadModelSchema>): Transaction<ReadModelSchema> => {
+  return (trx) => {
     if (trx !== lastTransaction) {
       lastTransaction = trx;
       withTables = compilesAlike(trx.withPlugin(tables), tables);
     }
     return withTables!;
   };
-  const applyBatch = projection.applyBatch?.bind(projection);
-  return new ProjectionRunner(store, db, {
-    ...options,
-    name: checkpointName(generation),
-    handles: projection.handles,
-    project: (trx, event) => projection.apply(generationTables(trx), event),
-    ...(applyBatch ? { projectBatch: (trx: Transaction<ReadModelSchema>, events: readonly RecordedEvent[]) => applyBatch(generationTables(trx), events) } : {}),
-  });
 }
 
 /**

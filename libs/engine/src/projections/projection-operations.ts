@@ -4,6 +4,7 @@ import { bindToLog } from '@csp/read-models/log-binding';
 import {
   foldHistory,
   generationRunner,
+  generationTablesOf,
   ProjectionGenerations,
   type BuildingGeneration,
   type IndexProgress,
@@ -169,7 +170,8 @@ export class ProjectionOperations {
 
   /**
    * Rebuilds several projections in one pass over the log: each batch is read and decoded once and
-   * folded into every fresh generation in one transaction. Each switches over once the pass is done;
+   * folded into every fresh generation in one transaction (by its `rebuildFold` where it has one,
+   * which stores what it kept once the pass is done). Each switches over once the pass is done;
    * if the pass fails, every fresh generation is dropped and the answering ones stay.
    */
   async rebuildTogether(names: readonly string[], options: RebuildOptions = {}): Promise<RebuildResult[]> {
@@ -185,12 +187,20 @@ export class ProjectionOperations {
       const deferredIndexes: number[] = [];
       for (const [index, projection] of projections.entries()) deferredIndexes.push(await this.generations.deferSecondaryIndexes(projection, generations[index]!));
       if (target) {
-        const runners = projections.map((projection, index) => generationRunner(this.store, this.db, projection, generations[index]!));
+        const folds = projections.map((projection) => projection.rebuildFold?.());
+        const runners = projections.map((projection, index) =>
+          generationRunner(this.store, this.db, projection, generations[index]!, { rebuildFold: folds[index] }),
+        );
         await foldHistory(this.store, this.db, runners, target, options.batchSize ?? REBUILD_BATCH_SIZE, (last, count) => {
           eventsFolded += count;
           position = last;
           options.onProgress?.({ position, eventsFolded, target });
         });
+        for (const [index, fold] of folds.entries()) {
+          if (!fold) continue;
+          const generationTables = generationTablesOf(projections[index]!, generations[index]!);
+          await this.db.transaction().execute((trx) => fold.finish(generationTables(trx)));
+        }
       }
       await this.buildDeferredIndexes(projections, generations, deferredIndexes, options.onIndexProgress);
       for (const [index, projection] of projections.entries()) {

@@ -41,11 +41,31 @@ export interface ProjectionDefinition<Schema = unknown> {
    * e.g. reading and writing each row once per batch. Must leave the same rows as `apply` on each event in turn.
    */
   applyBatch?(trx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * A fold for a rebuild: a fresh generation folded from the start of the log in one pass of one
+   * process, which keeps in memory between its batches what a fold that may stop and resume
+   * anywhere must store in each. Without it a rebuild folds with `applyBatch`.
+   */
+  rebuildFold?(): RebuildFold<Schema>;
+}
+
+/**
+ * One rebuild's fold (`ProjectionDefinition.rebuildFold`). Its batches and `finish` together leave
+ * the rows `applyBatch` leaves; a rebuild that stops before `finish` is discarded whole.
+ */
+export interface RebuildFold<Schema> {
+  applyBatch(trx: Transaction<Schema>, events: readonly RecordedEvent[]): Promise<void>;
+  /** Stores what the batches kept, after the last of them and before the generation answers. */
+  finish(trx: Transaction<Schema>): Promise<void>;
 }
 
 /** Any projection, whatever its tables (the registry holds several schemas). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyProjection = ProjectionDefinition<any>;
+
+/** Any projection's rebuild fold. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRebuildFold = RebuildFold<any>;
 
 /** One set of physical tables of a projection. */
 export interface ProjectionGeneration {

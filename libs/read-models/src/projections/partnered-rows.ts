@@ -16,21 +16,25 @@ export interface RowForCustomer<Row> {
   complete(partnerId: string): Row;
 }
 
+/** Where a projection keeps the partner of each customer it has seen registered. */
+export interface PartnersByCustomer {
+  /** The partners already stored for these customers (at most 128 of them a call). */
+  storedPartners(customerIds: readonly string[]): Promise<Map<string, string>>;
+  /** Inserts customers, keeping a stored one as it is. */
+  insertCustomers(customers: readonly CustomerPartner[]): Promise<void>;
+}
+
 /**
  * How one append-only, partner-scoped projection (the ledger, the integration-event feed) reads
  * events and writes rows; `foldPartneredRows` does the batching.
  */
-export interface PartneredRowsFold<Row> {
+export interface PartneredRowsFold<Row> extends PartnersByCustomer {
   /**
    * A customer's registration: an event of that customer's own stream (`customerStream`), the only
    * kind of event that stores its partner.
    */
   registrationOf(event: RecordedEvent): CustomerPartner | undefined;
   rowsOf(event: RecordedEvent): RowForCustomer<Row>[];
-  /** The partners already stored for these customers (at most 128 of them a call). */
-  storedPartners(customerIds: readonly string[]): Promise<Map<string, string>>;
-  /** Inserts customers, keeping a stored one as it is. */
-  insertCustomers(customers: readonly CustomerPartner[]): Promise<void>;
   /** Inserts rows, keeping a stored one with the same id as it is. */
   insertRows(rows: readonly Row[]): Promise<void>;
 }
@@ -66,3 +70,4 @@ export async function foldPartneredRows<Row>(events: readonly RecordedEvent[], f
   for (const customers of statementChunks(registrations)) await fold.insertCustomers(customers);
   for (const chunk of statementChunks(rows)) await fold.insertRows(chunk);
 }
+

@@ -4,6 +4,8 @@ import type { RecordedEvent } from '@csp/event-store';
 import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { multiRowStatement } from '../multi-row-statement';
+import type { CustomerPartner, PartnersByCustomer } from '../partnered-rows';
+import { keptByRebuild, RebuildPartners } from '../rebuild-partners';
 import { storableText } from '../storable-text';
 
 export type ActivityAction = 'key_revealed' | 'download_started' | 'download_link_issued' | 'download_link_used';
@@ -107,7 +109,14 @@ export const activityLogProjection: ProjectionDefinition<ActivityLogSchema> = {
   apply(trx, recorded) {
     return foldActivityLog(trx, [recorded]);
   },
-  applyBatch: foldActivityLog,
+  applyBatch: (trx, events) => foldActivityLog(trx, events),
+  rebuildFold() {
+    const partners = new RebuildPartners();
+    return {
+      applyBatch: (trx, events) => foldActivityLog(trx, events, partners),
+      finish: (trx) => partners.storeAll(activityLogCustomers(trx).insertCustomers),
+    };
+  },
 };
 
 const insertCustomers = multiRowStatement<ActivityLogSchema, ActivityLogCustomersTable>({ customer_id: true, partner_id: true }, (trx, rows) =>
@@ -119,32 +128,50 @@ const insertCustomers = multiRowStatement<ActivityLogSchema, ActivityLogCustomer
 
 /**
  * Registrations are written together, in a few multi-row inserts: before the next access to a key
- * or a download (which reads its customer's partner) and at the end of the batch.
+ * or a download (which reads its customer's partner) and at the end of the batch; a rebuild keeps
+ * them in memory until its end (`RebuildPartners`).
  */
-async function foldActivityLog(trx: Transaction<ActivityLogSchema>, recorded: readonly RecordedEvent[]): Promise<void> {
-  let registered: ActivityLogCustomersTable[] = [];
+async function foldActivityLog(trx: Transaction<ActivityLogSchema>, recorded: readonly RecordedEvent[], rebuildPartners?: RebuildPartners): Promise<void> {
+  const customers = keptByRebuild(activityLogCustomers(trx), rebuildPartners);
+  let registered: CustomerPartner[] = [];
   for (const event of recorded) {
     if (event.type === 'CustomerRegistered') {
       const { customerId, partnerId } = (event as unknown as { data: CustomerRegistered['data'] }).data;
-      registered.push({ customer_id: customerId, partner_id: partnerId });
+      registered.push({ customerId, partnerId });
       continue;
     }
     const action = ACTIVITY_ACTIONS[event.type];
     if (!action) continue;
-    await insertCustomers(trx, registered);
+    await customers.insertCustomers(registered);
     registered = [];
-    await recordAccess(trx, event, action);
+    await recordAccess(trx, event, action, customers);
   }
-  await insertCustomers(trx, registered);
+  await customers.insertCustomers(registered);
 }
 
-async function recordAccess(trx: Transaction<ActivityLogSchema>, recorded: RecordedEvent, action: ActivityLogTable['action']): Promise<void> {
+/** The partner of each customer, as the activity log keeps it (`activity_log_customers`). */
+function activityLogCustomers(trx: Transaction<ActivityLogSchema>): PartnersByCustomer {
+  return {
+    storedPartners: async (customerIds) => {
+      const rows = await trx.selectFrom('activity_log_customers').selectAll().where('customer_id', 'in', customerIds).execute();
+      return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
+    },
+    insertCustomers: (customers) =>
+      insertCustomers(
+        trx,
+        customers.map(({ customerId, partnerId }) => ({ customer_id: customerId, partner_id: partnerId })),
+      ),
+  };
+}
+
+async function recordAccess(
+  trx: Transaction<ActivityLogSchema>,
+  recorded: RecordedEvent,
+  action: ActivityLogTable['action'],
+  customers: PartnersByCustomer,
+): Promise<void> {
   const event = { type: recorded.type, data: recorded.data } as unknown as SoftwareAccess;
-  const customer = await trx
-    .selectFrom('activity_log_customers')
-    .select('partner_id')
-    .where('customer_id', '=', event.data.customerId)
-    .executeTakeFirst();
+  const partners = await customers.storedPartners([event.data.customerId]);
   await trx
     .insertInto('activity_log')
     .values({
@@ -155,7 +182,7 @@ async function recordAccess(trx: Transaction<ActivityLogSchema>, recorded: Recor
       user_name: nullableText(metadataText(recorded, 'userName')),
       customer_id: event.data.customerId,
       // A customer the fold never saw registered belongs to no partner: nobody's reader sees the row.
-      partner_id: customer?.partner_id ?? '',
+      partner_id: partners.get(event.data.customerId) ?? '',
       software_id: event.data.softwareId,
       product_title: storableText(event.data.productTitle),
     })

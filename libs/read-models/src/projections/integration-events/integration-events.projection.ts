@@ -11,7 +11,8 @@ import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
-import { foldPartneredRows } from '../partnered-rows';
+import { foldPartneredRows, type PartneredRowsFold, type PartnersByCustomer } from '../partnered-rows';
+import { keptByRebuild, RebuildPartners } from '../rebuild-partners';
 import { eventDataOfStored } from './stored-event-data';
 
 /** One public integration event, as the feed answers it and webhooks deliver it. */
@@ -126,7 +127,14 @@ export const integrationEventsProjection: ProjectionDefinition<IntegrationEvents
   apply(trx, recorded) {
     return foldIntegrationEvents(trx, [recorded]);
   },
-  applyBatch: foldIntegrationEvents,
+  applyBatch: (trx, events) => foldIntegrationEvents(trx, events),
+  rebuildFold() {
+    const partners = new RebuildPartners();
+    return {
+      applyBatch: (trx, events) => foldIntegrationEvents(trx, events, partners),
+      finish: (trx) => partners.storeAll(feedCustomers(trx).insertCustomers),
+    };
+  },
 };
 
 const insertIntegrationEvents = multiRowStatement<IntegrationEventsSchema, IntegrationEventsTable>(
@@ -152,8 +160,8 @@ const selectFeedCustomers = reusableStatement(
   (customerIds) => customerIds.length,
 );
 
-function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events: readonly RecordedEvent[]): Promise<void> {
-  return foldPartneredRows<IntegrationEventsTable>(events, {
+function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events: readonly RecordedEvent[], rebuildPartners?: RebuildPartners): Promise<void> {
+  const fold: PartneredRowsFold<IntegrationEventsTable> = {
     registrationOf: (recorded) => {
       if (recorded.type !== 'CustomerRegistered') return undefined;
       const { customerId, partnerId } = recorded.data as unknown as CustomerRegistered['data'];
@@ -180,6 +188,17 @@ function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events
         }),
       }));
     },
+    ...feedCustomers(trx),
+    insertRows: (rows) => insertIntegrationEvents(trx, rows),
+  };
+  return foldPartneredRows(events, keptByRebuild(fold, rebuildPartners));
+}
+
+/** The partner of each customer, as the feed keeps it (`integration_event_customers`). */
+function feedCustomers(
+  trx: Transaction<IntegrationEventsSchema>,
+): PartnersByCustomer {
+  return {
     storedPartners: async (customerIds) => {
       const { rows } = await selectFeedCustomers(trx, customerIds);
       return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
@@ -191,6 +210,5 @@ function foldIntegrationEvents(trx: Transaction<IntegrationEventsSchema>, events
         .onConflict((conflict) => conflict.column('customer_id').doNothing())
         .execute();
     },
-    insertRows: (rows) => insertIntegrationEvents(trx, rows),
-  });
+  };
 }

@@ -6,7 +6,8 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
-import { foldPartneredRows } from '../partnered-rows';
+import { foldPartneredRows, type PartneredRowsFold, type PartnersByCustomer } from '../partnered-rows';
+import { keptByRebuild, RebuildPartners } from '../rebuild-partners';
 
 export interface LedgerEntriesTable {
   id: string;
@@ -243,7 +244,14 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
   apply(trx, recorded) {
     return foldLedger(trx, [recorded]);
   },
-  applyBatch: foldLedger,
+  applyBatch: (trx, events) => foldLedger(trx, events),
+  rebuildFold() {
+    const partners = new RebuildPartners();
+    return {
+      applyBatch: (trx, events) => foldLedger(trx, events, partners),
+      finish: (trx) => partners.storeAll(ledgerCustomers(trx).insertCustomers),
+    };
+  },
 };
 
 /**
@@ -282,9 +290,9 @@ const insertCustomerPositions = multiRowStatement<LedgerSchema, LedgerCustomerPo
   (trx, rows) => trx.insertInto('ledger_customer_positions').values(rows),
 );
 
-async function foldLedger(trx: Transaction<LedgerSchema>, events: readonly RecordedEvent[]): Promise<void> {
+async function foldLedger(trx: Transaction<LedgerSchema>, events: readonly RecordedEvent[], rebuildPartners?: RebuildPartners): Promise<void> {
   const customerPositions: LedgerCustomerPositionsTable[] = [];
-  await foldPartneredRows<LedgerEntriesTable>(events, {
+  const fold: PartneredRowsFold<LedgerEntriesTable> = {
     registrationOf: customerPartnerOf,
     rowsOf: (recorded) => {
       const { commit, prepare } = recorded.position;
@@ -314,6 +322,16 @@ async function foldLedger(trx: Transaction<LedgerSchema>, events: readonly Recor
         }),
       }));
     },
+    ...ledgerCustomers(trx),
+    insertRows: (rows) => insertLedgerEntries(trx, rows),
+  };
+  await foldPartneredRows(events, keptByRebuild(fold, rebuildPartners));
+  await insertCustomerPositions(trx, customerPositions);
+}
+
+/** The partner of each customer, as the ledger keeps it (`ledger_customers`). */
+function ledgerCustomers(trx: Transaction<LedgerSchema>): PartnersByCustomer {
+  return {
     storedPartners: async (customerIds) => {
       const { rows } = await selectLedgerCustomers(trx, customerIds);
       return new Map(rows.map((row) => [row.customer_id, row.partner_id]));
@@ -325,9 +343,7 @@ async function foldLedger(trx: Transaction<LedgerSchema>, events: readonly Recor
         .onConflict((conflict) => conflict.column('customer_id').doNothing())
         .execute();
     },
-    insertRows: (rows) => insertLedgerEntries(trx, rows),
-  });
-  await insertCustomerPositions(trx, customerPositions);
+  };
 }
 
 /**
