@@ -35,6 +35,7 @@ const READ_MODEL_TABLES = [
   'projection_checkpoints',
   'projection_deferred_indexes',
   'projection_generations',
+  'projection_unresumable_builds',
   'read_store_log_binding',
   'read_store_migrations',
   'read_store_migrations_lock',

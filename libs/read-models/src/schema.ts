@@ -39,11 +39,22 @@ export interface ProjectionDeferredIndexesTable {
   definition: string;
 }
 
+/**
+ * A generation a rebuild folds with a fold that keeps part of its rows in memory until its end
+ * (`RebuildFold`): its tables are incomplete until the row is gone, so no one may resume it from
+ * its checkpoint (see `ProjectionGenerations.markUnresumable`).
+ */
+export interface ProjectionUnresumableBuildsTable {
+  projection: string;
+  generation: number;
+}
+
 /** Tables of the read store itself, beside the projections' own. */
 export interface ReadStoreSchema {
   projection_checkpoints: ProjectionCheckpointsTable;
   projection_generations: ProjectionGenerationsTable;
   projection_deferred_indexes: ProjectionDeferredIndexesTable;
+  projection_unresumable_builds: ProjectionUnresumableBuildsTable;
 }
 
 /**

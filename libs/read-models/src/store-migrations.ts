@@ -79,6 +79,17 @@ export const storeMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_projection_unresumable_builds': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('projection_unresumable_builds')
+        .ifNotExists()
+        .addColumn('projection', 'text', (column) => column.notNull())
+        .addColumn('generation', 'integer', (column) => column.notNull())
+        .addPrimaryKeyConstraint('projection_unresumable_builds_pk', ['projection', 'generation'])
+        .execute();
+    },
+  },
 };
 
 /**

@@ -184,10 +184,11 @@ export class ProjectionOperations {
     let position: LogPosition | undefined;
     try {
       for (const projection of projections) generations.push(await this.generations.create(projection));
+      const folds = projections.map((projection) => projection.rebuildFold?.());
+      for (const [index, fold] of folds.entries()) if (fold) await this.generations.markUnresumable(projections[index]!, generations[index]!);
       const deferredIndexes: number[] = [];
       for (const [index, projection] of projections.entries()) deferredIndexes.push(await this.generations.deferSecondaryIndexes(projection, generations[index]!));
       if (target) {
-        const folds = projections.map((projection) => projection.rebuildFold?.());
         const runners = projections.map((projection, index) =>
           generationRunner(this.store, this.db, projection, generations[index]!, { rebuildFold: folds[index] }),
         );
@@ -196,11 +197,11 @@ export class ProjectionOperations {
           position = last;
           options.onProgress?.({ position, eventsFolded, target });
         });
-        for (const [index, fold] of folds.entries()) {
-          if (!fold) continue;
-          const generationTables = generationTablesOf(projections[index]!, generations[index]!);
-          await this.db.transaction().execute((trx) => fold.finish(generationTables(trx)));
-        }
+      }
+      for (const [index, fold] of folds.entries()) {
+        if (!fold) continue;
+        const generationTables = generationTablesOf(projections[index]!, generations[index]!);
+        await this.generations.storeUnresumable(projections[index]!, generations[index]!, (trx) => fold.finish(generationTables(trx)));
       }
       await this.buildDeferredIndexes(projections, generations, deferredIndexes, options.onIndexProgress);
       for (const [index, projection] of projections.entries()) {

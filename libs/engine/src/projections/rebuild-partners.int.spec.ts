@@ -1,9 +1,18 @@
 import { NO_STREAM } from '@csp/event-store';
-import { activityLogProjection, integrationEventsProjection, ledgerProjection, ProjectionGenerations, type ReadModelDb } from '@csp/read-models';
+import {
+  activityLogProjection,
+  generationRunner,
+  integrationEventsProjection,
+  ledgerProjection,
+  ProjectionGenerations,
+  type AnyProjection,
+  type ReadModelDb,
+} from '@csp/read-models';
 import { CommerceLog, OFFICE, projectLog, WS_MONTHLY } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
 import { v4 as uuid } from 'uuid';
 import { ProjectionOperations } from './projection-operations';
+import { SupervisedProjection } from './supervised-projection';
 
 const PARTNERED = [ledgerProjection, integrationEventsProjection, activityLogProjection];
 
@@ -20,11 +29,21 @@ async function partneredRows(db: ReadModelDb): Promise<Record<string, unknown[]>
   return dump;
 }
 
+/** Waits until `condition` holds, polling; fails the test after `timeoutMs`. */
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe.each(readModelDialects)('a rebuild of the partner-scoped projections on $name', (dialect) => {
   let opened: OpenedReadModels;
   let db: ReadModelDb;
   let log: CommerceLog;
   let closeLog: () => Promise<void>;
+  let supervised: SupervisedProjection | undefined;
 
   beforeEach(async () => {
     opened = await dialect.open();
@@ -32,6 +51,8 @@ describe.each(readModelDialects)('a rebuild of the partner-scoped projections on
     ({ log, cleanup: closeLog } = await CommerceLog.open());
   });
   afterEach(async () => {
+    await supervised?.stop();
+    supervised = undefined;
     await closeLog();
     await opened.cleanup();
   });
@@ -97,5 +118,38 @@ describe.each(readModelDialects)('a rebuild of the partner-scoped projections on
     expect((await new ProjectionGenerations(db).list()).filter(({ name }) => name === 'ledger')).toEqual([
       expect.objectContaining({ generation: 1, status: 'active' }),
     ]);
+  });
+
+  it('leaves a build it stopped part-way to no one: activating it throws, and a service whose version changed discards it and builds afresh', async () => {
+    const customer = await log.registerCustomer({ at: '2025-01-01T09:00:00.000Z', partnerId: 'partner-a' });
+    await log.startSubscriptions(await log.placeOrder(customer.customerId, [WS_MONTHLY], '2025-02-01T12:00:00.000Z'));
+    await projectLog(log.store, db, 3, [ledgerProjection]);
+    const version2: AnyProjection = { ...ledgerProjection, version: ledgerProjection.version + 1 };
+    const generations = new ProjectionGenerations(db);
+    // A rebuild killed after its last batch, before it stored the partners it kept.
+    const killed = await generations.create(version2);
+    await generations.markUnresumable(version2, killed);
+    const events = await log.allEvents();
+    const rebuild = generationRunner(log.store, db, version2, killed, { rebuildFold: version2.rebuildFold!(), batchSize: 3, until: events.at(-1)!.position });
+    await rebuild.start();
+    await rebuild.stop();
+
+    expect(await generations.isResumable(version2, killed)).toBe(false);
+    await expect(generations.activate(version2, killed, { evenIfBehind: true })).rejects.toThrow('left part-way by a rebuild');
+
+    // The customer buys again after the kill: resumed, the build would find no partner for it.
+    await log.startSubscriptions(await log.placeOrder(customer.customerId, [WS_MONTHLY], '2025-03-01T12:00:00.000Z'));
+    supervised = new SupervisedProjection(version2, log.store, db, { onProgress: () => undefined, logger: { log: () => undefined, error: () => undefined } });
+    await supervised.start();
+    await eventually(async () => (await generations.active('ledger'))?.version === version2.version);
+
+    // Discarded, its number is free again; its rows with the partner it kept would show here.
+    expect((await generations.list()).filter(({ name }) => name === 'ledger')).toEqual([
+      { name: 'ledger', generation: killed.generation, version: version2.version, status: 'active' },
+    ]);
+    const entries = await db.selectFrom('ledger_entries').selectAll().execute();
+    expect(entries.length).toBeGreaterThan(1);
+    expect(new Set(entries.map((entry) => entry.partner_id))).toEqual(new Set(['partner-a']));
+    expect(await db.selectFrom('projection_unresumable_builds').selectAll().execute()).toEqual([]);
   });
 });

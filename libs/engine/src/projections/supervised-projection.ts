@@ -118,8 +118,10 @@ export class SupervisedProjection {
     try {
       this.currentState = 'rebuilding';
       const stale = await generations.building(this.definition.name);
-      if (stale && stale.version !== this.definition.version) await generations.discard(this.definition, stale);
-      const fresh = stale && stale.version === this.definition.version ? stale : await generations.create(this.definition);
+      // A build of this version goes on from its checkpoint, unless a rebuild left it part-way with rows it kept in memory.
+      const resumable = stale && stale.version === this.definition.version && (await generations.isResumable(this.definition, stale)) ? stale : undefined;
+      if (stale && !resumable) await generations.discard(this.definition, stale);
+      const fresh = resumable ?? (await generations.create(this.definition));
       this.events.logger.log(`version ${this.definition.version}: building generation ${fresh.generation} from the start of the log`);
       const runner = this.runnerFor(fresh);
       this.building = runner;

@@ -1,6 +1,6 @@
 import { comparePositions, positionFromString } from '@csp/event-store';
-import { Migrator, sql, SqliteAdapter, type Kysely } from 'kysely';
-import type { ReadModelDb } from '../schema';
+import { Migrator, sql, SqliteAdapter, type Kysely, type Transaction } from 'kysely';
+import type { ReadModelDb, ReadModelSchema } from '../schema';
 import { migrationTableSchema } from '../store-migrations';
 import { checkpointName, physicalTable, type AnyProjection, type ProjectionGeneration } from './projection-definition';
 
@@ -185,12 +185,47 @@ export class ProjectionGenerations {
   }
 
   /**
+   * Records that a rebuild folds `generation` keeping part of its rows in memory until its end
+   * (`RebuildFold`): if it stops part-way, its tables lack them, and a service that would resume the
+   * build from its checkpoint (a version change, `SupervisedProjection`) must build afresh instead.
+   */
+  async markUnresumable(definition: AnyProjection, generation: ProjectionGeneration): Promise<void> {
+    await this.db.insertInto('projection_unresumable_builds').values({ projection: definition.name, generation: generation.generation }).execute();
+  }
+
+  /**
+   * Runs `store` (what a rebuild kept in memory, written into `generation`'s tables) and forgets the
+   * mark `markUnresumable` made, in one transaction.
+   */
+  async storeUnresumable(definition: AnyProjection, generation: ProjectionGeneration, store: (trx: Transaction<ReadModelSchema>) => Promise<void>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await store(trx);
+      await unmarkUnresumable(trx, definition.name, generation.generation);
+    });
+  }
+
+  /** Whether a build may be folded on from its checkpoint: false for one a rebuild left part-way (`markUnresumable`). */
+  async isResumable(definition: AnyProjection, generation: ProjectionGeneration): Promise<boolean> {
+    const mark = await this.db
+      .selectFrom('projection_unresumable_builds')
+      .select('generation')
+      .where('projection', '=', definition.name)
+      .where('generation', '=', generation.generation)
+      .executeTakeFirst();
+    return mark === undefined;
+  }
+
+  /**
    * Makes `generation` the one that answers, in one transaction: the views move to its tables and
    * the previous generation is dropped with its checkpoint. Refused (false, nothing changed) while
    * the new generation is behind the old one, so a query never sees the read models go back in time.
-   * Indexes still deferred are built first.
+   * Indexes still deferred are built first. Throws for a build a rebuild left part-way
+   * (`markUnresumable`), whose tables are incomplete.
    */
   async activate(definition: AnyProjection, generation: ProjectionGeneration, options: { evenIfBehind?: boolean } = {}): Promise<boolean> {
+    if (!(await this.isResumable(definition, generation))) {
+      throw new Error(`${definition.name}: generation ${generation.generation} was left part-way by a rebuild that keeps rows in memory; discard it and rebuild`);
+    }
     await this.buildDeferredIndexes(definition, generation);
     const previous = await this.active(definition.name);
     const switched = await this.db.transaction().execute(async (trx) => {
@@ -261,5 +296,10 @@ async function dropGeneration(trx: ReadModelDb, definition: AnyProjection, gener
   await trx.schema.dropTable(migrationLockTableName).ifExists().execute();
   await trx.deleteFrom('projection_checkpoints').where('name', '=', checkpointName({ name: definition.name, generation })).execute();
   await trx.deleteFrom('projection_deferred_indexes').where('projection', '=', definition.name).where('generation', '=', generation).execute();
+  await unmarkUnresumable(trx, definition.name, generation);
   await trx.deleteFrom('projection_generations').where('name', '=', definition.name).where('generation', '=', generation).execute();
+}
+
+async function unmarkUnresumable(trx: ReadModelDb, projection: string, generation: number): Promise<void> {
+  await trx.deleteFrom('projection_unresumable_builds').where('projection', '=', projection).where('generation', '=', generation).execute();
 }
