@@ -4,7 +4,6 @@ import { bindToLog } from '@csp/read-models/log-binding';
 import {
   foldHistory,
   generationRunner,
-  generationTablesOf,
   ProjectionGenerations,
   type BuildingGeneration,
   type IndexProgress,
@@ -56,7 +55,8 @@ export const REBUILD_READ_STORE = {
  */
 export const REBUILD_STALLED_AFTER_MS = 120_000;
 
-function hasStalled(build: BuildingGeneration): boolean {
+/** Whether `build` has not moved for `REBUILD_STALLED_AFTER_MS`. */
+export function hasStalled(build: BuildingGeneration): boolean {
   return Date.parse(build.lastProgressAt) < Date.now() - REBUILD_STALLED_AFTER_MS;
 }
 
@@ -198,11 +198,7 @@ export class ProjectionOperations {
           options.onProgress?.({ position, eventsFolded, target });
         });
       }
-      for (const [index, fold] of folds.entries()) {
-        if (!fold) continue;
-        const generationTables = generationTablesOf(projections[index]!, generations[index]!);
-        await this.generations.storeUnresumable(projections[index]!, generations[index]!, (trx) => fold.finish(generationTables(trx)));
-      }
+      for (const [index, fold] of folds.entries()) if (fold) await this.generations.finishRebuildFold(projections[index]!, generations[index]!, fold);
       await this.buildDeferredIndexes(projections, generations, deferredIndexes, options.onIndexProgress);
       for (const [index, projection] of projections.entries()) {
         await this.generations.activate(projection, generations[index]!, { evenIfBehind: true });

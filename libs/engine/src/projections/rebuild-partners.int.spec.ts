@@ -6,6 +6,7 @@ import {
   ledgerProjection,
   ProjectionGenerations,
   type AnyProjection,
+  type ProjectionGeneration,
   type ReadModelDb,
 } from '@csp/read-models';
 import { CommerceLog, OFFICE, projectLog, WS_MONTHLY } from '@csp/testing/fixtures/commerce-log.fixture';
@@ -120,27 +121,49 @@ describe.each(readModelDialects)('a rebuild of the partner-scoped projections on
     ]);
   });
 
-  it('leaves a build it stopped part-way to no one: activating it throws, and a service whose version changed discards it and builds afresh', async () => {
+  /**
+   * A rebuild of version 2 of the ledger, folded to the log's head and stopped before its `finish`:
+   * as a rebuild killed after its last batch leaves it.
+   */
+  async function rebuildStoppedBeforeItsEnd(version2: AnyProjection): Promise<ProjectionGeneration> {
+    const generations = new ProjectionGenerations(db);
+    const build = await generations.create(version2);
+    await generations.markUnresumable(version2, build);
+    const events = await log.allEvents();
+    const rebuild = generationRunner(log.store, db, version2, build, { rebuildFold: version2.rebuildFold!(), batchSize: 3, until: events.at(-1)!.position });
+    await rebuild.start();
+    await rebuild.stop();
+    return build;
+  }
+
+  async function customerWithOneSubscription(): Promise<string> {
     const customer = await log.registerCustomer({ at: '2025-01-01T09:00:00.000Z', partnerId: 'partner-a' });
     await log.startSubscriptions(await log.placeOrder(customer.customerId, [WS_MONTHLY], '2025-02-01T12:00:00.000Z'));
     await projectLog(log.store, db, 3, [ledgerProjection]);
+    return customer.customerId;
+  }
+
+  const startService = async (definition: AnyProjection, lines: string[] = []) => {
+    supervised = new SupervisedProjection(definition, log.store, db, { onProgress: () => undefined, logger: { log: (line) => lines.push(line), error: (line) => lines.push(line) } });
+    await supervised.start();
+  };
+
+  it('leaves a build a rebuild stopped part-way to no one: activating it throws, and a service whose version changed discards it once stalled and builds afresh', async () => {
+    const customerId = await customerWithOneSubscription();
     const version2: AnyProjection = { ...ledgerProjection, version: ledgerProjection.version + 1 };
     const generations = new ProjectionGenerations(db);
-    // A rebuild killed after its last batch, before it stored the partners it kept.
-    const killed = await generations.create(version2);
-    await generations.markUnresumable(version2, killed);
-    const events = await log.allEvents();
-    const rebuild = generationRunner(log.store, db, version2, killed, { rebuildFold: version2.rebuildFold!(), batchSize: 3, until: events.at(-1)!.position });
-    await rebuild.start();
-    await rebuild.stop();
+    const killed = await rebuildStoppedBeforeItsEnd(version2);
 
     expect(await generations.isResumable(version2, killed)).toBe(false);
     await expect(generations.activate(version2, killed, { evenIfBehind: true })).rejects.toThrow('left part-way by a rebuild');
 
     // The customer buys again after the kill: resumed, the build would find no partner for it.
-    await log.startSubscriptions(await log.placeOrder(customer.customerId, [WS_MONTHLY], '2025-03-01T12:00:00.000Z'));
-    supervised = new SupervisedProjection(version2, log.store, db, { onProgress: () => undefined, logger: { log: () => undefined, error: () => undefined } });
-    await supervised.start();
+    await log.startSubscriptions(await log.placeOrder(customerId, [WS_MONTHLY], '2025-03-01T12:00:00.000Z'));
+    // Its last move three minutes ago: stalled.
+    const threeMinutesAgo = new Date(Date.now() - 180_000).toISOString();
+    await db.updateTable('projection_generations').set({ created_at: threeMinutesAgo }).where('name', '=', 'ledger').execute();
+    await db.updateTable('projection_checkpoints').set({ updated_at: threeMinutesAgo }).where('name', '=', `ledger@g${killed.generation}`).execute();
+    await startService(version2);
     await eventually(async () => (await generations.active('ledger'))?.version === version2.version);
 
     // Discarded, its number is free again; its rows with the partner it kept would show here.
@@ -151,5 +174,31 @@ describe.each(readModelDialects)('a rebuild of the partner-scoped projections on
     expect(entries.length).toBeGreaterThan(1);
     expect(new Set(entries.map((entry) => entry.partner_id))).toEqual(new Set(['partner-a']));
     expect(await db.selectFrom('projection_unresumable_builds').selectAll().execute()).toEqual([]);
+  });
+
+  it('leaves a build that another process’s rebuild still moves to that process, answers from the old generation meanwhile and follows the new one once it switches over', async () => {
+    const customerId = await customerWithOneSubscription();
+    const version2: AnyProjection = { ...ledgerProjection, version: ledgerProjection.version + 1 };
+    const generations = new ProjectionGenerations(db);
+    const building = await rebuildStoppedBeforeItsEnd(version2);
+    const lines: string[] = [];
+
+    await startService(version2, lines);
+    await eventually(async () => lines.some((line) => line.includes('is being rebuilt by another process')));
+
+    expect(lines).toContainEqual(`version ${version2.version}: generation ${building.generation} is being rebuilt by another process; answering from generation 1 until it switches over`);
+    expect((await generations.list()).filter(({ name }) => name === 'ledger').map(({ generation, status }) => ({ generation, status }))).toEqual([
+      { generation: 1, status: 'active' },
+      { generation: building.generation, status: 'building' },
+    ]);
+    // The other process ends its rebuild.
+    await generations.finishRebuildFold(version2, building, version2.rebuildFold!());
+    expect(await generations.activate(version2, building, { evenIfBehind: true })).toBe(true);
+    const bought = await log.startSubscriptions(await log.placeOrder(customerId, [WS_MONTHLY], '2025-03-01T12:00:00.000Z'));
+
+    await expect(supervised!.waitFor(bought.position, 5000)).resolves.toBe(true);
+    expect(lines).toContainEqual(`generation 1 was replaced by generation ${building.generation} (rebuilt by another process); following it`);
+    const entries = await db.selectFrom('ledger_entries').selectAll().execute();
+    expect(entries.map((entry) => entry.id)).toContain(`${bought.events.find((event) => event.type === 'InstallmentBilled')!.id}:0`);
   });
 });

@@ -8,6 +8,7 @@ import {
   type ProjectionRunner,
   type ReadModelDb,
 } from '@csp/read-models';
+import { hasStalled } from './projection-operations';
 
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -118,8 +119,18 @@ export class SupervisedProjection {
     try {
       this.currentState = 'rebuilding';
       const stale = await generations.building(this.definition.name);
+      const ofThisVersion = stale && stale.version === this.definition.version ? stale : undefined;
+      const resumable = ofThisVersion && (await generations.isResumable(this.definition, ofThisVersion)) ? ofThisVersion : undefined;
+      if (ofThisVersion && !resumable && (await this.stillMoving(generations, ofThisVersion))) {
+        // A rebuild in another process keeps part of its rows in memory: it switches the views once
+        // done, and this one follows then (`restartAfterFailure`).
+        this.events.logger.log(
+          `version ${this.definition.version}: generation ${ofThisVersion.generation} is being rebuilt by another process; answering from generation ${this.active?.generation.generation} until it switches over`,
+        );
+        this.currentState = 'running';
+        return;
+      }
       // A build of this version goes on from its checkpoint, unless a rebuild left it part-way with rows it kept in memory.
-      const resumable = stale && stale.version === this.definition.version && (await generations.isResumable(this.definition, stale)) ? stale : undefined;
       if (stale && !resumable) await generations.discard(this.definition, stale);
       const fresh = resumable ?? (await generations.create(this.definition));
       this.events.logger.log(`version ${this.definition.version}: building generation ${fresh.generation} from the start of the log`);
@@ -143,6 +154,12 @@ export class SupervisedProjection {
       this.events.logger.error(`rebuild for version ${this.definition.version} failed: ${String(error)}; retrying at the next start`);
       this.currentState = 'failed';
     }
+  }
+
+  /** Whether `build` moved within `REBUILD_STALLED_AFTER_MS`, in whichever process folds it. */
+  private async stillMoving(generations: ProjectionGenerations, build: ProjectionGeneration): Promise<boolean> {
+    const progress = (await generations.buildingWithProgress()).find(({ name, generation }) => name === build.name && generation === build.generation);
+    return progress !== undefined && !hasStalled(progress);
   }
 
   /**

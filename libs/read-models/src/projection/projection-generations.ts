@@ -1,8 +1,9 @@
 import { comparePositions, positionFromString } from '@csp/event-store';
-import { Migrator, sql, SqliteAdapter, type Kysely, type Transaction } from 'kysely';
-import type { ReadModelDb, ReadModelSchema } from '../schema';
+import { Migrator, sql, SqliteAdapter, type Kysely } from 'kysely';
+import { generationTablesOf } from '../projection-runner';
+import type { ReadModelDb } from '../schema';
 import { migrationTableSchema } from '../store-migrations';
-import { checkpointName, physicalTable, type AnyProjection, type ProjectionGeneration } from './projection-definition';
+import { checkpointName, physicalTable, type AnyProjection, type AnyRebuildFold, type ProjectionGeneration } from './projection-definition';
 
 /** A generation being built and the instant (ISO 8601) it last showed progress. */
 export interface BuildingGeneration extends ProjectionGeneration {
@@ -194,12 +195,13 @@ export class ProjectionGenerations {
   }
 
   /**
-   * Runs `store` (what a rebuild kept in memory, written into `generation`'s tables) and forgets the
-   * mark `markUnresumable` made, in one transaction.
+   * Stores what `fold` kept in memory into `generation`'s tables (`RebuildFold.finish`) and forgets
+   * the mark `markUnresumable` made, in one transaction.
    */
-  async storeUnresumable(definition: AnyProjection, generation: ProjectionGeneration, store: (trx: Transaction<ReadModelSchema>) => Promise<void>): Promise<void> {
+  async finishRebuildFold(definition: AnyProjection, generation: ProjectionGeneration, fold: AnyRebuildFold): Promise<void> {
+    const generationTables = generationTablesOf(definition, generation);
     await this.db.transaction().execute(async (trx) => {
-      await store(trx);
+      await fold.finish(generationTables(trx));
       await unmarkUnresumable(trx, definition.name, generation.generation);
     });
   }
