@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
 import { foldHistory, LiveFold, type LiveFoldMember } from './live-fold';
 import type { ReadModelDb } from './schema';
-import { GenerationTablesPlugin } from './projection/generation-tables.plugin';
+import { generationTablesOf } from './projection/generation-tables.plugin';
 import { compilesAlike, reusableStatement } from './reusable-statement';
 import { checkpointName, type AnyProjection, type AnyRebuildFold, type ProjectionGeneration } from './projection/projection-definition';
 import type { ReadModelSchema } from './schema';
@@ -62,26 +62,6 @@ export function generationRunner(
     project: (trx, event) => projection.apply(generationTables(trx), event),
     ...(applyBatch ? { projectBatch: (trx: Transaction<ReadModelSchema>, events: readonly RecordedEvent[]) => applyBatch(generationTables(trx), events) } : {}),
   });
-}
-
-/**
- * Transactions as one generation of `projection` sees them: its logical table names are that
- * generation's physical tables. One plugged-in view per transaction, not one per event.
- */
-export function generationTablesOf(
-  projection: AnyProjection,
-  generation: Pick<ProjectionGeneration, 'generation'>,
-): (trx: Transaction<ReadModelSchema>) => Transaction<ReadModelSchema> {
-  const tables = new GenerationTablesPlugin(projection.tables, generation.generation);
-  let lastTransaction: Transaction<ReadModelSchema> | undefined;
-  let withTables: Transaction<ReadModelSchema> | undefined;
-  return (trx) => {
-    if (trx !== lastTransaction) {
-      lastTransaction = trx;
-      withTables = compilesAlike(trx.withPlugin(tables), tables);
-    }
-    return withTables!;
-  };
 }
 
 /**

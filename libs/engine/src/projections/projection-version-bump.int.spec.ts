@@ -2,16 +2,8 @@ import type { EventStore, ReadAllOptions, RecordedEvent } from '@csp/event-store
 import { ordersProjection, ProjectionGenerations, type AnyProjection, type ReadModelDb } from '@csp/read-models';
 import { CommerceLog, OFFICE, projectLog, writeStandardHistory } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, sqliteReadModels, type OpenedReadModels } from '@csp/testing/read-model-dialects';
+import { eventually } from '@csp/testing/eventually';
 import { SupervisedProjection } from './supervised-projection';
-
-/** Waits until `condition` holds, polling; fails the test after `timeoutMs`. */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.each(readModelDialects)('a projection whose version changed, on $name', (dialect) => {
   let opened: OpenedReadModels;

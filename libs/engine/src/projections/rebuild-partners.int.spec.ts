@@ -11,6 +11,7 @@ import {
 } from '@csp/read-models';
 import { CommerceLog, OFFICE, projectLog, WS_MONTHLY } from '@csp/testing/fixtures/commerce-log.fixture';
 import { readModelDialects, type OpenedReadModels } from '@csp/testing/read-model-dialects';
+import { eventually } from '@csp/testing/eventually';
 import { v4 as uuid } from 'uuid';
 import { ProjectionOperations } from './projection-operations';
 import { SupervisedProjection } from './supervised-projection';
@@ -28,15 +29,6 @@ async function partneredRows(db: ReadModelDb): Promise<Record<string, unknown[]>
       .sort();
   }
   return dump;
-}
-
-/** Waits until `condition` holds, polling; fails the test after `timeoutMs`. */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe.each(readModelDialects)('a rebuild of the partner-scoped projections on $name', (dialect) => {

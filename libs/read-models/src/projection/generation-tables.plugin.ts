@@ -7,9 +7,12 @@ import {
   type QueryResult,
   type RootOperationNode,
   type TableNode,
+  type Transaction,
   type UnknownRow,
 } from 'kysely';
-import { physicalTable } from './projection-definition';
+import { compilesAlike } from '../reusable-statement';
+import type { ReadModelSchema } from '../schema';
+import { physicalTable, type AnyProjection, type ProjectionGeneration } from './projection-definition';
 
 class GenerationTablesTransformer extends OperationNodeTransformer {
   constructor(private readonly physicalNames: ReadonlyMap<string, string>) {
@@ -43,4 +46,24 @@ export class GenerationTablesPlugin implements KyselyPlugin {
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     return args.result;
   }
+}
+
+/**
+ * Transactions as one generation of `projection` sees them: its logical table names are that
+ * generation's physical tables. One plugged-in view per transaction, not one per event.
+ */
+export function generationTablesOf(
+  projection: AnyProjection,
+  generation: Pick<ProjectionGeneration, 'generation'>,
+): (trx: Transaction<ReadModelSchema>) => Transaction<ReadModelSchema> {
+  const tables = new GenerationTablesPlugin(projection.tables, generation.generation);
+  let lastTransaction: Transaction<ReadModelSchema> | undefined;
+  let withTables: Transaction<ReadModelSchema> | undefined;
+  return (trx) => {
+    if (trx !== lastTransaction) {
+      lastTransaction = trx;
+      withTables = compilesAlike(trx.withPlugin(tables), tables);
+    }
+    return withTables!;
+  };
 }

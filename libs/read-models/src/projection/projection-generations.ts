@@ -1,8 +1,8 @@
 import { comparePositions, positionFromString } from '@csp/event-store';
 import { Migrator, sql, SqliteAdapter, type Kysely } from 'kysely';
-import { generationTablesOf } from '../projection-runner';
 import type { ReadModelDb } from '../schema';
 import { migrationTableSchema } from '../store-migrations';
+import { generationTablesOf } from './generation-tables.plugin';
 import { checkpointName, physicalTable, type AnyProjection, type AnyRebuildFold, type ProjectionGeneration } from './projection-definition';
 
 /** A generation being built and the instant (ISO 8601) it last showed progress. */

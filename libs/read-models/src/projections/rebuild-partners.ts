@@ -1,3 +1,6 @@
+import type { RecordedEvent } from '@csp/event-store';
+import type { Transaction } from 'kysely';
+import type { RebuildFold } from '../projection/projection-definition';
 import type { CustomerPartner, PartnersByCustomer } from './partnered-rows';
 import { statementChunks } from './statement-chunks';
 
@@ -77,5 +80,25 @@ export function keptByRebuild<Customers extends PartnersByCustomer>(customers: C
     ...customers,
     storedPartners: (customerIds: readonly string[]) => partners.partnersOf(customerIds, (ids) => customers.storedPartners(ids)),
     insertCustomers: (registered: readonly CustomerPartner[]) => partners.register(registered, (chunk) => customers.insertCustomers(chunk)),
+  };
+}
+
+/**
+ * `ProjectionDefinition.rebuildFold` for a projection that keeps each customer's partner
+ * (`customersOf`): its batches fold with one `RebuildPartners`, and its end stores what that kept.
+ *
+ * @example
+ *   rebuildFold: rebuildKeepingPartners(foldLedger, ledgerCustomers),
+ */
+export function rebuildKeepingPartners<Schema>(
+  fold: (trx: Transaction<Schema>, events: readonly RecordedEvent[], partners: RebuildPartners) => Promise<void>,
+  customersOf: (trx: Transaction<Schema>) => PartnersByCustomer,
+): () => RebuildFold<Schema> {
+  return () => {
+    const partners = new RebuildPartners();
+    return {
+      applyBatch: (trx, events) => fold(trx, events, partners),
+      finish: (trx) => partners.storeAll(customersOf(trx).insertCustomers),
+    };
   };
 }

@@ -5,7 +5,7 @@ import type { Transaction } from 'kysely';
 import type { ProjectionDefinition } from '../../projection/projection-definition';
 import { multiRowStatement } from '../multi-row-statement';
 import type { CustomerPartner, PartnersByCustomer } from '../partnered-rows';
-import { keptByRebuild, RebuildPartners } from '../rebuild-partners';
+import { keptByRebuild, rebuildKeepingPartners, type RebuildPartners } from '../rebuild-partners';
 import { storableText } from '../storable-text';
 
 export type ActivityAction = 'key_revealed' | 'download_started' | 'download_link_issued' | 'download_link_used';
@@ -110,13 +110,7 @@ export const activityLogProjection: ProjectionDefinition<ActivityLogSchema> = {
     return foldActivityLog(trx, [recorded]);
   },
   applyBatch: (trx, events) => foldActivityLog(trx, events),
-  rebuildFold() {
-    const partners = new RebuildPartners();
-    return {
-      applyBatch: (trx, events) => foldActivityLog(trx, events, partners),
-      finish: (trx) => partners.storeAll(activityLogCustomers(trx).insertCustomers),
-    };
-  },
+  rebuildFold: rebuildKeepingPartners(foldActivityLog, activityLogCustomers),
 };
 
 const insertCustomers = multiRowStatement<ActivityLogSchema, ActivityLogCustomersTable>({ customer_id: true, partner_id: true }, (trx, rows) =>

@@ -12,7 +12,7 @@ import type { ProjectionDefinition } from '../../projection/projection-definitio
 import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
 import { foldPartneredRows, type PartneredRowsFold, type PartnersByCustomer } from '../partnered-rows';
-import { keptByRebuild, RebuildPartners } from '../rebuild-partners';
+import { keptByRebuild, rebuildKeepingPartners, type RebuildPartners } from '../rebuild-partners';
 import { eventDataOfStored } from './stored-event-data';
 
 /** One public integration event, as the feed answers it and webhooks deliver it. */
@@ -128,13 +128,7 @@ export const integrationEventsProjection: ProjectionDefinition<IntegrationEvents
     return foldIntegrationEvents(trx, [recorded]);
   },
   applyBatch: (trx, events) => foldIntegrationEvents(trx, events),
-  rebuildFold() {
-    const partners = new RebuildPartners();
-    return {
-      applyBatch: (trx, events) => foldIntegrationEvents(trx, events, partners),
-      finish: (trx) => partners.storeAll(feedCustomers(trx).insertCustomers),
-    };
-  },
+  rebuildFold: rebuildKeepingPartners(foldIntegrationEvents, feedCustomers),
 };
 
 const insertIntegrationEvents = multiRowStatement<IntegrationEventsSchema, IntegrationEventsTable>(

@@ -7,7 +7,7 @@ import type { ProjectionDefinition } from '../../projection/projection-definitio
 import { reusableStatement } from '../../reusable-statement';
 import { multiRowStatement } from '../multi-row-statement';
 import { foldPartneredRows, type PartneredRowsFold, type PartnersByCustomer } from '../partnered-rows';
-import { keptByRebuild, RebuildPartners } from '../rebuild-partners';
+import { keptByRebuild, rebuildKeepingPartners, type RebuildPartners } from '../rebuild-partners';
 
 export interface LedgerEntriesTable {
   id: string;
@@ -245,13 +245,7 @@ export const ledgerProjection: ProjectionDefinition<LedgerSchema> = {
     return foldLedger(trx, [recorded]);
   },
   applyBatch: (trx, events) => foldLedger(trx, events),
-  rebuildFold() {
-    const partners = new RebuildPartners();
-    return {
-      applyBatch: (trx, events) => foldLedger(trx, events, partners),
-      finish: (trx) => partners.storeAll(ledgerCustomers(trx).insertCustomers),
-    };
-  },
+  rebuildFold: rebuildKeepingPartners(foldLedger, ledgerCustomers),
 };
 
 /**
