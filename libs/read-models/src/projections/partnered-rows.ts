@@ -70,4 +70,3 @@ export async function foldPartneredRows<Row>(events: readonly RecordedEvent[], f
   for (const customers of statementChunks(registrations)) await fold.insertCustomers(customers);
   for (const chunk of statementChunks(rows)) await fold.insertRows(chunk);
 }
-

@@ -20,7 +20,8 @@ type InsertCustomers = PartnersByCustomer['insertCustomers'];
  * Folded batch by batch, each batch's registrations land on pages all over that table, since the
  * customer's id is random, and each commit writes those pages again: on the benchmark's 1M-event
  * log about 2 s of a 21 s rebuild for the three tables. A rebuild is discarded whole if it stops
- * part-way (`rebuildTogether`), so it keeps them here and stores them once, sorted by customer, at
+ * part-way (`rebuildTogether`) and no one resumes its build meanwhile (`markUnresumable`), so it
+ * keeps them here and stores them once, sorted by customer, at
  * its end (`storeAll`), or sooner when `mostKept` are kept; from then on it reads the table first,
  * as a fold that stored them at once would.
  *
