@@ -120,6 +120,7 @@ export class SupervisedProjection {
       this.currentState = 'rebuilding';
       const stale = await generations.building(this.definition.name);
       const ofThisVersion = stale && stale.version === this.definition.version ? stale : undefined;
+      // A build of this version goes on from its checkpoint, unless a rebuild left it part-way with rows it kept in memory.
       const resumable = ofThisVersion && (await generations.isResumable(this.definition, ofThisVersion)) ? ofThisVersion : undefined;
       if (ofThisVersion && !resumable && (await this.stillMoving(generations, ofThisVersion))) {
         // A rebuild in another process keeps part of its rows in memory: it switches the views once
@@ -130,7 +131,6 @@ export class SupervisedProjection {
         this.currentState = 'running';
         return;
       }
-      // A build of this version goes on from its checkpoint, unless a rebuild left it part-way with rows it kept in memory.
       if (stale && !resumable) await generations.discard(this.definition, stale);
       const fresh = resumable ?? (await generations.create(this.definition));
       this.events.logger.log(`version ${this.definition.version}: building generation ${fresh.generation} from the start of the log`);

@@ -8,7 +8,7 @@ import { statementChunks } from './statement-chunks';
  * The most customers a rebuild keeps in memory for one projection before it stores them: at about
  * 150 bytes each, some 15 MB. The benchmark's 1M-event log registers 58,824.
  */
-export const MOST_PARTNERS_KEPT = 100_000;
+const MOST_PARTNERS_KEPT = 100_000;
 
 type StoredPartners = PartnersByCustomer['storedPartners'];
 type InsertCustomers = PartnersByCustomer['insertCustomers'];
